@@ -1,0 +1,62 @@
+"""What every command needs: settings, database and services, built once per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+import typer
+
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.services import CaseService, require_ready
+from cvdesk.settings import Settings, load_settings
+from cvdesk.store.db import Database
+
+
+@dataclass
+class AppContext:
+    config: Path | None = None
+    database_url: str | None = None
+    actor: str | None = None
+    _ready: bool = field(default=False, repr=False)
+
+    @cached_property
+    def settings(self) -> Settings:
+        overrides = {"database_url": self.database_url} if self.database_url else {}
+        if self.actor:
+            overrides["actor"] = self.actor
+        return load_settings(self.config, **overrides)
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    def cases(self) -> CaseService:
+        if not self._ready:
+            require_ready(self.db)
+            self._ready = True
+        return CaseService(self.db, self.settings)
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext()
+    return root.obj
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 with a time zone, e.g. 2026-09-01T14:00+02:00 or 2026-09-01T12:00Z."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(option, f"'{value}' is not an ISO 8601 date-time "
+                           "(e.g. 2026-09-01T14:00+02:00)") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(option, f"'{value}' has no time zone; add one, e.g. "
+                           f"{value}+00:00 or {value}Z")
+    return parsed

@@ -1,0 +1,21 @@
+"""The ``cvdesk demo`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from cvdesk.cli.context import app_context
+from cvdesk.cli.output import out
+from cvdesk.services import init_database
+from cvdesk.services.demo import load_demo
+
+
+def demo(ctx: typer.Context,
+         force: bool = typer.Option(False, "--force",
+                                    help="Load even if the database already has cases.")) -> None:
+    """Create the database if needed and load the demo dataset (dates relative to today)."""
+    app_ctx = app_context(ctx)
+    init_database(app_ctx.db)
+    summary = load_demo(app_ctx.cases(), force=force)
+    out.print(f"loaded {summary.cases} demo cases with {summary.participants} participants "
+              f"and {summary.events} events")

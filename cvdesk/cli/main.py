@@ -1,0 +1,113 @@
+"""The ``cvdesk`` command: global options, sub-commands, and error handling with exit codes.
+
+Exit codes: 0 done; 1 other failure (database not ready, conflicting write);
+2 bad input (a field, a file, an option); 3 a transition the model refuses;
+4 something named does not exist.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from cvdesk import __version__
+from cvdesk.cli import cases, demo, transitions
+from cvdesk.cli.context import AppContext, app_context
+from cvdesk.cli.output import fail, out
+from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
+from cvdesk.intake import FormError
+from cvdesk.services import init_database
+from cvdesk.settings import SettingsError
+
+app = typer.Typer(
+    name="cvdesk", no_args_is_help=True, pretty_exceptions_enable=False,
+    help="A desk for coordinated vulnerability disclosure (CERT guide, Vultron model).",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cvdesk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(None, "--config", help="Settings file (TOML)."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Overrides CVDESK_DATABASE_URL."),
+    actor: str | None = typer.Option(None, "--actor", help="Who is acting (for the log)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    ctx.obj = AppContext(config=config, database_url=database_url, actor=actor)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database, or migrate it to this version's schema."""
+    app_ctx = app_context(ctx)
+    before, after = init_database(app_ctx.db)
+    url = app_ctx.db.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        out.print(f"database {url} is up to date (schema {after})")
+    elif before is None:
+        out.print(f"created database {url} (schema {after})")
+    else:
+        out.print(f"migrated database {url} from schema {before} to {after}")
+
+
+app.add_typer(cases.report_app, name="report")
+app.add_typer(cases.case_app, name="case")
+app.add_typer(cases.participant_app, name="participant")
+app.add_typer(cases.vuln_app, name="vuln")
+app.add_typer(transitions.contact_app, name="contact")
+app.add_typer(transitions.event_app, name="event")
+app.add_typer(transitions.rm_app, name="rm")
+app.add_typer(transitions.embargo_app, name="embargo")
+app.command(name="demo")(demo.demo)
+
+EXIT_OTHER, EXIT_INPUT, EXIT_REFUSED, EXIT_NOT_FOUND = 1, 2, 3, 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code instead of raising."""
+    try:
+        code = app(args=argv, prog_name="cvdesk", standalone_mode=False)
+    except SystemExit as exc:  # typer.Exit inside standalone_mode=False
+        return int(exc.code or 0)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (FormError, InvalidInput, SettingsError) as exc:
+        fail(str(exc))
+        return EXIT_INPUT
+    except IllegalTransition as exc:
+        fail(str(exc))
+        return EXIT_REFUSED
+    except NotFound as exc:
+        fail(str(exc))
+        return EXIT_NOT_FOUND
+    except DomainError as exc:
+        fail(str(exc))
+        return EXIT_OTHER
+    except typer.Abort:
+        fail("aborted")
+        return EXIT_OTHER
+    except Exception as exc:  # click's usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return code if isinstance(code, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,72 @@
+"""The append-only case log: one Event per state change or observation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    CASE_OPENED = "case.opened"
+    CASE_CLOSED = "case.closed"
+    CASE_REOPENED = "case.reopened"
+    REPORT_RECEIVED = "report.received"
+    PARTICIPANT_ADDED = "participant.added"
+    RM = "rm.transition"
+    EM = "em.transition"
+    CONSENT = "embargo.consent"
+    CS = "cs.event"
+    CONTACT_ATTEMPT = "contact.attempt"
+    CONTACT_REPLY = "contact.reply"
+    MESSAGE = "message.logged"
+    VULNERABILITY = "vulnerability.added"
+    NOTE = "note.added"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a case log.
+
+    ``at`` is when it happened (time-zone aware, may be back-dated for imported
+    history); ``seq`` is its position in the log, which is the order that the
+    state machines saw.  ``data`` holds JSON-ready values only.
+    """
+
+    type: EventType
+    at: datetime
+    actor: str
+    reason: str = ""
+    participant: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+    def summary(self) -> str:
+        """One line in the guide's vocabulary, for timelines."""
+        d = self.data
+        who = f"p{self.participant}" if self.participant is not None else ""
+        match self.type:
+            case EventType.RM | EventType.EM | EventType.CONSENT:
+                text = f"{d['trigger']}: {d['from']} -> {d['to']}"
+                if d.get("end"):
+                    text += f" (ends {d['end']})"
+            case EventType.CS:
+                text = f"{d['event']} ({d['title']})" + (" [implied]" if d.get("auto") else "")
+            case EventType.CONTACT_ATTEMPT:
+                text = f"attempt via {d['channel']}: {d['outcome']}"
+            case EventType.CONTACT_REPLY:
+                text = f"reply via {d['channel']}"
+            case EventType.PARTICIPANT_ADDED:
+                text = f"{d['name']} joins as {', '.join(d['roles'])}"
+            case EventType.REPORT_RECEIVED:
+                text = f"report {d['tracking_id']}: {d['report']['title']}"
+            case EventType.MESSAGE:
+                text = f"{d['direction']} {d['channel']}: {d['subject']}"
+            case EventType.VULNERABILITY:
+                text = f"vulnerability {d.get('cve') or ''} {d['title']}".replace("  ", " ")
+            case EventType.CASE_OPENED:
+                text = f"case opened: {d['title']}"
+            case _:
+                text = d.get("text", "")
+        return f"{who} {text}".strip()

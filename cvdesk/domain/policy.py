@@ -1,0 +1,57 @@
+"""Thresholds that drive deadlines and troubleshooting, with the CERT guide's defaults.
+
+Every number a rule or a default uses lives here so that an organization can
+override it in its settings file (see cvdesk.settings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Policy:
+    # Acknowledge a report within 24-48 hours (guide 4.x / 6.10).
+    ack_target_hours: int = 24
+    ack_deadline_hours: int = 48
+    # Default publication 45 days after the first vendor contact attempt; 45-90 is the usual range.
+    embargo_default_days: int = 45
+    embargo_max_days: int = 90
+    # Vendor unresponsive (6.2): repeated attempts, silent >= 2 weeks, and agreed date passed or
+    # no embargo and >= 6 weeks since the vendor's last reply.
+    unresponsive_min_attempts: int = 2
+    unresponsive_silence_days: int = 14
+    unresponsive_no_embargo_days: int = 42
+    # Vendor unreachable (6.1): reasonable attempts on several channels.
+    unreachable_min_attempts: int = 3
+    unreachable_min_channels: int = 2
+    # No reply for about two weeks: engage a coordinator (6.3).
+    stopped_replying_days: int = 14
+    # Share the draft advisory 1-2 weeks before publication.
+    draft_share_min_days: int = 7
+    draft_share_max_days: int = 14
+    # Courtesy copy of the advisory a few days before publishing alone.
+    courtesy_copy_days: int = 3
+    # Leak risk 1-(1-p)^n with p per party; above max_leak_risk suggest a shorter embargo.
+    leak_probability_per_party: float = 0.001
+    max_leak_risk: float = 0.05
+    # A case with no event for this long is stalled.
+    stalled_days: int = 30
+    # Clock skew tolerated for times given by people ('--at').
+    future_skew_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if value < 0:
+                raise ValueError(f"policy.{name}: must not be negative (got {value})")
+        if self.ack_target_hours > self.ack_deadline_hours:
+            raise ValueError("policy.ack_target_hours: must not exceed ack_deadline_hours")
+        if self.embargo_default_days > self.embargo_max_days:
+            raise ValueError("policy.embargo_default_days: must not exceed embargo_max_days")
+        if not 0 <= self.leak_probability_per_party <= 1:
+            raise ValueError("policy.leak_probability_per_party: must be between 0 and 1")
+
+
+def leak_risk(parties: int, p: float) -> float:
+    """Chance that at least one of ``parties`` leaks, each independently with probability p."""
+    return 1 - (1 - p) ** parties

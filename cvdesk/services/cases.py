@@ -1,0 +1,265 @@
+"""Case use cases. Each public method is one transaction: load, decide (domain), save.
+
+The service is the only writer.  It turns "now" into explicit times for the
+domain, checks times that people give (``--at``), and maps participant
+references ("3", "p3", "Acme") to participants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cvdesk.domain import cs
+from cvdesk.domain.case import Case, default_embargo_end
+from cvdesk.domain.em import ConsentTrigger
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.domain.events import Event
+from cvdesk.domain.model import (
+    AttemptOutcome,
+    Channel,
+    Message,
+    Report,
+    Role,
+    Vulnerability,
+    check_aware,
+)
+from cvdesk.domain.rm import RMTrigger
+from cvdesk.settings import Settings
+from cvdesk.store.cases import CaseRepository
+from cvdesk.store.db import Database
+from cvdesk.store.tables import CaseRow, ParticipantRow, ReportRow, VulnerabilityRow
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    tracking_id: str
+    case_id: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A read-only picture of one case, from the projections (no log replay)."""
+
+    case: CaseRow
+    participants: list[ParticipantRow]
+    reports: list[ReportRow]
+    vulnerabilities: list[VulnerabilityRow]
+
+
+class CaseService:
+    def __init__(self, db: Database, settings: Settings,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    # ------------------------------------------------------------ plumbing
+    def when(self, at: datetime | None) -> datetime:
+        """The time of a command: now, or a given time that is aware and not in the future."""
+        now = self.clock()
+        if at is None:
+            return now
+        check_aware(at, "at")
+        skew = timedelta(minutes=self.settings.policy.future_skew_minutes)
+        if at > now + skew:
+            raise InvalidInput("at", f"{at.isoformat()} is in the future (now is "
+                               f"{now.isoformat(timespec='seconds')})")
+        return at
+
+    @contextmanager
+    def case(self, case_id: str) -> Iterator[Case]:
+        """Load a case for several commands in one transaction; saved when the block ends."""
+        with self.db.transaction() as session:
+            repo = CaseRepository(session)
+            row, case = repo.load(case_id)
+            yield case
+            repo.save(row, case)
+
+    def actor(self, actor: str | None) -> str:
+        return actor or self.settings.actor
+
+    # ------------------------------------------------------------ intake
+    def submit_report(self, report: Report, *, at: datetime | None = None,
+                      actor: str | None = None, reporter_is_finder: bool = True) -> Submitted:
+        """Open a case for a new report, with the desk, the reporter and the named vendors."""
+        at = self.when(at)
+        who = self.actor(actor)
+        with self.db.transaction() as session:
+            repo = CaseRepository(session)
+            case_id = repo.new_case_id(at.astimezone(UTC).year)
+            tracking_id = repo.new_tracking_id(at)
+            case = Case.open(case_id, report.title, report.tlp, at=at, actor=who)
+            case.receive_report(tracking_id, report, at=at, actor=who)
+            desk = self.settings.desk
+            me = case.add_participant(desk.name, [desk.role], at=at, actor=who,
+                                      email=desk.email, reason="the desk handling this case")
+            case.rm(me.pid, RMTrigger.RECEIVE, at=at, actor=who, reason="report submitted")
+            roles = [Role.REPORTER, Role.FINDER] if reporter_is_finder else [Role.REPORTER]
+            rep = report.reporter
+            reporter = case.add_participant(rep.name, roles, at=at, actor=who,
+                                            organization=rep.organization, email=rep.email,
+                                            phone=rep.phone, reason="submitted the report")
+            for trigger in (RMTrigger.RECEIVE, RMTrigger.VALIDATE, RMTrigger.ACCEPT):
+                case.rm(reporter.pid, trigger, at=at, actor=who,
+                        reason="the reporter holds the report they wrote")
+            for name in _vendor_names(report):
+                case.add_participant(name, [Role.VENDOR], at=at, actor=who,
+                                     reason="named in the report")
+            for vuln in report.vulnerabilities:
+                case.add_vulnerability(vuln, at=at, actor=who, reason="listed in the report")
+            repo.add(case)
+        return Submitted(tracking_id, case_id)
+
+    # ------------------------------------------------------------ commands
+    def add_participant(self, case_id: str, name: str, roles: Iterable[Role], *,
+                        organization: str = "", email: str = "", phone: str = "",
+                        at: datetime | None = None, actor: str | None = None,
+                        reason: str = "") -> int:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            return case.add_participant(name, roles, at=at, actor=self.actor(actor),
+                                        organization=organization, email=email, phone=phone,
+                                        reason=reason).pid
+
+    def rm(self, case_id: str, participant: str, trigger: RMTrigger, *,
+           at: datetime | None = None, actor: str | None = None, reason: str = "") -> str:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            p = case.find_participant(participant)
+            case.rm(p.pid, trigger, at=at, actor=self.actor(actor), reason=reason)
+            return p.rm.value
+
+    def propose_embargo(self, case_id: str, end: datetime | None = None, *,
+                        invite: Iterable[str] | None = None, at: datetime | None = None,
+                        actor: str | None = None, reason: str = "") -> datetime:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            if end is None:
+                end = default_embargo_end(case, self.settings.policy.embargo_default_days, at)
+            pids = None if invite is None else [case.find_participant(r).pid for r in invite]
+            case.propose_embargo(end, at=at, actor=self.actor(actor), reason=reason,
+                                 invite=pids)
+            return end
+
+    def embargo(self, case_id: str, action: str, *, at: datetime | None = None,
+                actor: str | None = None, reason: str = "") -> str:
+        """accept / reject / terminate the case embargo; returns the new EM state."""
+        at = self.when(at)
+        with self.case(case_id) as case:
+            command = {"accept": case.accept_embargo, "reject": case.reject_embargo,
+                       "terminate": case.terminate_embargo}[action]
+            command(at=at, actor=self.actor(actor), reason=reason)
+            return case.em.value
+
+    def consent(self, case_id: str, participant: str, trigger: ConsentTrigger, *,
+                at: datetime | None = None, actor: str | None = None,
+                reason: str = "") -> str:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            p = case.find_participant(participant)
+            case.consent(p.pid, trigger, at=at, actor=self.actor(actor), reason=reason)
+            return p.consent.value
+
+    def record_cs(self, case_id: str, event: cs.CSEvent, vendor: str | None = None, *,
+                  at: datetime | None = None, actor: str | None = None,
+                  reason: str = "") -> list[Event]:
+        """Record a CS event; returns every event written, implied ones included."""
+        at = self.when(at)
+        with self.case(case_id) as case:
+            pid = case.find_participant(vendor).pid if vendor is not None else None
+            case.record_cs(event, pid, at=at, actor=self.actor(actor), reason=reason)
+            return list(case.pending)
+
+    def contact_attempt(self, case_id: str, participant: str, channel: Channel,
+                        outcome: AttemptOutcome, *, address: str = "",
+                        at: datetime | None = None, actor: str | None = None,
+                        reason: str = "") -> int:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            p = case.find_participant(participant)
+            case.contact_attempt(p.pid, channel, outcome, at=at, actor=self.actor(actor),
+                                 reason=reason, address=address)
+            return p.attempts
+
+    def contact_reply(self, case_id: str, participant: str, channel: Channel, *,
+                      at: datetime | None = None, actor: str | None = None,
+                      reason: str = "") -> int:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            p = case.find_participant(participant)
+            case.contact_reply(p.pid, channel, at=at, actor=self.actor(actor), reason=reason)
+            return p.replies
+
+    def log_message(self, case_id: str, message: Message, *, actor: str | None = None) -> None:
+        self.when(message.at)
+        with self.case(case_id) as case:
+            case.log_message(message, actor=self.actor(actor))
+
+    def add_vulnerability(self, case_id: str, vuln: Vulnerability, *,
+                          at: datetime | None = None, actor: str | None = None,
+                          reason: str = "") -> None:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            case.add_vulnerability(vuln, at=at, actor=self.actor(actor), reason=reason)
+
+    def close(self, case_id: str, *, reopen: bool = False, at: datetime | None = None,
+              actor: str | None = None, reason: str = "") -> str:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            (case.reopen if reopen else case.close)(at=at, actor=self.actor(actor),
+                                                    reason=reason)
+            return case.status.value
+
+    def note(self, case_id: str, text: str, *, at: datetime | None = None,
+             actor: str | None = None) -> None:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            case.note(text, at=at, actor=self.actor(actor))
+
+    # ------------------------------------------------------------ queries
+    def list_cases(self, status: str | None = "open") -> list[CaseRow]:
+        with self.db.sessions() as session:
+            return list(CaseRepository(session).list_cases(status))
+
+    def show(self, case_id: str) -> CaseView:
+        with self.db.sessions() as session:
+            repo = CaseRepository(session)
+            row = repo.case_row(case_id)
+            return CaseView(row, list(repo.participants(row.id)), list(repo.reports(row.id)),
+                            list(repo.vulnerabilities(row.id)))
+
+    def timeline(self, case_id: str) -> list[Event]:
+        """The case log in time order (back-dated entries where they happened)."""
+        with self.db.sessions() as session:
+            repo = CaseRepository(session)
+            events = repo.events(repo.case_row(case_id).id)
+        return sorted(events, key=lambda e: (e.at, e.seq))
+
+    def replay(self, case_id: str) -> Case:
+        """The case as its log says it is (used to audit the projections)."""
+        with self.db.sessions() as session:
+            repo = CaseRepository(session)
+            row = repo.case_row(case_id)
+            return Case.replay(row.case_id, repo.events(row.id))
+
+    def report(self, tracking_id: str) -> dict[str, Any]:
+        with self.db.sessions() as session:
+            row = CaseRepository(session).report_by_tracking_id(tracking_id)
+            return {"tracking_id": row.tracking_id, "form": row.form}
+
+
+def _vendor_names(report: Report) -> list[str]:
+    names: dict[str, str] = {}
+    for name in [*report.vendors, *(p.vendor for p in report.products),
+                 *(p.vendor for v in report.vulnerabilities for p in v.affected)]:
+        if name.strip():
+            names.setdefault(name.strip().lower(), name.strip())
+    return list(names.values())

@@ -1,0 +1,259 @@
+"""The demo dataset: realistic cases in different states, dated relative to today.
+
+Everything goes through CaseService, so the demo exercises the same rules and
+the same transactions as real work.  The fictional organizations are made up.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cvdesk.domain.cs import CSEvent
+from cvdesk.domain.em import ConsentTrigger
+from cvdesk.domain.errors import DomainError
+from cvdesk.domain.model import (
+    TLP,
+    AffectedProduct,
+    AttemptOutcome,
+    Channel,
+    Report,
+    ReporterInfo,
+    Role,
+    VersionRange,
+    Vulnerability,
+)
+from cvdesk.domain.rm import RMTrigger
+from cvdesk.services.cases import CaseService
+from cvdesk.store.tables import EventRow, ParticipantRow
+
+COORDINATOR = "demo-coordinator"
+E, W, PH = Channel.EMAIL, Channel.WEB_FORM, Channel.PHONE
+SENT, BOUNCED, ACK, NOREPLY = (AttemptOutcome.SENT, AttemptOutcome.BOUNCED,
+                               AttemptOutcome.ACKNOWLEDGED, AttemptOutcome.NO_REPLY)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    cases: int
+    participants: int
+    events: int
+
+
+def _report(title: str, vendor: str, product: str, days_found: str, *, reporter: str,
+            email: str, tlp: TLP = TLP.AMBER, cve: str = "", cwe: str = "",
+            fixed: str | None = None, introduced: str | None = None,
+            description: str = "", **extra: object) -> Report:
+    affected = AffectedProduct(product=product, vendor=vendor,
+                               versions=(VersionRange(introduced=introduced, fixed=fixed),)
+                               if (fixed or introduced) else ())
+    return Report(
+        title=title, tlp=tlp, reporter=ReporterInfo(name=reporter, email=email),
+        description=description or f"{title}. Found while testing {product}.",
+        products=(affected,), how_found="manual testing", when_found=days_found,
+        vulnerabilities=(Vulnerability(title=title, cve=cve, cwes=(cwe,) if cwe else (),
+                                       affected=(affected,)),),
+        wants_credit=True, share_contact=True, **extra)  # type: ignore[arg-type]
+
+
+def load_demo(svc: CaseService, *, force: bool = False) -> DemoSummary:
+    existing = svc.list_cases(None)
+    if existing and not force:
+        raise DomainError(f"the database already has {len(existing)} case(s); use a fresh "
+                          "database, or --force to add the demo cases anyway")
+    now = svc.clock()
+
+    def ago(days: float, hours: float = 0) -> datetime:
+        return now - timedelta(days=days, hours=hours)
+
+    _responsive_vendor(svc, ago)
+    _unresponsive_vendor(svc, ago)
+    _unreachable_vendor(svc, ago)
+    _exploited_during_embargo(svc, ago)
+    _closed_case(svc, ago)
+    _fresh_report(svc, ago)
+    _invalid_report(svc, ago)
+    _multi_party(svc, ago)
+
+    with svc.db.sessions() as session:
+        from cvdesk.store.cases import CaseRepository
+
+        repo = CaseRepository(session)
+        return DemoSummary(len(repo.list_cases()), repo.count(ParticipantRow),
+                           repo.count(EventRow))
+
+
+def _responsive_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """Going well: acknowledged in a day, embargo agreed, fix ready, advisory being drafted."""
+    r = svc.submit_report(_report(
+        "Authentication bypass in Acme RouterOS web interface", "Acme Networks",
+        "Acme RouterOS", "during a home-lab audit", reporter="Dana Whitfield",
+        email="dana@example.org", cwe="CWE-287", introduced="7.0", fixed="7.4.2"),
+        at=ago(30), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Acme Networks").pid
+        case.contact_attempt(vendor, E, SENT, at=ago(30, -1), actor=COORDINATOR,
+                             address="psirt@acme.example")
+        case.contact_reply(vendor, E, at=ago(29), actor=COORDINATOR, reason="PSIRT acknowledged")
+        case.record_cs(CSEvent.V, vendor, at=ago(29), actor=COORDINATOR)
+        for t in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
+            case.rm(vendor, t, at=ago(27), actor=COORDINATOR, reason="vendor reproduced it")
+        case.propose_embargo(ago(30) + timedelta(days=45), at=ago(27), actor=COORDINATOR)
+        for pid in (vendor, 2):
+            case.consent(pid, ConsentTrigger.SIGN, at=ago(26), actor=COORDINATOR)
+        case.accept_embargo(at=ago(26), actor=COORDINATOR, reason="vendor and reporter agree")
+        case.record_cs(CSEvent.F, vendor, at=ago(5), actor=COORDINATOR,
+                       reason="7.4.2 release candidate")
+        case.contact_reply(vendor, E, at=ago(5), actor=COORDINATOR, reason="fix ready")
+
+
+def _unresponsive_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """Vendor replied once, then went silent for weeks (guide 6.2)."""
+    r = svc.submit_report(_report(
+        "SQL injection in Globex HelpDesk ticket search", "Globex Software",
+        "Globex HelpDesk", "bug bounty research", reporter="Ravi Menon",
+        email="ravi@example.net", cwe="CWE-89"),
+        at=ago(70), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Globex Software").pid
+        case.contact_attempt(vendor, E, SENT, at=ago(69), actor=COORDINATOR,
+                             address="security@globex.example")
+        case.contact_reply(vendor, E, at=ago(66), actor=COORDINATOR,
+                           reason="support desk: 'forwarded to engineering'")
+        case.record_cs(CSEvent.V, vendor, at=ago(66), actor=COORDINATOR)
+        case.contact_attempt(vendor, E, NOREPLY, at=ago(45), actor=COORDINATOR)
+        case.contact_attempt(vendor, W, NOREPLY, at=ago(30), actor=COORDINATOR,
+                             address="https://globex.example/contact")
+        case.contact_attempt(vendor, E, NOREPLY, at=ago(16), actor=COORDINATOR)
+
+
+def _unreachable_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """No working contact after attempts on three channels (guide 6.1)."""
+    r = svc.submit_report(_report(
+        "Hard-coded root password in Initech NetCam firmware", "Initech Devices",
+        "Initech NetCam 2", "firmware analysis", reporter="Lena Kovac",
+        email="lena.kovac@example.com", cwe="CWE-798"), at=ago(25), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Initech Devices").pid
+        case.contact_attempt(vendor, E, BOUNCED, at=ago(24), actor=COORDINATOR,
+                             address="security@initech.example")
+        case.contact_attempt(vendor, E, BOUNCED, at=ago(24), actor=COORDINATOR,
+                             address="support@initech.example")
+        case.contact_attempt(vendor, W, NOREPLY, at=ago(20), actor=COORDINATOR,
+                             address="https://initech.example/support")
+        case.contact_attempt(vendor, PH, NOREPLY, at=ago(12), actor=COORDINATOR,
+                             reason="switchboard took a message")
+
+
+def _exploited_during_embargo(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """Attacks seen while embargoed (guide 6.6): the embargo ended early."""
+    r = svc.submit_report(_report(
+        "Remote code execution in Umbrella CMS gallery plugin", "Umbrella Web",
+        "Umbrella CMS Gallery", "incident response", reporter="Tomás Rivera",
+        email="tomas@example.org", cwe="CWE-434", fixed="3.2.1"), at=ago(40),
+        actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Umbrella Web").pid
+        case.contact_attempt(vendor, E, ACK, at=ago(39), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, vendor, at=ago(39), actor=COORDINATOR)
+        case.propose_embargo(ago(40) + timedelta(days=45), at=ago(38), actor=COORDINATOR)
+        case.accept_embargo(at=ago(37), actor=COORDINATOR)
+        case.record_cs(CSEvent.A, None, at=ago(6), actor=COORDINATOR,
+                       reason="hosting provider reports webshells")
+        case.record_cs(CSEvent.F, vendor, at=ago(4), actor=COORDINATOR, reason="3.2.1")
+        case.terminate_embargo(at=ago(4), actor=COORDINATOR,
+                               reason="active exploitation: publish now (6.6)")
+        case.record_cs(CSEvent.P, None, at=ago(3), actor=COORDINATOR, reason="advisory out")
+
+
+def _closed_case(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """A finished case: fixed, deployed, published, closed."""
+    r = svc.submit_report(_report(
+        "Path traversal in Hooli Drive sync client", "Hooli", "Hooli Drive for Desktop",
+        "code review", reporter="Priya Natarajan", email="priya@example.com",
+        cve="CVE-2026-41234", cwe="CWE-22", fixed="5.9.0"), at=ago(120), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Hooli").pid
+        case.contact_attempt(vendor, E, ACK, at=ago(119), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, vendor, at=ago(119), actor=COORDINATOR)
+        for t in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
+            case.rm(vendor, t, at=ago(115), actor=COORDINATOR)
+        case.propose_embargo(ago(120) + timedelta(days=45), at=ago(115), actor=COORDINATOR)
+        case.accept_embargo(at=ago(114), actor=COORDINATOR)
+        case.record_cs(CSEvent.F, vendor, at=ago(85), actor=COORDINATOR)
+        case.record_cs(CSEvent.D, vendor, at=ago(76), actor=COORDINATOR,
+                       reason="auto-update pushed")
+        case.terminate_embargo(at=ago(75), actor=COORDINATOR, reason="planned publication")
+        case.record_cs(CSEvent.P, None, at=ago(75), actor=COORDINATOR)
+        case.rm(vendor, RMTrigger.CLOSE, at=ago(70), actor=COORDINATOR)
+        case.close(at=ago(70), actor=COORDINATOR, reason="published and deployed")
+
+
+def _fresh_report(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    svc.submit_report(_report(
+        "Stored XSS in Vandelay Importer admin console", "Vandelay Industries",
+        "Vandelay Importer", "pentest for a customer", reporter="Art Vandelay Jr.",
+        email="art@example.org", cwe="CWE-79", tlp=TLP.AMBER_STRICT), at=ago(0, 3),
+        actor=COORDINATOR)
+
+
+def _invalid_report(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    r = svc.submit_report(_report(
+        "Clickjacking on Stark Industries marketing site", "Stark Industries",
+        "starkindustries.example", "browsing", reporter="anonymous",
+        email="anon@example.net", tlp=TLP.GREEN), at=ago(10), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        case.rm(1, RMTrigger.INVALIDATE, at=ago(9), actor=COORDINATOR,
+                reason="static page, no state-changing actions: not a vulnerability")
+        case.rm(1, RMTrigger.CLOSE, at=ago(9), actor=COORDINATOR)
+        case.close(at=ago(9), actor=COORDINATOR, reason="invalid report")
+
+
+_PREFIX = ["North", "Blue", "Iron", "Silver", "Red", "Open", "Bright", "Cedar", "Delta",
+           "Echo", "Falcon", "Granite", "Harbor", "Indigo", "Juniper", "Kestrel", "Lumen",
+           "Maple", "Nimbus", "Orbit"]
+_SUFFIX = ["Linux", "Networks", "Appliances", "Cloud", "Systems", "Embedded", "Devices",
+           "OS", "Labs", "Security", "Software", "Routers"]
+
+
+def _multi_party(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """One upstream library, 240 downstream vendors (guide 6.10 rows 9, 16, 17)."""
+    rng = random.Random(2026)
+    r = svc.submit_report(_report(
+        "Heap overflow in libquill TLS record parser", "libquill project", "libquill",
+        "fuzzing", reporter="Mei Chen", email="mei@example.edu", cwe="CWE-122",
+        introduced="2.0.0", fixed="2.8.4", tlp=TLP.AMBER_STRICT), at=ago(21),
+        actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        upstream = case.find_participant("libquill project").pid
+        case.contact_attempt(upstream, E, ACK, at=ago(21, -2), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, upstream, at=ago(21, -2), actor=COORDINATOR)
+        for t in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
+            case.rm(upstream, t, at=ago(20), actor=COORDINATOR)
+        names = [f"{p} {s}" for p in _PREFIX for s in _SUFFIX]
+        rng.shuffle(names)
+        downstream = []
+        for name in names[:240]:
+            p = case.add_participant(name, [Role.VENDOR], at=ago(18), actor=COORDINATOR,
+                                     reason="ships libquill (dependency graph)")
+            downstream.append(p.pid)
+        case.add_participant("CERT/CC", [Role.COORDINATOR], at=ago(18), actor=COORDINATOR,
+                             reason="helps reach the long tail of vendors")
+        case.propose_embargo(ago(21) + timedelta(days=45), at=ago(17), actor=COORDINATOR,
+                             invite=[upstream, 2, *downstream])
+        case.consent(upstream, ConsentTrigger.SIGN, at=ago(17), actor=COORDINATOR)
+        case.consent(2, ConsentTrigger.SIGN, at=ago(17), actor=COORDINATOR)
+        case.accept_embargo(at=ago(16), actor=COORDINATOR)
+        for i, pid in enumerate(downstream):
+            case.contact_attempt(pid, E, SENT, at=ago(17, -rng.random()), actor=COORDINATOR)
+            roll = rng.random()
+            if roll < 0.55:
+                case.contact_reply(pid, E, at=ago(15 - (i % 5)), actor=COORDINATOR)
+                case.record_cs(CSEvent.V, pid, at=ago(10), actor=COORDINATOR)
+                case.consent(pid, ConsentTrigger.SIGN, at=ago(10), actor=COORDINATOR)
+            elif roll < 0.65:
+                case.contact_attempt(pid, E, BOUNCED, at=ago(9), actor=COORDINATOR)
+            else:
+                case.contact_attempt(pid, E, NOREPLY, at=ago(9), actor=COORDINATOR)
+        case.record_cs(CSEvent.F, upstream, at=ago(8), actor=COORDINATOR, reason="2.8.4 tagged")

@@ -1,0 +1,95 @@
+"""Settings: ``CVDESK_*`` environment variables over an optional TOML file over defaults.
+
+The file is ``--config FILE``, else ``$CVDESK_CONFIG``, else ``./cvdesk.toml`` when present.
+Nested keys use ``__`` in the environment: ``CVDESK_POLICY__EMBARGO_DEFAULT_DAYS=60``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message names the key and the problem."""
+
+
+class DeskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "cvdesk"
+    role: Role = Role.COORDINATOR
+    email: str = ""
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cvdesk"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CVDESK_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    database_url: str = "sqlite:///cvdesk.db"
+    actor: str = Field(default_factory=_default_actor)
+    display_timezone: str = "UTC"
+    desk: DeskSettings = DeskSettings()
+    policy: Policy = Policy()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if _config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_config_file))
+        return tuple(sources)
+
+
+_config_file: Path | None = None
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get("CVDESK_CONFIG"):
+        return Path(env)
+    local = Path("cvdesk.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings; raises SettingsError naming each bad key."""
+    global _config_file
+    path = config_path(config)
+    if path is not None and not path.is_file():
+        raise SettingsError(f"config file {path}: not found")
+    _config_file = path
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors())
+        raise SettingsError(f"settings{f' ({path})' if path else ''}: {problems}") from None
+    except ValueError as exc:  # e.g. a TOML syntax error
+        raise SettingsError(f"settings{f' ({path})' if path else ''}: {exc}") from None
+    finally:
+        _config_file = None

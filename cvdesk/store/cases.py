@@ -1,0 +1,248 @@
+"""Case repository: loads a case by replaying its log, saves new events and projections.
+
+``save`` writes the pending events and, in the same transaction, every row that
+is a projection of them (case summary, participants with their contact
+summary, reports, vulnerabilities, messages).  A version column on the case
+row refuses a write based on a stale read.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from cvdesk.domain import cs
+from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.errors import DomainError, NotFound
+from cvdesk.domain.events import Event, EventType
+from cvdesk.store.tables import (
+    CaseRow,
+    ContactRow,
+    CounterRow,
+    EventRow,
+    MessageRow,
+    OrganizationRow,
+    ParticipantRow,
+    ReportRow,
+    VulnerabilityRow,
+)
+
+_TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class ConcurrentUpdate(DomainError):
+    """Another writer changed the case between our read and our write; retry."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------ identifiers
+    def next_number(self, name: str) -> int:
+        s = self.session
+        row = s.get(CounterRow, name, with_for_update=True)
+        if row is None:
+            row = CounterRow(name=name, value=0)
+            s.add(row)
+        row.value += 1
+        s.flush()
+        return row.value
+
+    def new_case_id(self, year: int) -> str:
+        return f"CVD-{year}-{self.next_number(f'case-{year}'):04d}"
+
+    def new_tracking_id(self, at: datetime) -> str:
+        """A report's tracking id, given to the reporter: not guessable from other ids."""
+        while True:
+            suffix = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
+            tid = f"VR-{at:%y%m}-{suffix}"
+            if self.session.scalar(select(ReportRow.id).where(ReportRow.tracking_id == tid)) is None:
+                return tid
+
+    # ------------------------------------------------------------ reading
+    def case_row(self, case_id: str, *, for_update: bool = False) -> CaseRow:
+        stmt = select(CaseRow).where(CaseRow.case_id == case_id.upper())
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.scalar(stmt)
+        if row is None:
+            raise NotFound(f"no case '{case_id}'")
+        return row
+
+    def events(self, case_pk: int) -> list[Event]:
+        rows = self.session.scalars(
+            select(EventRow).where(EventRow.case_pk == case_pk).order_by(EventRow.seq))
+        return [Event(EventType(r.type), r.at, r.actor, r.reason, r.participant, r.data, r.seq)
+                for r in rows]
+
+    def load(self, case_id: str) -> tuple[CaseRow, Case]:
+        row = self.case_row(case_id, for_update=True)
+        return row, Case.replay(row.case_id, self.events(row.id))
+
+    def list_cases(self, status: str | None = None) -> Sequence[CaseRow]:
+        stmt = select(CaseRow).order_by(CaseRow.opened_at, CaseRow.id)
+        if status:
+            stmt = stmt.where(CaseRow.status == status)
+        return self.session.scalars(stmt).all()
+
+    def participants(self, case_pk: int) -> Sequence[ParticipantRow]:
+        return self.session.scalars(select(ParticipantRow).where(
+            ParticipantRow.case_pk == case_pk).order_by(ParticipantRow.pid)).all()
+
+    def reports(self, case_pk: int) -> Sequence[ReportRow]:
+        return self.session.scalars(select(ReportRow).where(
+            ReportRow.case_pk == case_pk).order_by(ReportRow.received_at)).all()
+
+    def vulnerabilities(self, case_pk: int) -> Sequence[VulnerabilityRow]:
+        return self.session.scalars(select(VulnerabilityRow).where(
+            VulnerabilityRow.case_pk == case_pk).order_by(VulnerabilityRow.id)).all()
+
+    def report_by_tracking_id(self, tracking_id: str) -> ReportRow:
+        row = self.session.scalar(select(ReportRow).where(ReportRow.tracking_id == tracking_id))
+        if row is None:
+            raise NotFound(f"no report '{tracking_id}'")
+        return row
+
+    def count(self, table: type) -> int:
+        return self.session.scalar(select(func.count()).select_from(table)) or 0
+
+    # ------------------------------------------------------------ writing
+    def add(self, case: Case) -> CaseRow:
+        """Insert a new case (its pending events include case.opened)."""
+        row = CaseRow(case_id=case.case_id, version=0)
+        self._project_case(row, case)
+        self.session.add(row)
+        self.session.flush()
+        self.save(row, case, expected_version=0)
+        return row
+
+    def save(self, row: CaseRow, case: Case, *, expected_version: int | None = None) -> None:
+        if not case.pending:
+            return
+        s = self.session
+        expected = row.version if expected_version is None else expected_version
+        first = case.pending[0].seq
+        if first != expected + 1:
+            raise ConcurrentUpdate(f"{case.case_id}: log position {first - 1}, "
+                                   f"stored version {expected}")
+        recorded = _utcnow()
+        s.add_all(EventRow(case_pk=row.id, seq=e.seq, type=e.type.value, at=e.at, actor=e.actor,
+                           reason=e.reason, participant=e.participant, data=e.data,
+                           recorded_at=recorded) for e in case.pending)
+        touched: set[int] = set()
+        for e in case.pending:
+            if e.participant is not None:
+                touched.add(e.participant)
+            self._project_side_tables(row, e)
+        self._project_participants(row, case, touched)
+        self._project_case(row, case)
+        values = {c.key: getattr(row, c.key) for c in CaseRow.__table__.columns
+                  if c.key not in ("id", "version")}
+        s.expire(row)
+        result = s.execute(update(CaseRow).where(CaseRow.id == row.id,
+                                                 CaseRow.version == expected)
+                           .values(version=case.seq, **values)
+                           .execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate(f"{case.case_id} was changed by someone else; try again")
+        s.flush()
+        case.pending.clear()
+
+    # ------------------------------------------------------------ projections
+    @staticmethod
+    def _project_case(row: CaseRow, case: Case) -> None:
+        row.title = case.title
+        row.tlp = case.tlp.value
+        row.status = case.status.value
+        row.em_state = case.em.value
+        row.embargo_end = case.embargo_end
+        row.embargo_end_text = case.embargo_end.isoformat() if case.embargo_end else None
+        row.proposed_end_text = case.proposed_end.isoformat() if case.proposed_end else None
+        row.pxa = case.cs_label()
+        row.participants_count = len(case.participants)
+        row.vendors_count = len(case.vendors)
+        assert case.opened_at is not None and case.last_event_at is not None
+        row.opened_at = case.opened_at
+        row.closed_at = case.closed_at
+        row.last_event_at = case.last_event_at
+        row.updated_at = _utcnow()
+
+    def _project_participants(self, row: CaseRow, case: Case, pids: set[int]) -> None:
+        if not pids:
+            return
+        existing = {p.pid: p for p in self.session.scalars(select(ParticipantRow).where(
+            ParticipantRow.case_pk == row.id, ParticipantRow.pid.in_(pids)))}
+        for pid in sorted(pids):
+            p = case.participants[pid]
+            prow = existing.get(pid)
+            if prow is None:
+                prow = ParticipantRow(case_pk=row.id, pid=pid)
+                prow.organization_id = self._organization_id(p)
+                self.session.add(prow)
+            _fill_participant(prow, p)
+
+    def _organization_id(self, p: ParticipantState) -> int | None:
+        name = p.organization or (p.name if p.is_vendor else "")
+        if not name:
+            return None
+        key = name.strip().lower()
+        org = self.session.scalar(select(OrganizationRow).where(OrganizationRow.name_key == key))
+        now = _utcnow()
+        if org is None:
+            org = OrganizationRow(name=name.strip(), name_key=key, created_at=now)
+            self.session.add(org)
+            self.session.flush()
+        for kind, value in (("email", p.email), ("phone", p.phone)):
+            if value and self.session.scalar(select(ContactRow.id).where(
+                    ContactRow.organization_id == org.id, ContactRow.kind == kind,
+                    ContactRow.value == value)) is None:
+                self.session.add(ContactRow(organization_id=org.id, kind=kind, value=value,
+                                            source="manual", created_at=now))
+        return org.id
+
+    def _project_side_tables(self, row: CaseRow, e: Event) -> None:
+        d = e.data
+        if e.type is EventType.REPORT_RECEIVED:
+            self.session.add(ReportRow(tracking_id=d["tracking_id"], case_pk=row.id,
+                                       received_at=e.at, title=d["report"]["title"],
+                                       tlp=d["report"]["tlp"], form=d["report"]))
+        elif e.type is EventType.VULNERABILITY:
+            self.session.add(VulnerabilityRow(case_pk=row.id, cve=d.get("cve") or None,
+                                              title=d["title"], data=d))
+        elif e.type is EventType.MESSAGE:
+            self.session.add(MessageRow(
+                message_id=d["message_id"], case_pk=row.id, participant=e.participant,
+                direction=d["direction"], channel=d["channel"], at=e.at,
+                subject=d["subject"], body=d["body"], tlp=d["tlp"]))
+
+
+def _fill_participant(prow: ParticipantRow, p: ParticipantState) -> None:
+    prow.name = p.name
+    prow.roles = ",".join(sorted(r.value for r in p.roles))
+    prow.is_vendor = p.is_vendor
+    prow.organization = p.organization
+    prow.email = p.email
+    prow.phone = p.phone
+    prow.rm_state = p.rm.value
+    prow.rm_at = p.rm_at
+    prow.consent = p.consent.value
+    prow.vfd = cs.label(p.vfd)[:3]
+    prow.first_attempt_at = p.first_attempt_at
+    prow.last_attempt_at = p.last_attempt_at
+    prow.last_attempt_outcome = p.last_attempt_outcome.value if p.last_attempt_outcome else None
+    prow.attempts = p.attempts
+    prow.channels = ",".join(sorted(c.value for c in p.channels))
+    prow.channels_count = len(p.channels)
+    prow.first_reply_at = p.first_reply_at
+    prow.last_reply_at = p.last_reply_at
+    prow.replies = p.replies
+    prow.added_at = p.added_at

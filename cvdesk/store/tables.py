@@ -1,0 +1,154 @@
+"""Tables. ``events`` is the append-only log; the other case tables are projections of it
+written in the same transaction, so reads and sweeps never replay the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cvdesk.store.types import JSONType, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType,
+                           list[Any]: JSONType}
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    tlp: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    em_state: Mapped[str] = mapped_column(String(16))
+    embargo_end: Mapped[datetime | None]
+    embargo_end_text: Mapped[str | None] = mapped_column(String(40))
+    proposed_end_text: Mapped[str | None] = mapped_column(String(40))
+    pxa: Mapped[str] = mapped_column(String(3))
+    participants_count: Mapped[int] = mapped_column(Integer, default=0)
+    vendors_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("case_pk", "pid"),
+                      Index("ix_participants_vendor_reply", "is_vendor", "last_reply_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[str] = mapped_column(String(120))
+    is_vendor: Mapped[bool] = mapped_column(Boolean)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    organization: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(Text, default="")
+    rm_state: Mapped[str] = mapped_column(String(16))
+    rm_at: Mapped[datetime | None]
+    consent: Mapped[str] = mapped_column(String(16))
+    vfd: Mapped[str] = mapped_column(String(3))
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_attempt_outcome: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    channels: Mapped[str] = mapped_column(String(120), default="")
+    channels_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_reply_at: Mapped[datetime | None]
+    last_reply_at: Mapped[datetime | None]
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    added_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_pk", "seq"), Index("ix_events_type", "type"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    participant: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime]
+
+
+class ReportRow(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_id: Mapped[str] = mapped_column(String(32), unique=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime]
+    title: Mapped[str] = mapped_column(Text)
+    tlp: Mapped[str] = mapped_column(String(16))
+    form: Mapped[dict[str, Any]]
+
+
+class VulnerabilityRow(Base):
+    __tablename__ = "vulnerabilities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    cve: Mapped[str | None] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    participant: Mapped[int | None] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    tlp: Mapped[str] = mapped_column(String(16))
+
+
+class OrganizationRow(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_key: Mapped[str] = mapped_column(String(255), unique=True)
+    website: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("organization_id", "kind", "value"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class CounterRow(Base):
+    """Sequence numbers such as the case number of a year ('case-2026')."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
