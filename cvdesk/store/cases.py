@@ -65,7 +65,8 @@ class CaseRepository:
         while True:
             suffix = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
             tid = f"VR-{at:%y%m}-{suffix}"
-            if self.session.scalar(select(ReportRow.id).where(ReportRow.tracking_id == tid)) is None:
+            taken = select(ReportRow.id).where(ReportRow.tracking_id == tid)
+            if self.session.scalar(taken) is None:
                 return tid
 
     # ------------------------------------------------------------ reading

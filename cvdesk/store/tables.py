@@ -21,8 +21,8 @@ from cvdesk.store.types import JSONType, UTCDateTime
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType,
-                           list[Any]: JSONType}
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy's own hook)
+        datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
 
 
 class CaseRow(Base):
