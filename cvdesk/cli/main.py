@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from cvdesk import __version__
-from cvdesk.cli import cases, demo, transitions
+from cvdesk.cli import cases, demo, messages, transitions
 from cvdesk.cli.context import AppContext, app_context
 from cvdesk.cli.output import fail, out
 from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
@@ -64,6 +64,7 @@ app.add_typer(cases.case_app, name="case")
 app.add_typer(cases.participant_app, name="participant")
 app.add_typer(cases.vuln_app, name="vuln")
 app.add_typer(transitions.contact_app, name="contact")
+app.add_typer(messages.message_app, name="message")
 app.add_typer(transitions.event_app, name="event")
 app.add_typer(transitions.rm_app, name="rm")
 app.add_typer(transitions.embargo_app, name="embargo")

@@ -7,6 +7,7 @@ references ("3", "p3", "Acme") to participants.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from cvdesk.domain.em import ConsentTrigger
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.events import Event
 from cvdesk.domain.model import (
+    TLP,
     AttemptOutcome,
     Channel,
+    Direction,
     Message,
     Report,
     Role,
@@ -198,10 +201,18 @@ class CaseService:
             case.contact_reply(p.pid, channel, at=at, actor=self.actor(actor), reason=reason)
             return p.replies
 
-    def log_message(self, case_id: str, message: Message, *, actor: str | None = None) -> None:
-        self.when(message.at)
+    def log_message(self, case_id: str, *, direction: Direction, channel: Channel,
+                    subject: str, body: str, participant: str | None = None,
+                    tlp: TLP = TLP.AMBER, at: datetime | None = None,
+                    actor: str | None = None) -> Message:
+        at = self.when(at)
         with self.case(case_id) as case:
+            pid = case.find_participant(participant).pid if participant is not None else None
+            message = Message(message_id=f"<{uuid.uuid4()}@cvdesk>", direction=direction,
+                              at=at, channel=channel, subject=subject, body=body,
+                              participant=pid, tlp=tlp)
             case.log_message(message, actor=self.actor(actor))
+            return message
 
     def add_vulnerability(self, case_id: str, vuln: Vulnerability, *,
                           at: datetime | None = None, actor: str | None = None,
