@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from cvdesk import __version__
-from cvdesk.cli import cases, demo, messages, transitions
+from cvdesk.cli import cases, demo, doctor, messages, transitions
 from cvdesk.cli.context import AppContext, app_context
 from cvdesk.cli.output import fail, out
 from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
@@ -69,6 +69,7 @@ app.add_typer(transitions.event_app, name="event")
 app.add_typer(transitions.rm_app, name="rm")
 app.add_typer(transitions.embargo_app, name="embargo")
 app.command(name="demo")(demo.demo)
+app.command(name="doctor")(doctor.doctor)
 
 EXIT_OTHER, EXIT_INPUT, EXIT_REFUSED, EXIT_NOT_FOUND = 1, 2, 3, 4
 

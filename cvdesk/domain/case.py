@@ -55,10 +55,13 @@ class ParticipantState:
     rm_at: datetime | None = None
     consent: Consent = Consent.NO_EMBARGO
     vfd: cs.CSState = frozenset()
+    vfd_at: dict[cs.CSEvent, datetime] = field(default_factory=dict)
     first_attempt_at: datetime | None = None
     last_attempt_at: datetime | None = None
     last_attempt_outcome: AttemptOutcome | None = None
     attempts: int = 0
+    attempts_since_reply: int = 0
+    attempt_times: list[datetime] = field(default_factory=list, repr=False)
     channels: frozenset[Channel] = frozenset()
     first_reply_at: datetime | None = None
     last_reply_at: datetime | None = None
@@ -95,6 +98,7 @@ class Case:
     embargo_end: datetime | None = None
     proposed_end: datetime | None = None
     pxa: cs.CSState = frozenset()
+    pxa_at: dict[cs.CSEvent, datetime] = field(default_factory=dict)
     cs_at: datetime | None = None
     reports: list[dict[str, Any]] = field(default_factory=list)
     vulnerabilities: list[Vulnerability] = field(default_factory=list)
@@ -423,8 +427,10 @@ class Case:
         if event in cs.VENDOR_EVENTS:
             p = self.participants[e.participant]  # type: ignore[index]
             p.vfd = p.vfd | {event}
+            p.vfd_at[event] = e.at
         else:
             self.pxa = self.pxa | {event}
+            self.pxa_at[event] = e.at
         self.cs_at = _latest(self.cs_at, e.at)
 
     def _on_attempt(self, e: Event) -> None:
@@ -435,8 +441,11 @@ class Case:
             p.last_attempt_outcome = AttemptOutcome(e.data["outcome"])
         p.last_attempt_at = _latest(p.last_attempt_at, e.at)
         p.channels = p.channels | {Channel(e.data["channel"])}
+        p.attempt_times.append(e.at)
         if e.data["outcome"] == AttemptOutcome.ACKNOWLEDGED:
             self._count_reply(p, e.at)
+        elif p.last_reply_at is None or e.at > p.last_reply_at:
+            p.attempts_since_reply += 1
 
     def _on_reply(self, e: Event) -> None:
         self._count_reply(self.participants[e.participant], e.at)  # type: ignore[index]
@@ -445,7 +454,10 @@ class Case:
     def _count_reply(p: ParticipantState, at: datetime) -> None:
         p.replies += 1
         p.first_reply_at = _earliest(p.first_reply_at, at)
-        p.last_reply_at = _latest(p.last_reply_at, at)
+        if p.last_reply_at is None or at > p.last_reply_at:
+            p.last_reply_at = at
+            # "Repeated attempts" in 6.2 means attempts after the last reply.
+            p.attempts_since_reply = sum(1 for t in p.attempt_times if t > at)
 
     def _on_vulnerability(self, e: Event) -> None:
         self.vulnerabilities.append(vulnerability_from_dict(e.data))

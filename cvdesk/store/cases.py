@@ -169,6 +169,7 @@ class CaseRepository:
         row.embargo_end_text = case.embargo_end.isoformat() if case.embargo_end else None
         row.proposed_end_text = case.proposed_end.isoformat() if case.proposed_end else None
         row.pxa = case.cs_label()
+        row.pxa_times = {e.value: t.isoformat() for e, t in case.pxa_at.items()}
         row.participants_count = len(case.participants)
         row.vendors_count = len(case.vendors)
         assert case.opened_at is not None and case.last_event_at is not None
@@ -237,10 +238,12 @@ def _fill_participant(prow: ParticipantRow, p: ParticipantState) -> None:
     prow.rm_at = p.rm_at
     prow.consent = p.consent.value
     prow.vfd = cs.label(p.vfd)[:3]
+    prow.vfd_times = {e.value: t.isoformat() for e, t in p.vfd_at.items()}
     prow.first_attempt_at = p.first_attempt_at
     prow.last_attempt_at = p.last_attempt_at
     prow.last_attempt_outcome = p.last_attempt_outcome.value if p.last_attempt_outcome else None
     prow.attempts = p.attempts
+    prow.attempts_since_reply = p.attempts_since_reply
     prow.channels = ",".join(sorted(c.value for c in p.channels))
     prow.channels_count = len(p.channels)
     prow.first_reply_at = p.first_reply_at

@@ -37,6 +37,7 @@ class CaseRow(Base):
     embargo_end_text: Mapped[str | None] = mapped_column(String(40))
     proposed_end_text: Mapped[str | None] = mapped_column(String(40))
     pxa: Mapped[str] = mapped_column(String(3))
+    pxa_times: Mapped[dict[str, Any]]
     participants_count: Mapped[int] = mapped_column(Integer, default=0)
     vendors_count: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime]
@@ -64,10 +65,12 @@ class ParticipantRow(Base):
     rm_at: Mapped[datetime | None]
     consent: Mapped[str] = mapped_column(String(16))
     vfd: Mapped[str] = mapped_column(String(3))
+    vfd_times: Mapped[dict[str, Any]]
     first_attempt_at: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime | None]
     last_attempt_outcome: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts_since_reply: Mapped[int] = mapped_column(Integer, default=0)
     channels: Mapped[str] = mapped_column(String(120), default="")
     channels_count: Mapped[int] = mapped_column(Integer, default=0)
     first_reply_at: Mapped[datetime | None]

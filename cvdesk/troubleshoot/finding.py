@@ -1,0 +1,74 @@
+"""What a troubleshooting rule says about a case: a Finding, and when to ask again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+from cvdesk.domain.model import Role
+
+
+class Severity(IntEnum):
+    INFO = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    CRITICAL = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Phase(StrEnum):
+    """The CVD phases of the guide (section 2/3)."""
+
+    DISCOVERY = "discovery"
+    REPORTING = "reporting"
+    VALIDATION = "validation-and-triage"
+    REMEDIATION = "remediation"
+    PUBLIC_AWARENESS = "public-awareness"
+    DEPLOYMENT = "promote-deployment"
+
+
+@dataclass(frozen=True)
+class Action:
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one case, with the evidence that a reader can check in the case log."""
+
+    problem: str
+    title: str
+    section: str
+    severity: Severity
+    case_id: str
+    phase: Phase
+    concerns: tuple[Role, ...]
+    evidence: tuple[str, ...]
+    actions: tuple[Action, ...]
+    subject: int | None = None
+    subject_name: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity across sweeps: the same problem about the same participant."""
+        return f"{self.problem}:{'-' if self.subject is None else f'p{self.subject}'}"
+
+
+@dataclass
+class Verdict:
+    """A rule's answer: its findings, and the earliest time the answer could change by
+    the clock alone (None when only a new event can change it)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    next_check: datetime | None = None
+
+    def check_at(self, when: datetime | None, now: datetime) -> None:
+        if when is not None and when > now and (self.next_check is None
+                                                 or when < self.next_check):
+            self.next_check = when

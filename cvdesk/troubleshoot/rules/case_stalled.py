@@ -1,0 +1,36 @@
+"""Nothing has happened on an open case for a long time (6.10 row 21; 6.7)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import day, days_since, plural
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+
+PROBLEM = "case-stalled"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    if case.last_event_at is None:
+        return Verdict()
+    due = case.last_event_at + timedelta(days=policy.stalled_days)
+    if now < due:
+        verdict = Verdict()
+        verdict.check_at(due, now)
+        return verdict
+    return Verdict([Finding(
+        problem=PROBLEM, title="The case is not moving",
+        section="6.7; 6.10 row 21", severity=Severity.LOW, case_id=case.case_id,
+        phase=Phase.REMEDIATION, concerns=(Role.COORDINATOR, Role.REPORTER, Role.VENDOR),
+        evidence=(f"last event {day(case.last_event_at)}, "
+                  f"{plural(days_since(case.last_event_at, now), 'day')} ago (policy: "
+                  f"{policy.stalled_days})",),
+        actions=(
+            Action(Role.COORDINATOR, "ask every participant for their status and the next "
+                   "date; consider a third-party coordinator"),
+            Action(Role.VENDOR, "say where the fix stands, even if the answer is 'not yet'"),
+            Action(Role.REPORTER, "keep it cooperative: ask, don't threaten"),
+        ))])

@@ -1,0 +1,54 @@
+"""The embargo is about to end (or has) and a vendor has no fix (6.10 rows 8 and 19)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.cs import CSEvent
+from cvdesk.domain.em import EM_IN_FORCE
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import plural
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+
+PROBLEM = "embargo-ending-vendor-not-ready"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    verdict = Verdict()
+    end = case.embargo_end
+    if case.em not in EM_IN_FORCE or end is None:
+        return verdict
+    not_ready = [p for p in case.vendors if CSEvent.F not in p.vfd]
+    if not not_ready:
+        return verdict
+    warn_from = end - timedelta(days=policy.draft_share_max_days)
+    if now < warn_from:
+        verdict.check_at(warn_from, now)
+        return verdict
+    verdict.check_at(end, now)
+    passed = now >= end
+    left = end - now
+    when = (f"ended {plural(int(-left / timedelta(days=1)), 'day')} ago" if passed
+            else f"ends in {plural(int(left / timedelta(days=1)), 'day')}")
+    names = ", ".join(p.name for p in not_ready[:5]) + (
+        f" and {len(not_ready) - 5} more" if len(not_ready) > 5 else "")
+    verdict.findings.append(Finding(
+        problem=PROBLEM, title="Embargo " + ("has ended" if passed else "ends soon")
+        + f"; {plural(len(not_ready), 'vendor')} without a fix",
+        section="6.10 rows 8, 19", severity=Severity.HIGH if passed else Severity.MEDIUM,
+        case_id=case.case_id, phase=Phase.REMEDIATION,
+        concerns=(Role.VENDOR, Role.REPORTER, Role.COORDINATOR),
+        evidence=(f"embargo end {end.isoformat()}: {when}",
+                  f"no fix ready (F) from: {names}",
+                  f"policy: share the draft {policy.draft_share_min_days}-"
+                  f"{policy.draft_share_max_days} days before publication"),
+        actions=(
+            Action(Role.VENDOR, "ask for an extension now, with a reason and a date; the "
+                   "embargo is a courtesy, not a right"),
+            Action(Role.COORDINATOR, "extend only if the vendor is cooperating and has a good "
+                   "reason; otherwise publish on the date; never wait indefinitely"),
+            Action(Role.REPORTER, "agree an extension only with a new, firm date"),
+        )))
+    return verdict

@@ -1,0 +1,40 @@
+"""A vendor has not acknowledged the report within the policy window (24-48 hours; 6.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import attempts_text
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+from cvdesk.troubleshoot.rules.vendor_unreachable import unreachable
+
+PROBLEM = "no-acknowledgement"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    verdict = Verdict()
+    window = timedelta(hours=policy.ack_deadline_hours)
+    for p in case.vendors:
+        if p.replies or p.first_attempt_at is None or unreachable(p, policy):
+            continue
+        due = p.first_attempt_at + window
+        if now < due:
+            verdict.check_at(due, now)
+            continue
+        hours = int((now - p.first_attempt_at) / timedelta(hours=1))
+        verdict.findings.append(Finding(
+            problem=PROBLEM, title=f"{p.name} has not acknowledged the report",
+            section="6.2", severity=Severity.MEDIUM, case_id=case.case_id,
+            phase=Phase.REPORTING, concerns=(Role.COORDINATOR, Role.REPORTER),
+            subject=p.pid, subject_name=p.name,
+            evidence=(attempts_text(p), f"{hours} hours since the first attempt, no "
+                      f"acknowledgement (policy window {policy.ack_deadline_hours} h)"),
+            actions=(
+                Action(Role.COORDINATOR, "send a short reminder on a second channel and "
+                       "check that the address is the vendor's security contact"),
+                Action(Role.VENDOR, "acknowledge receipt, even before triage is done"),
+            )))
+    return verdict

@@ -1,0 +1,55 @@
+"""Somebody stopped replying: any role (guide 6.3; 6.10 rows 6 and 10).
+
+Vendors that meet the stricter 6.2 test are left to vendor-unresponsive.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import day, days_since, plural
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+from cvdesk.troubleshoot.rules.vendor_unresponsive import due_time as unresponsive_due
+
+PROBLEM = "stopped-replying"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    verdict = Verdict()
+    for p in case.participants.values():
+        if p.replies == 0 or p.last_reply_at is None or p.attempts_since_reply == 0:
+            continue
+        strict = unresponsive_due(case, p, policy)
+        if strict is not None and now >= strict:
+            continue
+        due = p.last_reply_at + timedelta(days=policy.stopped_replying_days)
+        if now < due:
+            verdict.check_at(due, now)
+            continue
+        verdict.check_at(strict, now)
+        if p.is_vendor:
+            concerns = (Role.REPORTER, Role.COORDINATOR)
+            act = (Action(Role.REPORTER, "give the vendor a heads-up with the date you will "
+                          "publish, and a courtesy copy of the draft before it"),
+                   Action(Role.COORDINATOR, "reach the vendor on another channel; if silence "
+                          "goes on, set a publication date"))
+        else:
+            concerns = (Role.VENDOR, Role.COORDINATOR)
+            act = (Action(Role.VENDOR, "go ahead with the fix and the advisory without them; "
+                          "send a heads-up before publishing and keep their credit"),
+                   Action(Role.COORDINATOR, "keep the participant informed of the dates; "
+                          "apply any bug-bounty policy as written"))
+        verdict.findings.append(Finding(
+            problem=PROBLEM, title=f"{p.name} ({', '.join(sorted(p.roles))}) stopped replying",
+            section="6.3; 6.10 rows 6, 10", severity=Severity.MEDIUM, case_id=case.case_id,
+            phase=Phase.REMEDIATION, concerns=concerns, subject=p.pid, subject_name=p.name,
+            evidence=(f"last reply {day(p.last_reply_at)}, "
+                      f"{plural(days_since(p.last_reply_at, now), 'day')} ago (policy: "
+                      f"{policy.stopped_replying_days})",
+                      f"{plural(p.attempts_since_reply, 'attempt')} since, last "
+                      f"{day(p.last_attempt_at)}"),
+            actions=act))
+    return verdict

@@ -1,0 +1,71 @@
+"""The vendor stopped responding (guide 6.2; 6.10 row 6).
+
+The guide's test: there was prior contact, there were repeated attempts since,
+the vendor has been silent for at least two weeks, and either the agreed date
+has passed or, with no embargo, six weeks have gone by since the last reply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.em import EM_IN_FORCE
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import attempts_text, day, days_since, plural
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+
+PROBLEM = "vendor-unresponsive"
+
+
+def due_time(case: Case, p: ParticipantState, policy: Policy) -> datetime | None:
+    """When this vendor counts as unresponsive if nothing new happens; None if it cannot."""
+    if not p.is_vendor or p.replies == 0 or p.last_reply_at is None:
+        return None
+    if p.attempts_since_reply < policy.unresponsive_min_attempts:
+        return None
+    silent = p.last_reply_at + timedelta(days=policy.unresponsive_silence_days)
+    if case.em in EM_IN_FORCE and case.embargo_end is not None:
+        date_passed = case.embargo_end
+    else:
+        date_passed = p.last_reply_at + timedelta(days=policy.unresponsive_no_embargo_days)
+    return max(silent, date_passed)
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    verdict = Verdict()
+    for p in case.vendors:
+        due = due_time(case, p, policy)
+        if due is None:
+            continue
+        if now < due:
+            verdict.check_at(due, now)
+            continue
+        assert p.last_reply_at is not None
+        if case.em in EM_IN_FORCE and case.embargo_end is not None:
+            date_text = f"agreed embargo end {case.embargo_end.isoformat()} has passed"
+        else:
+            date_text = (f"no embargo in force; {policy.unresponsive_no_embargo_days}+ days "
+                         "since the last reply")
+        verdict.findings.append(Finding(
+            problem=PROBLEM, title=f"{p.name} stopped responding",
+            section="6.2; 6.10 row 6", severity=Severity.HIGH, case_id=case.case_id,
+            phase=Phase.REMEDIATION, concerns=(Role.REPORTER, Role.COORDINATOR),
+            subject=p.pid, subject_name=p.name,
+            evidence=(
+                f"prior contact: {plural(p.replies, 'reply')}, last {day(p.last_reply_at)}",
+                f"{plural(p.attempts_since_reply, 'attempt')} since that reply; "
+                + attempts_text(p),
+                f"{plural(days_since(p.last_reply_at, now), 'day')} silent (policy: "
+                f"{policy.unresponsive_silence_days})",
+                date_text,
+            ),
+            actions=(
+                Action(Role.REPORTER, f"send the vendor a courtesy copy of the draft advisory "
+                       f"{policy.courtesy_copy_days} days ahead, then publish; or hand the "
+                       "case to a third-party coordinator"),
+                Action(Role.COORDINATOR, "try the phone and the security.txt contacts; set a "
+                       "publication date and tell the vendor what it is"),
+            )))
+    return verdict
