@@ -1,69 +1,176 @@
-"""``cvdesk doctor``: what is going wrong in each open case, and what each role should do."""
+"""``cvdesk doctor`` and ``cvdesk finding``: what goes wrong in each open case, and what
+each role should do (CERT guide section 6)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+from itertools import groupby
 
 import typer
 from rich.markup import escape
 
 from cvdesk.cli.context import app_context, parse_time
-from cvdesk.cli.output import emit_json, fmt_time, out
-from cvdesk.services.doctor import DoctorService
-from cvdesk.troubleshoot import Finding, Severity
+from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.services.doctor import DoctorService, ShownFinding, SweepResult
+from cvdesk.store.findings import ACKNOWLEDGED, SNOOZED
 
-_STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
-          Severity.MEDIUM: "yellow", Severity.LOW: "cyan", Severity.INFO: "dim"}
+finding_app = typer.Typer(help="Acknowledge or snooze troubleshooting findings.",
+                          no_args_is_help=True)
+
+_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
+          "low": "cyan", "info": "dim"}
+#: More findings of one problem in one case than this are shown as one group.
+GROUP_OVER = 3
+
+
+def _service(ctx: typer.Context) -> DoctorService:
+    app_ctx = app_context(ctx)
+    app_ctx.cases()  # checks that the database is ready
+    return DoctorService(app_ctx.db, app_ctx.settings)
 
 
 def doctor(
     ctx: typer.Context,
     case_id: str | None = typer.Option(None, "--case", help="Only this case."),
     at: str | None = typer.Option(None, "--at", help="Judge as of this time (ISO 8601 with "
-                                  "time zone); default now."),
+                                  "time zone) from the logs, without storing anything."),
+    show_all: bool = typer.Option(False, "--all", help="Include acknowledged and snoozed "
+                                  "findings."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Run the troubleshooting rules (CERT guide section 6) over every open case."""
-    app_ctx = app_context(ctx)
-    app_ctx.cases()  # checks that the database is ready
-    svc = DoctorService(app_ctx.db, app_ctx.settings)
-    results = svc.sweep(at=parse_time(at, "--at"), case_id=case_id)
+    """Sweep the open cases: store and print the findings, most urgent first."""
+    svc = _service(ctx)
+    when = parse_time(at, "--at")
+    result = (svc.preview(at=when, case_id=case_id) if when is not None
+              else svc.sweep(case_id=case_id, show_handled=show_all))
     if as_json:
-        emit_json([{"case_id": d.case_id, "title": title, "next_check": d.next_check,
-                    "findings": [_finding_json(f) for f in d.findings]}
-                   for title, d in results])
+        emit_json({"at": result.at, "swept": result.swept, "open_cases": result.open_cases,
+                   "next_checks": result.next_checks,
+                   "findings": [_finding_json(f) for f in result.findings]})
         return
-    tz = app_ctx.settings.display_timezone
-    total = sum(len(d.findings) for _, d in results)
-    out.print(f"[bold]cvdesk doctor[/]: {total} finding(s) in "
-              f"{sum(1 for _, d in results if d.findings)} of {len(results)} open case(s)\n")
-    for title, d in results:
-        if not d.findings:
-            continue
-        out.print(f"[bold]{d.case_id}[/]  {escape(title)}")
-        for f in d.findings:
-            _print_finding(f)
-        if d.next_check:
-            out.print(f"  [dim]next check {fmt_time(d.next_check, tz)}[/]")
+    _print_result(result, app_context(ctx).settings.display_timezone, preview=when is not None)
+
+
+def _print_result(result: SweepResult, tz: str, *, preview: bool) -> None:
+    by_case = {cid: list(group) for cid, group in groupby(
+        sorted(result.findings, key=lambda f: (_case_rank(result, f.case_id), f.case_id)),
+        key=lambda f: f.case_id)}
+    mode = f"as of {fmt_time(result.at, tz)} (preview, nothing stored)" if preview else (
+        f"at {fmt_time(result.at, tz)}; {result.swept} case(s) re-checked")
+    out.print(f"[bold]cvdesk doctor[/] {mode}: {len(result.findings)} finding(s) in "
+              f"{len(by_case)} of {result.open_cases} open case(s)\n")
+    for cid, findings in by_case.items():
+        out.print(f"[bold]{cid}[/]  {escape(findings[0].case_title)}")
+        findings.sort(key=lambda f: (-f.data["severity_level"], f.data["problem"],
+                                     f.data["subject"] or 0))
+        for _, group in groupby(findings, key=lambda f: f.data["problem"]):
+            items = list(group)
+            if len(items) > GROUP_OVER:
+                _print_group(items)
+            else:
+                for f in items:
+                    _print_finding(f)
+        nxt = result.next_checks.get(cid)
+        if nxt:
+            out.print(f"  [dim]next check {fmt_time(nxt, tz)}[/]")
         out.print()
-    quiet = [d.case_id for _, d in results if not d.findings]
+    quiet = [c for c in result.next_checks if c not in by_case]
     if quiet:
-        out.print(f"[dim]no findings: {', '.join(quiet)}[/]")
+        out.print(f"[dim]no open findings: {', '.join(quiet)}[/]")
 
 
-def _print_finding(f: Finding) -> None:
-    style = _STYLE[f.severity]
-    out.print(f"  [{style}]{f.severity.label:>8}[/]  [bold]{f.problem}[/]  "
-              f"(guide {f.section})  {escape(f.title)}")
-    out.print(f"            concerns: {', '.join(r.value for r in f.concerns)}   "
-              f"phase: {f.phase.value}")
-    for line in f.evidence:
+def _case_rank(result: SweepResult, case_id: str) -> int:
+    return -max(f.data["severity_level"] for f in result.findings if f.case_id == case_id)
+
+
+def _header(f: ShownFinding, title: str) -> None:
+    d = f.data
+    ident = f"#{f.id} " if f.id is not None else ""
+    status = "" if f.status in ("open", "preview") else f" [dim]({f.status}: " \
+        f"{escape(f.handled_reason)})[/]"
+    out.print(f"  [{_STYLE[d['severity']]}]{d['severity']:>8}[/]  {ident}[bold]{d['problem']}"
+              f"[/]  (guide {d['section']})  {escape(title)}{status}")
+    out.print(f"            concerns: {', '.join(d['concerns'])}   phase: {d['phase']}")
+
+
+def _print_finding(f: ShownFinding) -> None:
+    _header(f, f.data["title"])
+    for line in f.data["evidence"]:
         out.print(f"            [dim]evidence:[/] {escape(line)}")
-    for a in f.actions:
-        out.print(f"            [green]{a.role.value} ->[/] {escape(a.text)}")
+    for a in f.data["actions"]:
+        out.print(f"            [green]{a['role']} ->[/] {escape(a['text'])}")
 
 
-def _finding_json(f: Finding) -> dict[str, object]:
-    return {"problem": f.problem, "key": f.key, "title": f.title, "section": f.section,
-            "severity": f.severity.label, "case_id": f.case_id, "phase": f.phase.value,
-            "concerns": [r.value for r in f.concerns], "subject": f.subject,
-            "subject_name": f.subject_name, "evidence": list(f.evidence),
-            "actions": [{"role": a.role.value, "text": a.text} for a in f.actions]}
+def _print_group(items: list[ShownFinding]) -> None:
+    first = items[0]
+    names = [f.data["subject_name"] for f in items]
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    _header(first, f"{len(items)} participants: {shown}")
+    out.print(f"            [dim]evidence (first, {escape(first.data['subject_name'])}):[/]")
+    for line in first.data["evidence"]:
+        out.print(f"              {escape(line)}")
+    for a in first.data["actions"]:
+        out.print(f"            [green]{a['role']} ->[/] {escape(a['text'])}")
+    ids = [f.id for f in items if f.id is not None]
+    if ids:
+        out.print(f"            [dim]findings #{min(ids)}..#{max(ids)}; "
+                  f"--json lists each one[/]")
+
+
+def _finding_json(f: ShownFinding) -> dict[str, object]:
+    return {"id": f.id, "status": f.status, "first_seen_at": f.first_seen_at,
+            "snoozed_until": f.snoozed_until, "handled_reason": f.handled_reason, **f.data}
+
+
+@finding_app.command("list")
+def finding_list(
+    ctx: typer.Context,
+    case_id: str | None = typer.Option(None, "--case"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Stored findings of open cases (open, acknowledged and snoozed), from the last sweep."""
+    result = _service(ctx).current(at=app_context(ctx).cases().clock(), case_id=case_id,
+                                   show_handled=True)
+    if as_json:
+        emit_json([_finding_json(f) for f in result.findings])
+        return
+    tz = app_context(ctx).settings.display_timezone
+    table(f"{len(result.findings)} finding(s)", ["#", "case", "severity", "problem", "title",
+                                                 "status", "since"],
+          [[f.id, f.case_id, f.data["severity"], f.data["problem"], f.data["title"],
+            f.status, fmt_time(f.first_seen_at, tz, date_only=True)]
+           for f in result.findings])
+
+
+@finding_app.command("ack")
+def finding_ack(
+    ctx: typer.Context,
+    finding_id: int = typer.Argument(..., help="Finding number (#N in doctor's output)."),
+    reason: str = typer.Option(..., "--reason", help="What is being done about it."),
+) -> None:
+    """Acknowledge a finding: hidden until its cause is resolved (see doctor --all)."""
+    app_ctx = app_context(ctx)
+    f = _service(ctx).handle(finding_id, ACKNOWLEDGED, reason=reason,
+                             actor=app_ctx.settings.actor)
+    out.print(f"#{f.id} {f.data['problem']} on {f.case_id}: acknowledged")
+
+
+@finding_app.command("snooze")
+def finding_snooze(
+    ctx: typer.Context,
+    finding_id: int = typer.Argument(...),
+    until: str | None = typer.Option(None, "--until", help="ISO 8601 with time zone."),
+    days: int | None = typer.Option(None, "--days", help="Or: this many days from now."),
+    reason: str = typer.Option(..., "--reason"),
+) -> None:
+    """Hide a finding until a time; it comes back then if its cause is still there."""
+    app_ctx = app_context(ctx)
+    svc = _service(ctx)
+    if (until is None) == (days is None):
+        raise InvalidInput("--until", "give exactly one of --until and --days")
+    end = parse_time(until, "--until") if until else svc.clock() + timedelta(days=days or 0)
+    f = svc.handle(finding_id, SNOOZED, reason=reason, actor=app_ctx.settings.actor,
+                   until=end)
+    out.print(f"#{f.id} {f.data['problem']} on {f.case_id}: snoozed until "
+              f"{fmt_time(f.snoozed_until, app_ctx.settings.display_timezone)}")

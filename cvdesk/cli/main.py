@@ -70,6 +70,7 @@ app.add_typer(transitions.rm_app, name="rm")
 app.add_typer(transitions.embargo_app, name="embargo")
 app.command(name="demo")(demo.demo)
 app.command(name="doctor")(doctor.doctor)
+app.add_typer(doctor.finding_app, name="finding")
 
 EXIT_OTHER, EXIT_INPUT, EXIT_REFUSED, EXIT_NOT_FOUND = 1, 2, 3, 4
 

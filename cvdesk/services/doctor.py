@@ -1,17 +1,64 @@
-"""The troubleshooting sweep: run every rule over the open cases at a given time."""
+"""The troubleshooting sweep.
+
+``sweep`` is incremental and stored: it asks the rules only about open cases
+whose log changed since the last sweep or whose next check time has come
+(``cases.needs_sweep`` / ``cases.next_check_at``), records the findings
+(de-duplicated by key, resolved when their cause goes away) and re-arms each
+case's next check.  ``preview`` judges cases as of any time, from their logs,
+and stores nothing (time travel).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cvdesk.domain.case import Case
+from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import check_aware
 from cvdesk.services.cases import utcnow
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
-from cvdesk.troubleshoot import Diagnosis, diagnose
+from cvdesk.store.findings import ACKNOWLEDGED, OPEN, SNOOZED, FindingRepository
+from cvdesk.store.snapshot import case_from_rows
+from cvdesk.troubleshoot import Diagnosis, Finding, diagnose
+
+BATCH = 500
+
+
+def finding_data(f: Finding) -> dict[str, Any]:
+    return {"problem": f.problem, "key": f.key, "title": f.title, "section": f.section,
+            "severity": f.severity.label, "severity_level": int(f.severity),
+            "case_id": f.case_id, "phase": f.phase.value,
+            "concerns": [r.value for r in f.concerns], "subject": f.subject,
+            "subject_name": f.subject_name, "evidence": list(f.evidence),
+            "actions": [{"role": a.role.value, "text": a.text} for a in f.actions]}
+
+
+@dataclass(frozen=True)
+class ShownFinding:
+    """A finding as the desk shows it: the rule's words plus how the desk is handling it."""
+
+    id: int | None
+    case_id: str
+    case_title: str
+    status: str
+    data: dict[str, Any]
+    first_seen_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    handled_reason: str = ""
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    at: datetime
+    swept: int
+    open_cases: int
+    findings: list[ShownFinding]
+    next_checks: dict[str, datetime | None]
 
 
 class DoctorService:
@@ -21,22 +68,78 @@ class DoctorService:
         self.settings = settings
         self.clock = clock
 
-    def sweep(self, *, at: datetime | None = None, case_id: str | None = None,
-              ) -> list[tuple[str, Diagnosis]]:
-        """(title, diagnosis) for each open case (or the one named), most urgent first.
+    def sweep(self, *, case_id: str | None = None, show_handled: bool = False) -> SweepResult:
+        now = self.clock()
+        swept = 0
+        with self.db.transaction() as session:
+            repo = FindingRepository(session)
+            if case_id:
+                CaseRepository(session).case_row(case_id)  # NotFound for an unknown case
+            while True:
+                due = repo.due_cases(now, case_id, limit=BATCH)
+                if not due:
+                    break
+                swept += self._sweep_batch(repo, due, now)
+                session.flush()
+                if case_id:
+                    break
+        return self.current(at=now, swept=swept, case_id=case_id, show_handled=show_handled)
 
-        With ``at`` in the past, a case is judged on the events that had happened by then.
-        """
-        now = self.clock() if at is None else check_aware(at, "--at")
-        results: list[tuple[str, Diagnosis]] = []
+    def _sweep_batch(self, repo: FindingRepository, due: list[Any], now: datetime) -> int:
+        pks = [c.id for c in due]
+        people = repo.participants_of(pks)
+        existing = repo.unresolved_of(pks)
+        policy = self.settings.policy
+        for row in due:
+            diagnosis = diagnose(case_from_rows(row, people[row.id]), policy, now)
+            repo.record(row, {f.key: finding_data(f) for f in diagnosis.findings}, now,
+                        diagnosis.next_check, existing[row.id])
+        return len(due)
+
+    def current(self, *, at: datetime, swept: int = 0, case_id: str | None = None,
+                show_handled: bool = False) -> SweepResult:
+        statuses = (OPEN, ACKNOWLEDGED, SNOOZED) if show_handled else (OPEN,)
+        with self.db.sessions() as session:
+            repo = FindingRepository(session)
+            rows = repo.listing(statuses=statuses, case_id=case_id)
+            shown = [ShownFinding(f.id, c.case_id, c.title, f.status, f.data, f.first_seen_at,
+                                  f.snoozed_until, f.handled_reason) for f, c in rows]
+            cases = CaseRepository(session).list_cases("open")
+            checks = {c.case_id: c.next_check_at for c in cases
+                      if not case_id or c.case_id == case_id.upper()}
+        return SweepResult(at, swept, len(checks), shown, checks)
+
+    def preview(self, *, at: datetime, case_id: str | None = None) -> SweepResult:
+        """Judge the open cases as of ``at`` from their logs; stores nothing."""
+        check_aware(at, "--at")
+        shown: list[ShownFinding] = []
+        checks: dict[str, datetime | None] = {}
         with self.db.sessions() as session:
             repo = CaseRepository(session)
             rows = [repo.case_row(case_id)] if case_id else repo.list_cases("open")
             for row in rows:
-                events = [e for e in repo.events(row.id) if e.at <= now]
+                events = [e for e in repo.events(row.id) if e.at <= at]
                 if not events:
                     continue
-                case = Case.replay(row.case_id, events)
-                results.append((row.title, diagnose(case, self.settings.policy, now)))
-        results.sort(key=lambda r: (-r[1].top_severity, -len(r[1].findings), r[1].case_id))
-        return results
+                diagnosis: Diagnosis = diagnose(Case.replay(row.case_id, events),
+                                                self.settings.policy, at)
+                checks[row.case_id] = diagnosis.next_check
+                shown.extend(ShownFinding(None, row.case_id, row.title, "preview",
+                                          finding_data(f)) for f in diagnosis.findings)
+        shown.sort(key=lambda s: (-s.data["severity_level"], s.case_id, s.data["key"]))
+        return SweepResult(at, len(checks), len(checks), shown, checks)
+
+    def handle(self, finding_id: int, action: str, *, reason: str, actor: str,
+               until: datetime | None = None) -> ShownFinding:
+        """Acknowledge a finding, or snooze it until a time; the reason is kept."""
+        if action == SNOOZED:
+            if until is None:
+                raise InvalidInput("--until", "a snooze needs an end time")
+            check_aware(until, "--until")
+            if until <= self.clock():
+                raise InvalidInput("--until", f"{until.isoformat()} is not in the future")
+        with self.db.transaction() as session:
+            row = FindingRepository(session).handle(finding_id, action, actor=actor,
+                                                    reason=reason, until=until)
+            return ShownFinding(row.id, row.data["case_id"], "", row.status, row.data,
+                                row.first_seen_at, row.snoozed_until, row.handled_reason)

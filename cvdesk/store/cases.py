@@ -177,6 +177,7 @@ class CaseRepository:
         row.closed_at = case.closed_at
         row.last_event_at = case.last_event_at
         row.updated_at = _utcnow()
+        row.needs_sweep = True
 
     def _project_participants(self, row: CaseRow, case: Case, pids: set[int]) -> None:
         if not pids:

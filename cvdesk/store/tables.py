@@ -45,6 +45,11 @@ class CaseRow(Base):
     last_event_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
+    # The troubleshooting sweep's index: a case is looked at again when its log changed
+    # (needs_sweep) or when the clock reaches next_check_at.
+    needs_sweep: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    swept_at: Mapped[datetime | None]
 
 
 class ParticipantRow(Base):
@@ -155,3 +160,27 @@ class CounterRow(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class FindingRow(Base):
+    """A troubleshooting finding as the desk tracks it across sweeps.
+
+    One unresolved row per (case, key); a finding whose cause goes away is
+    marked resolved and kept as history.
+    """
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_case_status", "case_pk", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    problem: Mapped[str] = mapped_column(String(64), index=True)
+    severity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    handled_by: Mapped[str] = mapped_column(Text, default="")
+    handled_reason: Mapped[str] = mapped_column(Text, default="")
