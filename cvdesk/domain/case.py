@@ -178,7 +178,8 @@ class Case:
                          "organization": organization, "email": email, "phone": phone})
         added = self.participants[pid]
         if added.is_vendor and cs.CSEvent.P in self.pxa:
-            self._emit_cs(cs.CSEvent.V, pid, at, actor,
+            when = max(at, self.cs_at) if self.cs_at else at
+            self._emit_cs(cs.CSEvent.V, pid, when, actor,
                           "the case is already public, so the vendor is presumed aware", True)
         return added
 
@@ -195,23 +196,35 @@ class Case:
     def propose_embargo(self, end: datetime, *, at: datetime, actor: str, reason: str = "",
                         invite: Iterable[int] | None = None) -> None:
         self._check_open("embargo propose")
+        check_aware(at, "at")
         check_aware(end, "end")
         new = EM_MACHINE.next(self.em, EMTrigger.PROPOSE, subject=self.case_id)
         if end <= at:
             raise InvalidInput("end", f"embargo end {end.isoformat()} is not after the "
                                f"proposal time {at.isoformat()}")
         self._check_order(at, self.em_at, "EM", self.case_id)
+        if invite is None:
+            targets = [p.pid for p in self.participants.values()
+                       if CONSENT_MACHINE.can(p.consent, ConsentTrigger.INVITE)]
+        else:  # named invitees: all must exist and be invitable before anything is written
+            targets = []
+            for pid in invite:
+                p = self.participant(pid)
+                if p.consent is not Consent.INVITED:
+                    CONSENT_MACHINE.next(p.consent, ConsentTrigger.INVITE, subject=p.label)
+                    targets.append(pid)
         self._emit(EventType.EM, at, actor, reason,
                    data={"trigger": "propose", "from": self.em.value, "to": new.value,
                          "end": end.isoformat()})
-        targets = list(invite) if invite is not None else [
-            p.pid for p in self.participants.values()
-            if p.consent in (Consent.NO_EMBARGO, Consent.DECLINED, Consent.LAPSED)]
         for pid in targets:
-            if self.participant(pid).consent is not Consent.INVITED:
-                self._consent(pid, ConsentTrigger.INVITE, at, actor, "invited to the embargo")
+            self._consent(pid, ConsentTrigger.INVITE, at, actor, "invited to the embargo")
 
     def accept_embargo(self, *, at: datetime, actor: str, reason: str = "") -> None:
+        check_aware(at, "at")
+        if (self.proposed_end is not None and EM_MACHINE.can(self.em, EMTrigger.ACCEPT)
+                and self.proposed_end <= at):
+            raise InvalidInput("end", f"the proposed end {self.proposed_end.isoformat()} has "
+                               "passed; propose a new end first")
         self._em(EMTrigger.ACCEPT, at, actor, reason)
 
     def reject_embargo(self, *, at: datetime, actor: str, reason: str = "") -> None:
@@ -222,6 +235,9 @@ class Case:
                 if p.consent is Consent.INVITED:
                     self._consent(p.pid, ConsentTrigger.WITHDRAW, at, actor,
                                   "embargo proposal rejected")
+                elif p.consent is Consent.SIGNATORY:
+                    self._consent(p.pid, ConsentTrigger.LAPSE, at, actor,
+                                  "the proposal they signed was rejected")
 
     def terminate_embargo(self, *, at: datetime, actor: str, reason: str = "") -> None:
         self._em(EMTrigger.TERMINATE, at, actor, reason)
@@ -414,7 +430,7 @@ class Case:
             self.proposed_end = dt(e.data["end"])
         elif trigger is EMTrigger.ACCEPT:
             self.embargo_end, self.proposed_end = self.proposed_end, None
-        elif trigger is EMTrigger.REJECT:
+        elif trigger in (EMTrigger.REJECT, EMTrigger.TERMINATE):
             self.proposed_end = None
         self.em = EM(e.data["to"])
         self.em_at = e.at
@@ -486,6 +502,7 @@ _APPLY: dict[EventType, Callable[[Case, Event], None]] = {
 
 def default_embargo_end(case: Case, days: int, at: datetime) -> datetime:
     """The guide's default: ``days`` after the first vendor contact attempt, else after ``at``."""
+    check_aware(at, "at")
     firsts = [p.first_attempt_at for p in case.vendors if p.first_attempt_at]
     base = min(firsts) if firsts else at
     end = base + timedelta(days=days)
