@@ -235,3 +235,18 @@ def vuln_add(
     app_context(ctx).cases().add_vulnerability(case_id, vuln, at=parse_time(at, "--at"),
                                                reason=reason)
     out.print(f"recorded {vuln.cve or 'vulnerability'} on {case_id.upper()}")
+
+
+@participant_app.command("policy")
+def participant_policy(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(...),
+    participant: str = typer.Argument(..., help="Participant number (3 or p3) or name."),
+    days: int = typer.Option(..., "--days", help="Days from report to publication."),
+    reason: str = REASON,
+    at: str | None = AT,
+) -> None:
+    """Record a participant's own disclosure policy (compared across vendors, 6.10 row 18)."""
+    app_context(ctx).cases().set_policy(case_id, participant, days, at=parse_time(at, "--at"),
+                                        reason=reason)
+    out.print(f"{participant}: disclosure policy {days} days")

@@ -65,6 +65,7 @@ app.add_typer(cases.participant_app, name="participant")
 app.add_typer(cases.vuln_app, name="vuln")
 app.add_typer(transitions.contact_app, name="contact")
 app.add_typer(messages.message_app, name="message")
+app.command(name="observe")(messages.observe)
 app.add_typer(transitions.event_app, name="event")
 app.add_typer(transitions.rm_app, name="rm")
 app.add_typer(transitions.embargo_app, name="embargo")
@@ -98,12 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         fail("aborted")
         return EXIT_OTHER
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+    except Exception as exc:
+        # Usage errors come from the click that Typer bundles: they know how to show themselves.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
         raise
     return code if isinstance(code, int) else 0
 

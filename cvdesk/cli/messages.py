@@ -10,7 +10,7 @@ from cvdesk.cli.context import app_context, parse_time
 from cvdesk.cli.output import emit_json, out
 from cvdesk.cli.transitions import choice
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.domain.model import TLP, Channel, Direction
+from cvdesk.domain.model import TLP, Channel, Direction, SignalKind
 
 message_app = typer.Typer(help="Messages exchanged on a case.", no_args_is_help=True)
 
@@ -48,3 +48,21 @@ def message_log(
     else:
         out.print(f"message {message.message_id} logged on {case_id.upper()}")
 
+
+
+def observe(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(...),
+    kind: str = typer.Argument(..., help="leak, media-attention, out-of-scope, "
+                               "finder-needs-handoff, downstream-affected, unknown-downstream, "
+                               "legal-threat, hostile-tone, hype, possible-duplicate"),
+    text: str = typer.Option("", "--text", help="What was seen."),
+    url: str = typer.Option("", "--url", help="Where."),
+    participant: str | None = typer.Option(None, "--participant", help="Who it concerns."),
+    at: str | None = typer.Option(None, "--at"),
+) -> None:
+    """Record something seen around a case (guide section 6): a leak, press, a legal letter."""
+    app_context(ctx).cases().observe(
+        case_id, choice(SignalKind, kind, "KIND"), text=text, url=url, participant=participant,
+        at=parse_time(at, "--at"))
+    out.print(f"observed {kind} on {case_id.upper()}")

@@ -34,6 +34,8 @@ from cvdesk.domain.model import (
     Message,
     Report,
     Role,
+    Signal,
+    SignalKind,
     Vulnerability,
     check_aware,
 )
@@ -66,6 +68,7 @@ class ParticipantState:
     first_reply_at: datetime | None = None
     last_reply_at: datetime | None = None
     replies: int = 0
+    policy_days: int | None = None
 
     @property
     def is_vendor(self) -> bool:
@@ -102,6 +105,7 @@ class Case:
     cs_at: datetime | None = None
     reports: list[dict[str, Any]] = field(default_factory=list)
     vulnerabilities: list[Vulnerability] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
     last_event_at: datetime | None = None
     seq: int = 0
     pending: list[Event] = field(default_factory=list)
@@ -301,12 +305,37 @@ class Case:
                    data={"channel": Channel(channel).value})
         self._received_by(pid, at, actor)
 
-    def log_message(self, message: Message, *, actor: str) -> None:
+    def log_message(self, message: Message, *, actor: str,
+                    flags: dict[str, list[str]] | None = None) -> None:
+        """Record a message; ``flags`` are what text analysis found in it (kind -> phrases)."""
         self._check_open("log message")
         if message.participant is not None:
             self.participant(message.participant)
+        for kind in flags or {}:
+            SignalKind(kind)
         self._emit(EventType.MESSAGE, message.at, actor, "", participant=message.participant,
-                   data=to_jsonable(message))
+                   data={**to_jsonable(message), "flags": flags or {}})
+
+    def observe(self, kind: SignalKind, *, at: datetime, actor: str, text: str = "",
+                url: str = "", participant: int | None = None, reason: str = "",
+                data: dict[str, Any] | None = None) -> None:
+        """Record something seen around the case: a leak, press, a legal letter ..."""
+        self._check_open(f"observe {kind}")
+        if participant is not None:
+            self.participant(participant)
+        self._emit(EventType.OBSERVATION, at, actor, reason, participant=participant,
+                   data={"kind": SignalKind(kind).value, "text": text, "url": url,
+                         **(data or {})})
+
+    def set_policy(self, pid: int, days: int, *, at: datetime, actor: str,
+                   reason: str = "") -> None:
+        """A participant's own disclosure policy, in days to publication (6.10 row 18)."""
+        self._check_open("set policy")
+        self.participant(pid)
+        if not 0 < days <= 3650:
+            raise InvalidInput("days", f"{days} is not a number of days between 1 and 3650")
+        self._emit(EventType.PARTICIPANT_POLICY, at, actor, reason, participant=pid,
+                   data={"days": days})
 
     def add_vulnerability(self, vuln: Vulnerability, *, at: datetime, actor: str,
                           reason: str = "") -> None:
@@ -478,6 +507,18 @@ class Case:
     def _on_vulnerability(self, e: Event) -> None:
         self.vulnerabilities.append(vulnerability_from_dict(e.data))
 
+    def _on_message(self, e: Event) -> None:
+        for kind, phrases in e.data.get("flags", {}).items():
+            self.signals.append(Signal(SignalKind(kind), e.at, e.seq, e.participant,
+                                       "; ".join(phrases), source="message"))
+
+    def _on_observation(self, e: Event) -> None:
+        self.signals.append(Signal(SignalKind(e.data["kind"]), e.at, e.seq, e.participant,
+                                   e.data.get("text", ""), e.data.get("url", "")))
+
+    def _on_policy(self, e: Event) -> None:
+        self.participants[e.participant].policy_days = e.data["days"]  # type: ignore[index]
+
     def _on_nothing(self, e: Event) -> None:
         """Messages and notes are in the log but change no state."""
 
@@ -494,7 +535,9 @@ _APPLY: dict[EventType, Callable[[Case, Event], None]] = {
     EventType.CS: Case._on_cs,
     EventType.CONTACT_ATTEMPT: Case._on_attempt,
     EventType.CONTACT_REPLY: Case._on_reply,
-    EventType.MESSAGE: Case._on_nothing,
+    EventType.MESSAGE: Case._on_message,
+    EventType.OBSERVATION: Case._on_observation,
+    EventType.PARTICIPANT_POLICY: Case._on_policy,
     EventType.VULNERABILITY: Case._on_vulnerability,
     EventType.NOTE: Case._on_nothing,
 }

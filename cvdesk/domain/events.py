@@ -23,6 +23,8 @@ class EventType(StrEnum):
     MESSAGE = "message.logged"
     VULNERABILITY = "vulnerability.added"
     NOTE = "note.added"
+    OBSERVATION = "observation.recorded"
+    PARTICIPANT_POLICY = "participant.policy"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class Event:
                 text = f"{d['direction']} {d['channel']}: {d['subject']}"
             case EventType.VULNERABILITY:
                 text = f"vulnerability {d.get('cve') or ''} {d['title']}".replace("  ", " ")
+            case EventType.OBSERVATION:
+                text = f"observed {d['kind']}: {d.get('text', '')}".rstrip(": ")
+            case EventType.PARTICIPANT_POLICY:
+                text = f"disclosure policy {d['days']} days"
             case EventType.CASE_OPENED:
                 text = f"case opened: {d['title']}"
             case _:

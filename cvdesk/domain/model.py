@@ -63,6 +63,39 @@ class ContactSource(StrEnum):
     REPORT = "report"
 
 
+class SignalKind(StrEnum):
+    """Things that happen around a case outside the formal models (CERT guide section 6)."""
+
+    LEAK = "leak"  # 6.4
+    MEDIA_ATTENTION = "media-attention"  # 6.8
+    OUT_OF_SCOPE = "out-of-scope"  # 6.10 row 13
+    FINDER_NEEDS_HANDOFF = "finder-needs-handoff"  # 6.10 row 1
+    DOWNSTREAM_AFFECTED = "downstream-affected"  # 6.10 row 16
+    UNKNOWN_DOWNSTREAM = "unknown-downstream"  # 6.10 row 17
+    LEGAL_THREAT = "legal-threat"  # 6.7, 6.9
+    HOSTILE_TONE = "hostile-tone"  # 6.7
+    HYPE = "hype"  # 6.8
+    POSSIBLE_DUPLICATE = "possible-duplicate"  # 6.5
+
+
+#: Kinds a person may record by hand; the others also come from message analysis
+#: and report matching.
+OBSERVABLE = frozenset(SignalKind)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One signal on a case: an observation someone recorded, or what a message showed."""
+
+    kind: SignalKind
+    at: datetime
+    seq: int
+    participant: int | None = None
+    text: str = ""
+    url: str = ""
+    source: str = "observation"
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"

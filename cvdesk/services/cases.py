@@ -16,6 +16,7 @@ from typing import Any
 
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, default_embargo_end
+from cvdesk.domain.codec import report_from_dict
 from cvdesk.domain.em import ConsentTrigger
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.events import Event
@@ -27,6 +28,7 @@ from cvdesk.domain.model import (
     Message,
     Report,
     Role,
+    SignalKind,
     Vulnerability,
     check_aware,
 )
@@ -35,6 +37,8 @@ from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
 from cvdesk.store.tables import CaseRow, ParticipantRow, ReportRow, VulnerabilityRow
+from cvdesk.troubleshoot.similarity import fingerprint, match
+from cvdesk.troubleshoot.text import analyze
 
 
 def utcnow() -> datetime:
@@ -119,7 +123,34 @@ class CaseService:
             for vuln in report.vulnerabilities:
                 case.add_vulnerability(vuln, at=at, actor=who, reason="listed in the report")
             repo.add(case)
+            self._flag_duplicates(repo, case, tracking_id, report, at, who)
         return Submitted(tracking_id, case_id)
+
+    def _flag_duplicates(self, repo: CaseRepository, case: Case, tracking_id: str,
+                         report: Report, at: datetime, who: str) -> None:
+        """A second report of a known vulnerability (6.5): mark both cases for a person to
+        check independence."""
+        new = fingerprint(report)
+        for other_id, other_tid, form in repo.open_report_forms(exclude=case.case_id):
+            found = match(new, fingerprint(report_from_dict(form)))
+            if found is None:
+                continue
+            why = (f"same product '{found.same_product}', " if found.same_product else "") + \
+                f"word similarity {found.text_similarity:.2f}"
+            row, other = repo.load(other_id)
+            other.observe(SignalKind.POSSIBLE_DUPLICATE, at=at, actor=who,
+                          text=f"report {tracking_id} ({case.case_id}) may describe the same "
+                          f"vulnerability: {why}",
+                          data={"case_id": case.case_id, "tracking_id": tracking_id,
+                                "score": found.score})
+            repo.save(row, other)
+            row, mine = repo.load(case.case_id)
+            mine.observe(SignalKind.POSSIBLE_DUPLICATE, at=at, actor=who,
+                         text=f"may describe the same vulnerability as {other_id} (report "
+                         f"{other_tid}): {why}",
+                         data={"case_id": other_id, "tracking_id": other_tid,
+                               "score": found.score})
+            repo.save(row, mine)
 
     # ------------------------------------------------------------ commands
     def add_participant(self, case_id: str, name: str, roles: Iterable[Role], *,
@@ -211,8 +242,26 @@ class CaseService:
             message = Message(message_id=f"<{uuid.uuid4()}@cvdesk>", direction=direction,
                               at=at, channel=channel, subject=subject, body=body,
                               participant=pid, tlp=tlp)
-            case.log_message(message, actor=self.actor(actor))
+            flags = analyze(f"{subject}\n{body}") if direction is Direction.INBOUND else {}
+            case.log_message(message, actor=self.actor(actor), flags=flags)
             return message
+
+    def observe(self, case_id: str, kind: SignalKind, *, text: str = "", url: str = "",
+                participant: str | None = None, at: datetime | None = None,
+                actor: str | None = None) -> None:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            pid = case.find_participant(participant).pid if participant is not None else None
+            case.observe(kind, at=at, actor=self.actor(actor), text=text, url=url,
+                         participant=pid)
+
+    def set_policy(self, case_id: str, participant: str, days: int, *,
+                   at: datetime | None = None, actor: str | None = None,
+                   reason: str = "") -> None:
+        at = self.when(at)
+        with self.case(case_id) as case:
+            case.set_policy(case.find_participant(participant).pid, days, at=at,
+                            actor=self.actor(actor), reason=reason)
 
     def add_vulnerability(self, case_id: str, vuln: Vulnerability, *,
                           at: datetime | None = None, actor: str | None = None,

@@ -18,15 +18,19 @@ from cvdesk.domain.model import (
     AffectedProduct,
     AttemptOutcome,
     Channel,
+    Direction,
+    Message,
     Report,
     ReporterInfo,
     Role,
+    SignalKind,
     VersionRange,
     Vulnerability,
 )
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.services.cases import CaseService
 from cvdesk.store.tables import EventRow, ParticipantRow
+from cvdesk.troubleshoot.text import analyze
 
 COORDINATOR = "demo-coordinator"
 E, W, PH = Channel.EMAIL, Channel.WEB_FORM, Channel.PHONE
@@ -62,7 +66,7 @@ def load_demo(svc: CaseService, *, force: bool = False) -> DemoSummary:
     if existing and not force:
         raise DomainError(f"the database already has {len(existing)} case(s); use a fresh "
                           "database, or --force to add the demo cases anyway")
-    now = svc.clock()
+    now = svc.clock().replace(second=0, microsecond=0)
 
     def ago(days: float, hours: float = 0) -> datetime:
         return now - timedelta(days=days, hours=hours)
@@ -75,6 +79,9 @@ def load_demo(svc: CaseService, *, force: bool = False) -> DemoSummary:
     _fresh_report(svc, ago)
     _invalid_report(svc, ago)
     _multi_party(svc, ago)
+    for build in (_legal_threat, _vendor_declined, _leaked, _embargo_ending,
+                  _independent_discovery, _finder_handoff, _public_before_vendor):
+        build(svc, ago)
 
     with svc.db.sessions() as session:
         from cvdesk.store.cases import CaseRepository
@@ -147,7 +154,7 @@ def _unreachable_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyp
 
 
 def _exploited_during_embargo(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
-    """Attacks seen while embargoed (guide 6.6): the embargo ended early."""
+    """Attacks seen while embargoed (guide 6.6), embargo still in force."""
     r = svc.submit_report(_report(
         "Remote code execution in Umbrella CMS gallery plugin", "Umbrella Web",
         "Umbrella CMS Gallery", "incident response", reporter="Tomás Rivera",
@@ -159,12 +166,8 @@ def _exploited_during_embargo(svc: CaseService, ago) -> None:  # type: ignore[no
         case.record_cs(CSEvent.V, vendor, at=ago(39), actor=COORDINATOR)
         case.propose_embargo(ago(40) + timedelta(days=45), at=ago(38), actor=COORDINATOR)
         case.accept_embargo(at=ago(37), actor=COORDINATOR)
-        case.record_cs(CSEvent.A, None, at=ago(6), actor=COORDINATOR,
+        case.record_cs(CSEvent.A, None, at=ago(2), actor=COORDINATOR,
                        reason="hosting provider reports webshells")
-        case.record_cs(CSEvent.F, vendor, at=ago(4), actor=COORDINATOR, reason="3.2.1")
-        case.terminate_embargo(at=ago(4), actor=COORDINATOR,
-                               reason="active exploitation: publish now (6.6)")
-        case.record_cs(CSEvent.P, None, at=ago(3), actor=COORDINATOR, reason="advisory out")
 
 
 def _closed_case(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
@@ -257,3 +260,144 @@ def _multi_party(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
             else:
                 case.contact_attempt(pid, E, NOREPLY, at=ago(9), actor=COORDINATOR)
         case.record_cs(CSEvent.F, upstream, at=ago(8), actor=COORDINATOR, reason="2.8.4 tagged")
+        case.set_policy(upstream, 90, at=ago(8), actor=COORDINATOR, reason="SECURITY.md")
+        for pid in downstream[:3]:
+            case.set_policy(pid, 45, at=ago(8), actor=COORDINATOR, reason="vendor PSIRT policy")
+        case.observe(SignalKind.UNKNOWN_DOWNSTREAM, at=ago(7), actor=COORDINATOR,
+                     text="libquill is vendored into firmware images we cannot enumerate")
+        case.log_message(Message(
+            message_id="<demo-quill-talk@cvdesk>", direction=Direction.INBOUND, at=ago(2),
+            channel=E, subject="Talk accepted", participant=2,
+            body="Good news: my talk on this bug was accepted as a keynote. A journalist "
+                 "already asked about it; I dubbed it QuillBleed."),
+            actor=COORDINATOR, flags=analyze("Talk accepted. my talk on this bug was accepted "
+                                             "as a keynote. A journalist already asked about "
+                                             "it; I dubbed it QuillBleed."))
+
+
+def _legal_threat(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """The vendor answers with a cease-and-desist; the reporter answers angrily (6.7, 6.9)."""
+    r = svc.submit_report(_report(
+        "Badge cloning in Wayne Security door controllers", "Wayne Security",
+        "Wayne DoorLink 3", "red-team engagement", reporter="Nadia Ferreira",
+        email="nadia@example.org", cwe="CWE-294"), at=ago(18), actor=COORDINATOR)
+    svc.contact_attempt(r.case_id, "Wayne Security", E, ACK, at=ago(17), actor=COORDINATOR)
+    svc.log_message(r.case_id, direction=Direction.INBOUND, channel=E, participant="Wayne Security",
+                    subject="Re: vulnerability report", at=ago(9), actor=COORDINATOR,
+                    body="Our legal department considers your testing a violation of our "
+                         "terms. This letter is a formal cease and desist; further "
+                         "publication will lead to legal action.")
+    svc.log_message(r.case_id, direction=Direction.INBOUND, channel=E, participant="p2",
+                    subject="Re: Re: vulnerability report", at=ago(8), actor=COORDINATOR,
+                    body="This is ridiculous. You people are incompetent and this is your "
+                         "final warning before I go public!!!")
+
+
+def _vendor_declined(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """The vendor will not fix an end-of-life product and calls it out of scope (row 7, 13)."""
+    r = svc.submit_report(_report(
+        "Command injection in Soylent FreshFridge diagnostics page", "Soylent Appliances",
+        "FreshFridge FF-200", "weekend project", reporter="Oskar Berg", email="oskar@example.com",
+        cwe="CWE-78"), at=ago(35), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Soylent Appliances").pid
+        case.contact_attempt(vendor, E, ACK, at=ago(34), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, vendor, at=ago(34), actor=COORDINATOR)
+        case.rm(vendor, RMTrigger.VALIDATE, at=ago(30), actor=COORDINATOR)
+        case.observe(SignalKind.OUT_OF_SCOPE, at=ago(12), actor=COORDINATOR,
+                     participant=vendor, text="vendor: FF-200 is end of life and outside the "
+                     "scope of our bug bounty")
+        case.rm(vendor, RMTrigger.DEFER, at=ago(12), actor=COORDINATOR,
+                reason="vendor will not fix an end-of-life model")
+
+
+def _leaked(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """Details leaked and the issue went public during the embargo (6.4)."""
+    r = svc.submit_report(_report(
+        "Pre-auth file read in Cyberdyne SkyGate VPN", "Cyberdyne Systems",
+        "SkyGate VPN", "patch diffing", reporter="Jonas Weber", email="jonas@example.de",
+        cwe="CWE-22", fixed="9.1.3"), at=ago(26), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Cyberdyne Systems").pid
+        case.contact_attempt(vendor, E, ACK, at=ago(25), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, vendor, at=ago(25), actor=COORDINATOR)
+        case.propose_embargo(ago(26) + timedelta(days=45), at=ago(24), actor=COORDINATOR)
+        case.accept_embargo(at=ago(24), actor=COORDINATOR)
+        case.observe(SignalKind.LEAK, at=ago(3), actor=COORDINATOR,
+                     url="https://paste.example/abc123",
+                     text="a paste site shows the vulnerable endpoint and a partial request")
+        case.record_cs(CSEvent.P, None, at=ago(2), actor=COORDINATOR,
+                       reason="a blog post describes the bug")
+
+
+def _embargo_ending(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """The embargo ends in days, no fix yet, and the reporter has gone quiet (rows 8, 10)."""
+    r = svc.submit_report(_report(
+        "Privilege escalation in Massive Dynamic NAS updater", "Massive Dynamic",
+        "MD Vault NAS", "CTF follow-up", reporter="Ana Souza", email="ana@example.br",
+        cwe="CWE-269"), at=ago(40), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Massive Dynamic").pid
+        case.contact_attempt(vendor, E, ACK, at=ago(39), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, vendor, at=ago(39), actor=COORDINATOR)
+        case.propose_embargo(ago(40) + timedelta(days=45), at=ago(38), actor=COORDINATOR)
+        case.accept_embargo(at=ago(38), actor=COORDINATOR)
+        case.contact_reply(2, E, at=ago(30), actor=COORDINATOR, reason="reporter sent a PoC")
+        case.contact_attempt(2, E, NOREPLY, at=ago(12), actor=COORDINATOR,
+                             reason="asked the reporter to test the beta fix")
+        case.contact_reply(vendor, E, at=ago(6), actor=COORDINATOR,
+                           reason="vendor: fix slipped, QA still running")
+
+
+def _independent_discovery(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """Two finders report the same bug during an embargo (6.5)."""
+    first = svc.submit_report(_report(
+        "Oscorp Telemetry SDK sends device tokens over plain HTTP", "Oscorp",
+        "Oscorp Telemetry SDK", "traffic analysis", reporter="Lee Min-jun",
+        email="minjun@example.kr", cwe="CWE-319",
+        description="The Oscorp Telemetry SDK uploads device tokens over plain HTTP to the "
+                    "telemetry endpoint, so anyone on the path can read and replay them."),
+        at=ago(15), actor=COORDINATOR)
+    with svc.case(first.case_id) as case:
+        vendor = case.find_participant("Oscorp").pid
+        case.contact_attempt(vendor, E, ACK, at=ago(14), actor=COORDINATOR)
+        case.record_cs(CSEvent.V, vendor, at=ago(14), actor=COORDINATOR)
+        case.propose_embargo(ago(15) + timedelta(days=45), at=ago(13), actor=COORDINATOR)
+        case.accept_embargo(at=ago(13), actor=COORDINATOR)
+    svc.submit_report(_report(
+        "Cleartext device tokens in Oscorp Telemetry SDK uploads", "Oscorp",
+        "Oscorp Telemetry SDK", "mobile app audit", reporter="Grace Adeyemi",
+        email="grace@example.ng", cwe="CWE-319",
+        description="Device tokens are uploaded by the Oscorp Telemetry SDK without TLS; a "
+                    "network attacker can read the tokens and replay them."),
+        at=ago(1), actor=COORDINATOR)
+
+
+def _finder_handoff(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """The finder cannot follow through, and the case has stalled (rows 1, 21)."""
+    r = svc.submit_report(_report(
+        "Unsigned updates in Tyrell Nexus smart thermostat", "Tyrell Corporation",
+        "Nexus T6 thermostat", "student thesis", reporter="Rachel Tan",
+        email="rachel@example.edu", cwe="CWE-347"), at=ago(75), actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        vendor = case.find_participant("Tyrell Corporation").pid
+        case.contact_attempt(vendor, W, SENT, at=ago(74), actor=COORDINATOR)
+        case.contact_reply(vendor, E, at=ago(60), actor=COORDINATOR)
+        case.observe(SignalKind.FINDER_NEEDS_HANDOFF, at=ago(45), actor=COORDINATOR,
+                     participant=2, text="finder: thesis submitted, no time or lab access "
+                     "left; please take it over")
+
+
+def _public_before_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
+    """A conference talk made it public before anyone told the vendor (row 12)."""
+    r = svc.submit_report(_report(
+        "Weak PIN lockout in Gringotts Mobile banking app", "Gringotts Bank",
+        "Gringotts Mobile", "conference talk", reporter="Viktor Petrov",
+        email="viktor@example.bg", cwe="CWE-307", public=True,
+        public_urls=("https://talks.example/2026/pin-lockout",)), at=ago(6),
+        actor=COORDINATOR)
+    with svc.case(r.case_id) as case:
+        case.record_cs(CSEvent.P, None, at=ago(6), actor=COORDINATOR,
+                       reason="the talk was public before the report")
+        case.add_participant("Gringotts Digital (app developer)", [Role.VENDOR], at=ago(5),
+                             actor=COORDINATOR, reason="builds the app for the bank")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.errors import DomainError, NotFound
 from cvdesk.domain.events import Event, EventType
 from cvdesk.store.tables import (
@@ -113,6 +115,14 @@ class CaseRepository:
             raise NotFound(f"no report '{tracking_id}'")
         return row
 
+    def open_report_forms(self, exclude: str = "") -> list[tuple[str, str, dict[str, Any]]]:
+        """(case id, tracking id, form) of every report on an open case."""
+        stmt = (select(CaseRow.case_id, ReportRow.tracking_id, ReportRow.form)
+                .join(ReportRow, ReportRow.case_pk == CaseRow.id)
+                .where(CaseRow.status == "open", CaseRow.case_id != exclude)
+                .order_by(CaseRow.id))
+        return [(c, t, f) for c, t, f in self.session.execute(stmt).tuples()]
+
     def count(self, table: type) -> int:
         return self.session.scalar(select(func.count()).select_from(table)) or 0
 
@@ -178,6 +188,7 @@ class CaseRepository:
         row.last_event_at = case.last_event_at
         row.updated_at = _utcnow()
         row.needs_sweep = True
+        row.signals = [to_jsonable(sig) for sig in case.signals]
 
     def _project_participants(self, row: CaseRow, case: Case, pids: set[int]) -> None:
         if not pids:
@@ -250,4 +261,5 @@ def _fill_participant(prow: ParticipantRow, p: ParticipantState) -> None:
     prow.first_reply_at = p.first_reply_at
     prow.last_reply_at = p.last_reply_at
     prow.replies = p.replies
+    prow.policy_days = p.policy_days
     prow.added_at = p.added_at

@@ -12,7 +12,15 @@ from datetime import datetime
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.em import EM, Consent
-from cvdesk.domain.model import TLP, AttemptOutcome, CaseStatus, Channel, Role
+from cvdesk.domain.model import (
+    TLP,
+    AttemptOutcome,
+    CaseStatus,
+    Channel,
+    Role,
+    Signal,
+    SignalKind,
+)
 from cvdesk.domain.rm import RM
 from cvdesk.store.tables import CaseRow, ParticipantRow
 
@@ -36,7 +44,8 @@ def participant_from_row(r: ParticipantRow) -> ParticipantState:
         if r.last_attempt_outcome else None,
         attempts=r.attempts, attempts_since_reply=r.attempts_since_reply,
         channels=frozenset(Channel(c) for c in r.channels.split(",") if c),
-        first_reply_at=r.first_reply_at, last_reply_at=r.last_reply_at, replies=r.replies)
+        first_reply_at=r.first_reply_at, last_reply_at=r.last_reply_at, replies=r.replies,
+        policy_days=r.policy_days)
 
 
 def case_from_rows(row: CaseRow, participants: Iterable[ParticipantRow]) -> Case:
@@ -50,4 +59,7 @@ def case_from_rows(row: CaseRow, participants: Iterable[ParticipantRow]) -> Case
         proposed_end=datetime.fromisoformat(row.proposed_end_text)
         if row.proposed_end_text else None,
         pxa=_events(row.pxa), pxa_at=_times(row.pxa_times), last_event_at=row.last_event_at,
+        signals=[Signal(SignalKind(d["kind"]), datetime.fromisoformat(d["at"]), d["seq"],
+                        d["participant"], d["text"], d["url"], d["source"])
+                 for d in row.signals],
         seq=row.version)

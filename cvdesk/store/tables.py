@@ -47,6 +47,7 @@ class CaseRow(Base):
     updated_at: Mapped[datetime]
     # The troubleshooting sweep's index: a case is looked at again when its log changed
     # (needs_sweep) or when the clock reaches next_check_at.
+    signals: Mapped[list[Any]] = mapped_column(default=list)
     needs_sweep: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     swept_at: Mapped[datetime | None]
@@ -81,6 +82,7 @@ class ParticipantRow(Base):
     first_reply_at: Mapped[datetime | None]
     last_reply_at: Mapped[datetime | None]
     replies: Mapped[int] = mapped_column(Integer, default=0)
+    policy_days: Mapped[int | None] = mapped_column(Integer)
     added_at: Mapped[datetime]
 
 

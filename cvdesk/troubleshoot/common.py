@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cvdesk.domain.case import ParticipantState
-from cvdesk.domain.model import Channel
+from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.model import Channel, Signal, SignalKind
 
 
 def day(value: datetime | None) -> str:
@@ -33,3 +33,16 @@ def attempts_text(p: ParticipantState) -> str:
     return (f"{plural(p.attempts, 'attempt')} on {plural(len(p.channels), 'channel')} "
             f"({channels_text(p)}), first {day(p.first_attempt_at)}, last "
             f"{day(p.last_attempt_at)} ({p.last_attempt_outcome or 'no outcome'})")
+
+
+def signals_of(case: Case, *kinds: SignalKind) -> list[Signal]:
+    return [s for s in case.signals if s.kind in kinds]
+
+
+def signal_text(case: Case, s: Signal) -> str:
+    """'2026-11-10, from p3 Acme (message #41): cease and desist'."""
+    who = ""
+    if s.participant is not None and s.participant in case.participants:
+        who = f", from {case.participants[s.participant].label}"
+    where = f" {s.url}" if s.url else ""
+    return f"{day(s.at)}{who} ({s.source} #{s.seq}): {s.text or s.kind.value}{where}"

@@ -1,4 +1,4 @@
-"""troubleshooting findings and sweep index: findings table; needs_sweep/next_check_at on cases
+"""troubleshooting findings and sweep index: findings table; signals and the sweep index on cases; participants' disclosure policy
 
 Revision ID: 0002
 Revises: 0001
@@ -33,11 +33,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['case_pk'], ['cases.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('policy_days', sa.Integer(), nullable=True))
+
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.create_index('ix_findings_case_status', ['case_pk', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_problem'), ['problem'], unique=False)
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('signals', sa.JSON().with_variant(
+            postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False,
+            server_default='[]'))
         batch_op.add_column(sa.Column('needs_sweep', sa.Boolean(), nullable=False,
                                       server_default=sa.true()))
         batch_op.add_column(sa.Column('next_check_at', sa.DateTime(timezone=True), nullable=True))
@@ -54,6 +60,10 @@ def downgrade() -> None:
         batch_op.drop_column('swept_at')
         batch_op.drop_column('next_check_at')
         batch_op.drop_column('needs_sweep')
+        batch_op.drop_column('signals')
+
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_column('policy_days')
 
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_findings_problem'))

@@ -1,0 +1,34 @@
+"""Details leaked, in whole or in part, before the planned date (guide 6.4; 6.10 row 11)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.em import EM_IN_FORCE
+from cvdesk.domain.model import Role, SignalKind
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.finding import Action, Phase, Severity, Verdict
+from cvdesk.troubleshoot.rules._signal_rule import signal_rule
+
+PROBLEM = "leak"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    return signal_rule(
+        case, (SignalKind.LEAK,), problem=PROBLEM, title="Details leaked before the planned date",
+        section="6.4; 6.10 row 11",
+        severity=lambda c: Severity.HIGH if c.em in EM_IN_FORCE else Severity.MEDIUM,
+        phase=Phase.PUBLIC_AWARENESS, concerns=(Role.COORDINATOR, Role.VENDOR, Role.REPORTER),
+        extra_evidence=lambda c: [f"embargo {c.em.value}"
+                                  + (f", planned end {c.embargo_end.isoformat()}"
+                                     if c.embargo_end else "")],
+        actions=(
+            Action(Role.COORDINATOR, "work through the leak checklist: what leaked (all of it, "
+                   "or enough to rediscover it?), how (which party, which channel), and who "
+                   "must respond; even a partial leak should bring the date forward"),
+            Action(Role.VENDOR, "prepare to publish early with advice and mitigations; do not "
+                   "hunt or punish the leaker"),
+            Action(Role.REPORTER, "tell the coordinator what you see in public, and do not "
+                   "add details"),
+        ))

@@ -1,0 +1,40 @@
+"""The public knew before the vendor did (6.10 row 12)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.cs import CSEvent
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import day
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+
+PROBLEM = "public-before-vendor"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    public = case.pxa_at.get(CSEvent.P)
+    if public is None:
+        return Verdict()
+    verdict = Verdict()
+    for p in case.vendors:
+        aware = p.vfd_at.get(CSEvent.V)
+        if aware is None or aware < public or CSEvent.F in p.vfd:
+            continue
+        verdict.findings.append(Finding(
+            problem=PROBLEM, title=f"{p.name} learned of it from the public",
+            section="6.10 row 12", severity=Severity.HIGH, case_id=case.case_id,
+            phase=Phase.PUBLIC_AWARENESS, concerns=(Role.VENDOR, Role.COORDINATOR),
+            subject=p.pid, subject_name=p.name,
+            evidence=(f"P (public aware) {day(public)}; V (vendor aware) {day(aware)}",
+                      "no fix ready (F) yet"),
+            actions=(
+                Action(Role.VENDOR, "publish advice and a timeline now; afterwards make it "
+                       "easier to report to you (security.txt, a policy, a fast reply) and "
+                       "test your own product"),
+                Action(Role.COORDINATOR, "help the vendor reach its users; note the gap for "
+                       "the retrospective"),
+            )))
+    return verdict

@@ -1,0 +1,40 @@
+"""A vendor on the case has never been contacted (guide 6.1; 6.10 row 16)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.model import Role
+from cvdesk.domain.policy import Policy
+from cvdesk.troubleshoot.common import day, plural
+from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+
+PROBLEM = "vendor-not-notified"
+
+
+def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    verdict = Verdict()
+    window = timedelta(hours=policy.ack_target_hours)
+    for p in case.vendors:
+        if p.attempts or p.replies:
+            continue
+        due = p.added_at + window
+        if now < due:
+            verdict.check_at(due, now)
+            continue
+        hours = int((now - p.added_at) / timedelta(hours=1))
+        verdict.findings.append(Finding(
+            problem=PROBLEM, title=f"{p.name} has not been notified",
+            section="6.1; 6.10 row 16", severity=Severity.MEDIUM, case_id=case.case_id,
+            phase=Phase.REPORTING, concerns=(Role.COORDINATOR,), subject=p.pid,
+            subject_name=p.name,
+            evidence=(f"on the case since {day(p.added_at)} ({plural(hours, 'hour')}), "
+                      "no contact attempt logged",
+                      f"policy: first contact within {policy.ack_target_hours} h"),
+            actions=(
+                Action(Role.COORDINATOR, "find the vendor's security contact (security.txt, "
+                       "CSAF provider metadata, bug-bounty platforms, the FIRST directory) "
+                       "and send the report; log the attempt"),
+            )))
+    return verdict
