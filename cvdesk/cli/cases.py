@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -9,7 +10,7 @@ import typer
 from cvdesk.cli.context import app_context, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.domain.model import Role, Vulnerability
+from cvdesk.domain.model import Retrospective, Role, Vulnerability
 from cvdesk.intake import load_report_file
 
 report_app = typer.Typer(help="Take in vulnerability reports.", no_args_is_help=True)
@@ -143,10 +144,24 @@ def case_timeline(ctx: typer.Context, case_id: str = typer.Argument(...),
 
 @case_app.command("close")
 def case_close(ctx: typer.Context, case_id: str = typer.Argument(...),
-               reason: str = REASON, at: str | None = AT) -> None:
-    """Close a case."""
-    app_context(ctx).cases().close(case_id, at=parse_time(at, "--at"), reason=reason)
+               reason: str = REASON, at: str | None = AT,
+               retro: bool = typer.Option(True, "--retro/--no-retro",
+                                          help="Ask the retrospective questions.")) -> None:
+    """Close a case, then record its retrospective (asked on a terminal)."""
+    svc = app_context(ctx).cases()
+    svc.close(case_id, at=parse_time(at, "--at"), reason=reason)
     out.print(f"{case_id.upper()} closed")
+    if retro and sys.stdin.isatty():
+        from cvdesk.cli.coordination import ask_three_questions
+        from cvdesk.services.coordination import CoordinationService
+
+        answers = ask_three_questions()
+        if any(a.strip() for a in answers):
+            CoordinationService(svc).add_retrospective(case_id, Retrospective(*answers))
+            out.print("retrospective recorded")
+            return
+    out.print(f"learn from it: cvdesk retro add {case_id.upper()} --went-well ... "
+              "--went-wrong ... --do-differently ...")
 
 
 @case_app.command("reopen")

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from cvdesk import __version__
-from cvdesk.cli import cases, demo, doctor, messages, transitions
+from cvdesk.cli import cases, coordination, demo, doctor, messages, transitions
 from cvdesk.cli.context import AppContext, app_context
 from cvdesk.cli.output import fail, out
 from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
@@ -66,6 +66,10 @@ app.add_typer(cases.vuln_app, name="vuln")
 app.add_typer(transitions.contact_app, name="contact")
 app.add_typer(messages.message_app, name="message")
 app.command(name="observe")(messages.observe)
+app.add_typer(coordination.coordinator_app, name="coordinator")
+app.add_typer(coordination.credit_app, name="credit")
+app.add_typer(coordination.retro_app, name="retro")
+transitions.embargo_app.command("publish-early")(coordination.publish_early)
 app.add_typer(transitions.event_app, name="event")
 app.add_typer(transitions.rm_app, name="rm")
 app.add_typer(transitions.embargo_app, name="embargo")

@@ -31,8 +31,10 @@ from cvdesk.domain.model import (
     AttemptOutcome,
     CaseStatus,
     Channel,
+    Credit,
     Message,
     Report,
+    Retrospective,
     Role,
     Signal,
     SignalKind,
@@ -106,6 +108,8 @@ class Case:
     reports: list[dict[str, Any]] = field(default_factory=list)
     vulnerabilities: list[Vulnerability] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
+    credits: list[Credit] = field(default_factory=list)
+    retrospectives: int = 0
     last_event_at: datetime | None = None
     seq: int = 0
     pending: list[Event] = field(default_factory=list)
@@ -353,6 +357,24 @@ class Case:
             raise IllegalTransition("case", self.status.value, "reopen", ["close"], self.case_id)
         self._emit(EventType.CASE_REOPENED, at, actor, reason, data={"text": "case reopened"})
 
+    def credit(self, credit: Credit, *, at: datetime, actor: str, reason: str = "") -> None:
+        """Record who helped; allowed on closed cases too (credit often comes late)."""
+        if credit.participant is not None:
+            self.participant(credit.participant)
+        self._emit(EventType.CREDIT, at, actor, reason, participant=credit.participant,
+                   data=to_jsonable(credit))
+
+    def hand_off(self, coordinator: str, file: str, digest: str, *, at: datetime, actor: str,
+                 reason: str = "") -> None:
+        """Record that the case was handed to a third-party coordinator (6.9)."""
+        self._check_open("hand off")
+        self._emit(EventType.HANDOFF, at, actor, reason,
+                   data={"coordinator": coordinator, "file": file, "sha256": digest})
+
+    def retrospective(self, retro: Retrospective, *, at: datetime, actor: str) -> None:
+        """The three questions, answered; usually when the case closes."""
+        self._emit(EventType.RETROSPECTIVE, at, actor, "", data=to_jsonable(retro))
+
     def note(self, text: str, *, at: datetime, actor: str) -> None:
         if not text.strip():
             raise InvalidInput("text", "must not be empty")
@@ -516,6 +538,14 @@ class Case:
         self.signals.append(Signal(SignalKind(e.data["kind"]), e.at, e.seq, e.participant,
                                    e.data.get("text", ""), e.data.get("url", "")))
 
+    def _on_credit(self, e: Event) -> None:
+        d = e.data
+        self.credits.append(Credit(d["name"], Role(d["role"]), d["contribution"], d["public"],
+                                   d.get("participant")))
+
+    def _on_retrospective(self, e: Event) -> None:
+        self.retrospectives += 1
+
     def _on_policy(self, e: Event) -> None:
         self.participants[e.participant].policy_days = e.data["days"]  # type: ignore[index]
 
@@ -538,6 +568,9 @@ _APPLY: dict[EventType, Callable[[Case, Event], None]] = {
     EventType.MESSAGE: Case._on_message,
     EventType.OBSERVATION: Case._on_observation,
     EventType.PARTICIPANT_POLICY: Case._on_policy,
+    EventType.CREDIT: Case._on_credit,
+    EventType.HANDOFF: Case._on_nothing,
+    EventType.RETROSPECTIVE: Case._on_retrospective,
     EventType.VULNERABILITY: Case._on_vulnerability,
     EventType.NOTE: Case._on_nothing,
 }

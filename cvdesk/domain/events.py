@@ -25,6 +25,9 @@ class EventType(StrEnum):
     NOTE = "note.added"
     OBSERVATION = "observation.recorded"
     PARTICIPANT_POLICY = "participant.policy"
+    CREDIT = "credit.recorded"
+    HANDOFF = "case.handoff"
+    RETROSPECTIVE = "retrospective.recorded"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,13 @@ class Event:
                 text = f"observed {d['kind']}: {d.get('text', '')}".rstrip(": ")
             case EventType.PARTICIPANT_POLICY:
                 text = f"disclosure policy {d['days']} days"
+            case EventType.CREDIT:
+                text = (f"credit: {d['name']} ({d['role']}) for {d['contribution']}"
+                        f" [{'public' if d['public'] else 'not public'}]")
+            case EventType.HANDOFF:
+                text = f"handed off to {d['coordinator']}: {d['file']}"
+            case EventType.RETROSPECTIVE:
+                text = "retrospective recorded"
             case EventType.CASE_OPENED:
                 text = f"case opened: {d['title']}"
             case _:

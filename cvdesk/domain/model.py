@@ -96,6 +96,37 @@ class Signal:
     source: str = "observation"
 
 
+@dataclass(frozen=True)
+class Credit:
+    """Someone who helped (guide 6.9 "recognize the helpers"), and whether they want it known."""
+
+    name: str
+    role: Role
+    contribution: str
+    public: bool
+    participant: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput("name", "must not be empty")
+        if not self.contribution.strip():
+            raise InvalidInput("contribution", "say what they did")
+
+
+@dataclass(frozen=True)
+class Retrospective:
+    """The three questions of a retrospective (guide 6.9 "learn from it")."""
+
+    went_well: str
+    went_wrong: str
+    do_differently: str
+
+    def __post_init__(self) -> None:
+        if not (self.went_well.strip() or self.went_wrong.strip()
+                or self.do_differently.strip()):
+            raise InvalidInput("retrospective", "answer at least one of the three questions")
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"

@@ -18,10 +18,12 @@ from cvdesk.domain.model import (
     AffectedProduct,
     AttemptOutcome,
     Channel,
+    Credit,
     Direction,
     Message,
     Report,
     ReporterInfo,
+    Retrospective,
     Role,
     SignalKind,
     VersionRange,
@@ -191,6 +193,13 @@ def _closed_case(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
         case.record_cs(CSEvent.P, None, at=ago(75), actor=COORDINATOR)
         case.rm(vendor, RMTrigger.CLOSE, at=ago(70), actor=COORDINATOR)
         case.close(at=ago(70), actor=COORDINATOR, reason="published and deployed")
+        case.credit(Credit("Priya Natarajan", Role.FINDER, "found and reported the traversal",
+                           True, 2), at=ago(70), actor=COORDINATOR)
+        case.retrospective(Retrospective(
+            went_well="vendor acknowledged in a day and shipped an auto-update before the date",
+            went_wrong="the first advisory draft left out the affected versions",
+            do_differently="send the draft advisory to the vendor two weeks ahead, not one"),
+            at=ago(69), actor=COORDINATOR)
 
 
 def _fresh_report(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]

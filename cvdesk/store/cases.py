@@ -30,6 +30,7 @@ from cvdesk.store.tables import (
     OrganizationRow,
     ParticipantRow,
     ReportRow,
+    RetrospectiveRow,
     VulnerabilityRow,
 )
 
@@ -232,6 +233,10 @@ class CaseRepository:
         elif e.type is EventType.VULNERABILITY:
             self.session.add(VulnerabilityRow(case_pk=row.id, cve=d.get("cve") or None,
                                               title=d["title"], data=d))
+        elif e.type is EventType.RETROSPECTIVE:
+            self.session.add(RetrospectiveRow(
+                case_pk=row.id, went_well=d["went_well"], went_wrong=d["went_wrong"],
+                do_differently=d["do_differently"], author=e.actor, created_at=e.at))
         elif e.type is EventType.MESSAGE:
             self.session.add(MessageRow(
                 message_id=d["message_id"], case_pk=row.id, participant=e.participant,

@@ -186,3 +186,30 @@ class FindingRow(Base):
     snoozed_until: Mapped[datetime | None]
     handled_by: Mapped[str] = mapped_column(Text, default="")
     handled_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class CoordinatorRow(Base):
+    """Directory of third-party coordinators a case can be handed to (guide 6.9)."""
+
+    __tablename__ = "coordinators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class RetrospectiveRow(Base):
+    """A case retrospective: went well / went wrong / do differently (guide 6.9)."""
+
+    __tablename__ = "retrospectives"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    went_well: Mapped[str] = mapped_column(Text)
+    went_wrong: Mapped[str] = mapped_column(Text)
+    do_differently: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -1,0 +1,226 @@
+"""What the troubleshooting advice leads to (guide 6.9): hand the case to a third-party
+coordinator, publish early, credit the helpers, and learn from the case afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from cvdesk.domain.codec import to_jsonable
+from cvdesk.domain.cs import CSEvent
+from cvdesk.domain.em import EM, EM_IN_FORCE
+from cvdesk.domain.errors import DomainError, InvalidInput, NotFound
+from cvdesk.domain.events import EventType
+from cvdesk.domain.model import Credit, Retrospective, Role, check_email
+from cvdesk.services.cases import CaseService
+from cvdesk.services.doctor import finding_data
+from cvdesk.store.cases import CaseRepository
+from cvdesk.store.tables import CaseRow, CoordinatorRow, RetrospectiveRow
+from cvdesk.troubleshoot import diagnose
+
+COORDINATOR_KINDS = ("coordinator", "national-csirt", "bug-bounty", "vendor-psirt", "other")
+HANDOFF_FORMAT = "cvdesk-handoff/1"
+
+
+class CoordinationService:
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+        self.db = cases.db
+
+    # ------------------------------------------------------------ coordinator directory
+    def coordinators(self) -> list[CoordinatorRow]:
+        with self.db.sessions() as session:
+            return list(session.scalars(select(CoordinatorRow).order_by(CoordinatorRow.id)))
+
+    def coordinator(self, name: str) -> CoordinatorRow:
+        with self.db.sessions() as session:
+            return _find_coordinator(session, name)
+
+    def add_coordinator(self, name: str, kind: str, *, country: str = "", email: str = "",
+                        url: str = "", notes: str = "") -> CoordinatorRow:
+        if not name.strip():
+            raise InvalidInput("--name", "must not be empty")
+        if kind not in COORDINATOR_KINDS:
+            raise InvalidInput("--kind", f"'{kind}' is not one of {', '.join(COORDINATOR_KINDS)}")
+        if email:
+            check_email(email, "--email")
+        if url and not re.match(r"^https?://", url):
+            raise InvalidInput("--url", f"'{url}' is not an http(s) URL")
+        with self.db.transaction() as session:
+            taken = session.scalar(select(CoordinatorRow).where(
+                func.lower(CoordinatorRow.name) == name.strip().lower()))
+            if taken is not None:
+                raise InvalidInput("--name", f"'{name}' is already in the directory")
+            row = CoordinatorRow(name=name.strip(), kind=kind, country=country, email=email,
+                                 url=url, notes=notes, created_at=self.cases.clock())
+            session.add(row)
+        return row
+
+    def remove_coordinator(self, name: str) -> None:
+        with self.db.transaction() as session:
+            session.delete(_find_coordinator(session, name))
+
+    # ------------------------------------------------------------ hand-off
+    def handoff(self, case_id: str, coordinator: str, out: Path | None = None, *,
+                actor: str | None = None, reason: str = "") -> tuple[Path, str]:
+        """Write the hand-off package (report, timeline, contact attempts ...) and log it."""
+        coord = self.coordinator(coordinator)
+        package = self.package(case_id, coord)
+        path = out or Path(f"handoff-{package['case']['case_id']}-"
+                           f"{re.sub(r'[^A-Za-z0-9]+', '_', coord.name).strip('_')}.json")
+        text = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        at = self.cases.when(None)
+        who = self.cases.actor(actor)
+        with self.cases.case(case_id) as case:
+            if not any(p.name.lower() == coord.name.lower() for p in case.participants.values()):
+                case.add_participant(coord.name, [Role.COORDINATOR], at=at, actor=who,
+                                     email=coord.email, reason="case handed off (6.9)")
+            case.hand_off(coord.name, path.name, digest, at=at, actor=who, reason=reason)
+            # Written inside the transaction: if the file cannot be written, nothing is logged.
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput("--out", f"{path}: {exc.strerror or exc}") from None
+        return path, digest
+
+    def package(self, case_id: str, coord: CoordinatorRow) -> dict[str, Any]:
+        view = self.cases.show(case_id)
+        events = self.cases.timeline(case_id)
+        case = self.cases.replay(case_id)
+        share = all(r.form.get("share_contact", False) for r in view.reports)
+        reporters = {p.pid for p in case.participants.values()
+                     if Role.REPORTER in p.roles or Role.FINDER in p.roles}
+        names = {p.pid: p.name for p in case.participants.values()}
+        now = self.cases.clock()
+        open_findings = [finding_data(f) for f in diagnose(
+            case, self.cases.settings.policy, now).findings]
+        c = view.case
+
+        def person(p: Any) -> dict[str, Any]:
+            withheld = p.pid in reporters and not share
+            return {"participant": p.pid, "name": p.name, "roles": p.roles.split(","),
+                    "organization": p.organization,
+                    "email": "(withheld: no consent to share)" if withheld else p.email,
+                    "phone": "(withheld)" if withheld and p.phone else p.phone,
+                    "rm_state": p.rm_state, "embargo": p.consent,
+                    "vfd": p.vfd if p.is_vendor else None, "attempts": p.attempts,
+                    "channels": [x for x in p.channels.split(",") if x],
+                    "first_attempt_at": p.first_attempt_at, "last_reply_at": p.last_reply_at}
+
+        return to_jsonable({
+            "format": HANDOFF_FORMAT, "generated_at": self.cases.clock(),
+            "tlp": c.tlp, "from": {"desk": self.cases.settings.desk.name,
+                                   "email": self.cases.settings.desk.email},
+            "to": {"name": coord.name, "kind": coord.kind, "email": coord.email,
+                   "url": coord.url},
+            "case": {"case_id": c.case_id, "title": c.title, "status": c.status,
+                     "embargo": c.em_state, "embargo_end": c.embargo_end_text,
+                     "case_state": c.pxa, "opened_at": c.opened_at},
+            "reports": [{"tracking_id": r.tracking_id, "received_at": r.received_at,
+                         "form": _redacted(r.form) if not share else r.form}
+                        for r in view.reports],
+            "vulnerabilities": [v.data for v in view.vulnerabilities],
+            "participants": [person(p) for p in view.participants],
+            "contact_attempts": [
+                {"at": e.at, "participant": e.participant, "name": names.get(e.participant),
+                 **{k: e.data.get(k) for k in ("channel", "outcome", "address")},
+                 "note": e.reason}
+                for e in events if e.type is EventType.CONTACT_ATTEMPT],
+            "replies": [{"at": e.at, "participant": e.participant,
+                         "name": names.get(e.participant), "channel": e.data["channel"]}
+                        for e in events if e.type is EventType.CONTACT_REPLY],
+            "timeline": [{"seq": e.seq, "at": e.at, "event": e.type, "what": e.summary(),
+                          "actor": e.actor, "reason": e.reason} for e in events],
+            "open_findings": open_findings,
+            "credits": [to_jsonable(x) for x in case.credits],
+        })
+
+    # ------------------------------------------------------------ publish early
+    def publish_early(self, case_id: str, *, reason: str, public: bool = False,
+                      actor: str | None = None) -> str:
+        """End the embargo now with the reason (6.9 "consider publishing early")."""
+        if not reason.strip():
+            raise InvalidInput("--reason", "say why coordination has failed or the date moved")
+        at = self.cases.when(None)
+        who = self.cases.actor(actor)
+        with self.cases.case(case_id) as case:
+            why = f"publish early (6.9): {reason}"
+            if case.em in EM_IN_FORCE:
+                case.terminate_embargo(at=at, actor=who, reason=why)
+            elif case.em is EM.PROPOSED:
+                case.reject_embargo(at=at, actor=who, reason=why)
+            elif not public:
+                raise DomainError(f"{case.case_id} has no embargo to end (EM state "
+                                  f"'{case.em.value}'); use --public to record publication")
+            if public and CSEvent.P not in case.pxa:
+                case.record_cs(CSEvent.P, None, at=at, actor=who, reason=why)
+            return case.em.value
+
+    # ------------------------------------------------------------ credits
+    def add_credit(self, case_id: str, credit_name: str, role: Role, contribution: str, *,
+                   public: bool, participant: str | None = None,
+                   actor: str | None = None) -> Credit:
+        at = self.cases.when(None)
+        with self.cases.case(case_id) as case:
+            pid = case.find_participant(participant).pid if participant else None
+            credit = Credit(credit_name.strip(), role, contribution.strip(), public, pid)
+            case.credit(credit, at=at, actor=self.cases.actor(actor))
+            return credit
+
+    def credits(self, case_id: str) -> list[Credit]:
+        return self.cases.replay(case_id).credits
+
+    # ------------------------------------------------------------ retrospectives
+    def add_retrospective(self, case_id: str, retro: Retrospective, *,
+                          actor: str | None = None) -> None:
+        at = self.cases.when(None)
+        with self.cases.case(case_id) as case:
+            case.retrospective(retro, at=at, actor=self.cases.actor(actor))
+
+    def retrospectives(self, *, case_id: str | None = None, query: str = "",
+                       ) -> Sequence[tuple[RetrospectiveRow, str]]:
+        """Retrospectives, newest first, optionally of one case or containing ``query``."""
+        with self.db.sessions() as session:
+            stmt = (select(RetrospectiveRow, CaseRow.case_id)
+                    .join(CaseRow, CaseRow.id == RetrospectiveRow.case_pk)
+                    .order_by(RetrospectiveRow.created_at.desc(), RetrospectiveRow.id.desc()))
+            if case_id:
+                stmt = stmt.where(CaseRow.case_id == CaseRepository(session).case_row(
+                    case_id).case_id)
+            for word in query.split():
+                like = f"%{word.lower()}%"
+                stmt = stmt.where(or_(*(func.lower(col).like(like) for col in (
+                    RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
+                    RetrospectiveRow.do_differently, CaseRow.title))))
+            return [(r, cid) for r, cid in session.execute(stmt).tuples()]
+
+    def closed_without_retrospective(self) -> list[CaseRow]:
+        with self.db.sessions() as session:
+            done = select(RetrospectiveRow.case_pk)
+            return list(session.scalars(select(CaseRow).where(
+                CaseRow.status == "closed", CaseRow.id.not_in(done)).order_by(CaseRow.id)))
+
+
+def _find_coordinator(session: Any, name: str) -> CoordinatorRow:
+    row = session.scalar(select(CoordinatorRow).where(
+        func.lower(CoordinatorRow.name) == name.strip().lower()))
+    if row is None:
+        raise NotFound(f"no coordinator '{name}' in the directory (cvdesk coordinator list)")
+    return row
+
+
+def _redacted(form: dict[str, Any]) -> dict[str, Any]:
+    reporter = dict(form.get("reporter", {}))
+    for key in ("email", "phone", "pgp_key"):
+        if reporter.get(key):
+            reporter[key] = "(withheld: no consent to share)"
+    return {**form, "reporter": reporter}
+
+
