@@ -10,7 +10,7 @@ and stores nothing (time travel).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
 from cvdesk.store.findings import ACKNOWLEDGED, OPEN, SNOOZED, FindingRepository
+from cvdesk.store.findings import Verdict as StoredVerdict
 from cvdesk.store.snapshot import case_from_rows
 from cvdesk.troubleshoot import Diagnosis, Finding, diagnose
 
@@ -70,6 +71,11 @@ class DoctorService:
 
     def sweep(self, *, case_id: str | None = None, show_handled: bool = False) -> SweepResult:
         now = self.clock()
+        swept = self.run_sweep(now, case_id=case_id)
+        return self.current(at=now, swept=swept, case_id=case_id, show_handled=show_handled)
+
+    def run_sweep(self, now: datetime, *, case_id: str | None = None) -> int:
+        """Re-check the due cases and store their findings; returns how many were checked."""
         swept = 0
         with self.db.transaction() as session:
             repo = FindingRepository(session)
@@ -83,17 +89,20 @@ class DoctorService:
                 session.flush()
                 if case_id:
                     break
-        return self.current(at=now, swept=swept, case_id=case_id, show_handled=show_handled)
+        return swept
 
-    def _sweep_batch(self, repo: FindingRepository, due: list[Any], now: datetime) -> int:
+    def _sweep_batch(self, repo: FindingRepository, due: Sequence[Any], now: datetime) -> int:
         pks = [c.id for c in due]
         people = repo.participants_of(pks)
         existing = repo.unresolved_of(pks)
         policy = self.settings.policy
+        verdicts = []
         for row in due:
             diagnosis = diagnose(case_from_rows(row, people[row.id]), policy, now)
-            repo.record(row, {f.key: finding_data(f) for f in diagnosis.findings}, now,
-                        diagnosis.next_check, existing[row.id])
+            verdicts.append(StoredVerdict(
+                row.id, row.version, {f.key: finding_data(f) for f in diagnosis.findings},
+                diagnosis.next_check, existing[row.id]))
+        repo.record_batch(verdicts, now)
         return len(due)
 
     def current(self, *, at: datetime, swept: int = 0, case_id: str | None = None,

@@ -172,24 +172,8 @@ class CaseRepository:
     # ------------------------------------------------------------ projections
     @staticmethod
     def _project_case(row: CaseRow, case: Case) -> None:
-        row.title = case.title
-        row.tlp = case.tlp.value
-        row.status = case.status.value
-        row.em_state = case.em.value
-        row.embargo_end = case.embargo_end
-        row.embargo_end_text = case.embargo_end.isoformat() if case.embargo_end else None
-        row.proposed_end_text = case.proposed_end.isoformat() if case.proposed_end else None
-        row.pxa = case.cs_label()
-        row.pxa_times = {e.value: t.isoformat() for e, t in case.pxa_at.items()}
-        row.participants_count = len(case.participants)
-        row.vendors_count = len(case.vendors)
-        assert case.opened_at is not None and case.last_event_at is not None
-        row.opened_at = case.opened_at
-        row.closed_at = case.closed_at
-        row.last_event_at = case.last_event_at
-        row.updated_at = _utcnow()
-        row.needs_sweep = True
-        row.signals = [to_jsonable(sig) for sig in case.signals]
+        for key, value in case_values(case).items():
+            setattr(row, key, value)
 
     def _project_participants(self, row: CaseRow, case: Case, pids: set[int]) -> None:
         if not pids:
@@ -203,7 +187,8 @@ class CaseRepository:
                 prow = ParticipantRow(case_pk=row.id, pid=pid)
                 prow.organization_id = self._organization_id(p)
                 self.session.add(prow)
-            _fill_participant(prow, p)
+            for key, value in participant_values(p).items():
+                setattr(prow, key, value)
 
     def _organization_id(self, p: ParticipantState) -> int | None:
         name = p.organization or (p.name if p.is_vendor else "")
@@ -244,27 +229,38 @@ class CaseRepository:
                 subject=d["subject"], body=d["body"], tlp=d["tlp"]))
 
 
-def _fill_participant(prow: ParticipantRow, p: ParticipantState) -> None:
-    prow.name = p.name
-    prow.roles = ",".join(sorted(r.value for r in p.roles))
-    prow.is_vendor = p.is_vendor
-    prow.organization = p.organization
-    prow.email = p.email
-    prow.phone = p.phone
-    prow.rm_state = p.rm.value
-    prow.rm_at = p.rm_at
-    prow.consent = p.consent.value
-    prow.vfd = cs.label(p.vfd)[:3]
-    prow.vfd_times = {e.value: t.isoformat() for e, t in p.vfd_at.items()}
-    prow.first_attempt_at = p.first_attempt_at
-    prow.last_attempt_at = p.last_attempt_at
-    prow.last_attempt_outcome = p.last_attempt_outcome.value if p.last_attempt_outcome else None
-    prow.attempts = p.attempts
-    prow.attempts_since_reply = p.attempts_since_reply
-    prow.channels = ",".join(sorted(c.value for c in p.channels))
-    prow.channels_count = len(p.channels)
-    prow.first_reply_at = p.first_reply_at
-    prow.last_reply_at = p.last_reply_at
-    prow.replies = p.replies
-    prow.policy_days = p.policy_days
-    prow.added_at = p.added_at
+def case_values(case: Case) -> dict[str, Any]:
+    """The case row's columns as the log says they are (shared with the bulk loader)."""
+    assert case.opened_at is not None and case.last_event_at is not None
+    return {
+        "case_id": case.case_id, "title": case.title, "tlp": case.tlp.value,
+        "status": case.status.value, "em_state": case.em.value,
+        "embargo_end": case.embargo_end,
+        "embargo_end_text": case.embargo_end.isoformat() if case.embargo_end else None,
+        "proposed_end_text": case.proposed_end.isoformat() if case.proposed_end else None,
+        "pxa": case.cs_label(),
+        "pxa_times": {e.value: t.isoformat() for e, t in case.pxa_at.items()},
+        "participants_count": len(case.participants), "vendors_count": len(case.vendors),
+        "opened_at": case.opened_at, "closed_at": case.closed_at,
+        "last_event_at": case.last_event_at, "updated_at": _utcnow(), "needs_sweep": True,
+        "signals": [to_jsonable(sig) for sig in case.signals],
+    }
+
+
+def participant_values(p: ParticipantState) -> dict[str, Any]:
+    """A participant row's columns, the contact summary included."""
+    return {
+        "pid": p.pid, "name": p.name, "roles": ",".join(sorted(r.value for r in p.roles)),
+        "is_vendor": p.is_vendor, "organization": p.organization, "email": p.email,
+        "phone": p.phone, "rm_state": p.rm.value, "rm_at": p.rm_at,
+        "consent": p.consent.value, "vfd": cs.label(p.vfd)[:3],
+        "vfd_times": {e.value: t.isoformat() for e, t in p.vfd_at.items()},
+        "first_attempt_at": p.first_attempt_at, "last_attempt_at": p.last_attempt_at,
+        "last_attempt_outcome": p.last_attempt_outcome.value if p.last_attempt_outcome
+        else None,
+        "attempts": p.attempts, "attempts_since_reply": p.attempts_since_reply,
+        "channels": ",".join(sorted(c.value for c in p.channels)),
+        "channels_count": len(p.channels), "first_reply_at": p.first_reply_at,
+        "last_reply_at": p.last_reply_at, "replies": p.replies, "policy_days": p.policy_days,
+        "added_at": p.added_at,
+    }

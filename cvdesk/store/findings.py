@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from cvdesk.domain.errors import InvalidInput, NotFound
@@ -16,61 +17,96 @@ OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "reso
 UNRESOLVED = (OPEN, ACKNOWLEDGED, SNOOZED)
 
 
+@dataclass
+class Verdict:
+    """One case's sweep outcome, ready to store: the findings by key, the rows it had."""
+
+    case_pk: int
+    version: int
+    findings: dict[str, dict[str, Any]]
+    next_check: datetime | None
+    existing: dict[str, Row[Any]]
+
+
 class FindingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def due_cases(self, now: datetime, case_id: str | None = None,
-                  limit: int | None = None) -> Sequence[CaseRow]:
+                  limit: int | None = None) -> Sequence[Row[Any]]:
         """Open cases whose log changed since their last sweep or whose check time has come."""
-        stmt = select(CaseRow).where(CaseRow.status == "open", or_(
-            CaseRow.needs_sweep.is_(True), CaseRow.next_check_at <= now))
+        cases = CaseRow.__table__
+        stmt = select(cases).where(cases.c.status == "open", or_(
+            cases.c.needs_sweep.is_(True), cases.c.next_check_at <= now))
         if case_id:
-            stmt = stmt.where(CaseRow.case_id == case_id.upper())
-        return self.session.scalars(stmt.order_by(CaseRow.id).limit(limit)).all()
+            stmt = stmt.where(cases.c.case_id == case_id.upper())
+        return self.session.execute(stmt.order_by(cases.c.id).limit(limit)).all()
 
-    def participants_of(self, case_pks: list[int]) -> dict[int, list[ParticipantRow]]:
-        result: dict[int, list[ParticipantRow]] = {pk: [] for pk in case_pks}
-        rows = self.session.scalars(select(ParticipantRow).where(
-            ParticipantRow.case_pk.in_(case_pks)).order_by(ParticipantRow.pid))
-        for r in rows:
+    def participants_of(self, case_pks: list[int]) -> dict[int, list[Row[Any]]]:
+        result: dict[int, list[Row[Any]]] = {pk: [] for pk in case_pks}
+        people = ParticipantRow.__table__
+        for r in self.session.execute(select(people).where(people.c.case_pk.in_(case_pks))
+                                      .order_by(people.c.case_pk, people.c.pid)):
             result[r.case_pk].append(r)
         return result
 
-    def unresolved_of(self, case_pks: list[int]) -> dict[int, dict[str, FindingRow]]:
-        result: dict[int, dict[str, FindingRow]] = {pk: {} for pk in case_pks}
-        rows = self.session.scalars(select(FindingRow).where(
-            FindingRow.case_pk.in_(case_pks), FindingRow.status.in_(UNRESOLVED)))
+    def unresolved_of(self, case_pks: list[int]) -> dict[int, dict[str, Row[Any]]]:
+        result: dict[int, dict[str, Row[Any]]] = {pk: {} for pk in case_pks}
+        f = FindingRow.__table__
+        rows = self.session.execute(select(f.c.id, f.c.case_pk, f.c.key, f.c.status,
+                                           f.c.snoozed_until).where(
+            f.c.case_pk.in_(case_pks), f.c.status.in_(UNRESOLVED)))
         for r in rows:
             result[r.case_pk][r.key] = r
         return result
 
-    def record(self, case: CaseRow, findings: dict[str, dict[str, Any]], now: datetime,
-               next_check: datetime | None, existing: dict[str, FindingRow]) -> None:
-        """Bring the case's findings in line with the latest verdict and re-arm its index."""
-        for key, row in existing.items():
-            if key not in findings:
-                row.status, row.resolved_at = RESOLVED, now
-            elif row.status == SNOOZED and row.snoozed_until and row.snoozed_until <= now:
-                row.status = OPEN
-        for key, data in findings.items():
-            row = existing.get(key)
-            if row is None:
-                self.session.add(FindingRow(
-                    case_pk=case.id, key=key, problem=data["problem"],
-                    severity=data["severity_level"], status=OPEN, data=data,
-                    first_seen_at=now, last_seen_at=now, resolved_at=None, snoozed_until=None,
-                    handled_by="", handled_reason=""))
-            else:
-                row.data, row.severity, row.last_seen_at = data, data["severity_level"], now
-        wake = [r.snoozed_until for r in existing.values()
-                if r.status == SNOOZED and r.snoozed_until and r.snoozed_until > now]
-        checks = [t for t in (next_check, *wake) if t is not None]
-        # Only clear needs_sweep if nobody wrote to the case since we read it.
-        self.session.execute(
-            update(CaseRow).where(CaseRow.id == case.id, CaseRow.version == case.version)
-            .values(needs_sweep=False, next_check_at=min(checks) if checks else None,
-                    swept_at=now).execution_options(synchronize_session=False))
+    def record_batch(self, verdicts: Sequence[Verdict], now: datetime) -> None:
+        """Bring each case's findings in line with its latest verdict and re-arm its index,
+        with one statement per kind of change for the whole batch."""
+        f, cases = FindingRow.__table__, CaseRow.__table__
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        closes: list[dict[str, Any]] = []
+        rearm: list[dict[str, Any]] = []
+        for v in verdicts:
+            for key, row in v.existing.items():
+                if key not in v.findings:
+                    closes.append({"b_id": row.id, "b_status": RESOLVED, "b_resolved": now})
+            for key, data in v.findings.items():
+                row = v.existing.get(key)
+                if row is None:
+                    inserts.append({"case_pk": v.case_pk, "key": key, "problem": data["problem"],
+                                    "severity": data["severity_level"], "status": OPEN,
+                                    "data": data, "first_seen_at": now, "last_seen_at": now,
+                                    "resolved_at": None, "snoozed_until": None,
+                                    "handled_by": "", "handled_reason": ""})
+                    continue
+                woke = (row.status == SNOOZED and row.snoozed_until is not None
+                        and row.snoozed_until <= now)
+                updates.append({"b_id": row.id, "b_data": data, "b_last": now,
+                                "b_severity": data["severity_level"],
+                                "b_status": OPEN if woke else row.status})
+            wake = [r.snoozed_until for r in v.existing.values()
+                    if r.status == SNOOZED and r.snoozed_until and r.snoozed_until > now]
+            checks = [t for t in (v.next_check, *wake) if t is not None]
+            rearm.append({"b_id": v.case_pk, "b_version": v.version,
+                          "b_next": min(checks) if checks else None})
+        ex = self.session.execute
+        if inserts:
+            ex(insert(f), inserts)
+        if updates:
+            ex(update(f).where(f.c.id == bindparam("b_id")).values(
+                data=bindparam("b_data", type_=f.c.data.type), last_seen_at=bindparam("b_last"),
+                severity=bindparam("b_severity"), status=bindparam("b_status")), updates)
+        if closes:
+            ex(update(f).where(f.c.id == bindparam("b_id")).values(
+                status=bindparam("b_status"), resolved_at=bindparam("b_resolved")), closes)
+        if rearm:
+            # Only clear needs_sweep if nobody wrote to the case since we read it.
+            ex(update(cases).where(cases.c.id == bindparam("b_id"),
+                                   cases.c.version == bindparam("b_version"))
+               .values(needs_sweep=False, next_check_at=bindparam("b_next"), swept_at=now),
+               rearm)
 
     def listing(self, *, statuses: Sequence[str], case_id: str | None = None,
                 ) -> Sequence[tuple[FindingRow, CaseRow]]:

@@ -1,0 +1,124 @@
+"""Benchmark: the troubleshooting sweep over many open cases, on SQLite.
+
+    .venv/bin/python -m benchmarks.sweep [--cases 100000] [--db PATH] [--fresh]
+
+Prints the time of a cold sweep (every case checked), of warm sweeps (only
+cases whose log changed or whose next check time has come), and of a
+hand-written SQL query that finds the same "unresponsive vendor" set, with
+the ratios between them.  Everything is measured in one run on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import bindparam, func, select, text
+
+from benchmarks.generate import synthetic_cases
+from cvdesk.services import init_database
+from cvdesk.services.doctor import DoctorService
+from cvdesk.settings import load_settings
+from cvdesk.store.bulk import insert_cases
+from cvdesk.store.db import Database
+from cvdesk.store.tables import CaseRow, CounterRow, EventRow, FindingRow, ParticipantRow
+from cvdesk.store.types import UTCDateTime
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+UNRESPONSIVE_SQL = text("""
+SELECT c.case_id, p.pid
+FROM participants p JOIN cases c ON c.id = p.case_pk
+WHERE c.status = 'open' AND p.is_vendor AND p.replies > 0
+  AND p.attempts_since_reply >= :min_attempts
+  AND p.last_reply_at <= :silent_before
+  AND ((c.em_state IN ('active', 'revise') AND c.embargo_end <= :now)
+       OR (c.em_state NOT IN ('active', 'revise') AND p.last_reply_at <= :quiet_before))
+""").bindparams(bindparam("now", type_=UTCDateTime()),
+                bindparam("silent_before", type_=UTCDateTime()),
+                bindparam("quiet_before", type_=UTCDateTime()))
+
+
+def build(db: Database, count: int) -> float:
+    started = time.perf_counter()
+    init_database(db)
+    with db.transaction() as session:
+        insert_cases(session, synthetic_cases(count, NOW))
+        session.add(CounterRow(name="case-2026", value=count))
+    return time.perf_counter() - started
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--fresh", action="store_true", help="rebuild the database")
+    args = parser.parse_args()
+    path = args.db or Path(__file__).with_name(".data") / f"sweep-{args.cases}.db"
+    if args.fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = Database(f"sqlite:///{path}")
+    settings = load_settings(database_url=db.url)
+    policy = settings.policy
+    with db.sessions() as s:
+        existing = s.scalar(select(func.count()).select_from(CaseRow)) if path.exists() and \
+            s.get_bind().dialect.has_table(s.connection(), "cases") else 0
+    if existing != args.cases:
+        print(f"building {args.cases} cases in {path} ...", flush=True)
+        print(f"  built in {build(db, args.cases):.1f} s", flush=True)
+    else:
+        with db.transaction() as s:  # start from "never swept"
+            s.execute(FindingRow.__table__.delete())
+            s.execute(CaseRow.__table__.update().values(needs_sweep=True, next_check_at=None))
+    with db.sessions() as s:
+        cases = s.scalar(select(func.count()).select_from(CaseRow))
+        people = s.scalar(select(func.count()).select_from(ParticipantRow))
+        events = s.scalar(select(func.count()).select_from(EventRow))
+    print(f"{cases} open cases, {people / cases:.1f} participants and {events / cases:.1f} "
+          f"events per case (SQLite, {path.stat().st_size / 2**20:.0f} MiB)")
+
+    def sweep_at(when: datetime) -> int:
+        return DoctorService(db, settings, clock=lambda: when).run_sweep(when)
+
+    def unresponsive_sql() -> set[tuple[str, int]]:
+        with db.sessions() as s:
+            rows = s.execute(UNRESPONSIVE_SQL, {
+                "min_attempts": policy.unresponsive_min_attempts, "now": NOW,
+                "silent_before": NOW - timedelta(days=policy.unresponsive_silence_days),
+                "quiet_before": NOW - timedelta(days=policy.unresponsive_no_embargo_days)})
+            return {(c, p) for c, p in rows}
+
+    cold_n, cold = timed(lambda: sweep_at(NOW))
+    warm_n, warm = timed(lambda: sweep_at(NOW))
+    hour_n, hour = timed(lambda: sweep_at(NOW + timedelta(hours=1)))
+    day_n, day = timed(lambda: sweep_at(NOW + timedelta(days=1, hours=1)))
+    unresponsive_sql()  # warm the page cache the same way the sweeps were
+    expected, sql = timed(unresponsive_sql)
+    with db.sessions() as s:
+        found = {(c, int(k.split(":p")[1])) for c, k in s.execute(
+            select(CaseRow.case_id, FindingRow.key).join(CaseRow, CaseRow.id == FindingRow.case_pk)
+            .where(FindingRow.problem == "vendor-unresponsive",
+                   FindingRow.first_seen_at == NOW))}
+    print(f"cold sweep (every case)          {cold:8.3f} s  {cold_n} cases checked")
+    print(f"warm sweep, same time            {warm:8.3f} s  {warm_n} cases checked")
+    print(f"warm sweep, one hour later       {hour:8.3f} s  {hour_n} cases checked")
+    print(f"warm sweep, one day later        {day:8.3f} s  {day_n} cases checked")
+    print(f"hand-written SQL, unresponsive   {sql:8.3f} s  {len(expected)} vendors")
+    print(f"same unresponsive set as the sweep's findings at the cold sweep: "
+          f"{'yes' if found == expected else 'NO'} ({len(found)} findings)")
+    print(f"ratio warm sweep (1 h later) / SQL: {hour / sql:6.2f}   (target <= 3)")
+    print(f"ratio warm sweep (1 day later) / SQL: {day / sql:6.2f}")
+    print(f"ratio cold sweep / SQL: {cold / sql:6.1f}")
+
+
+if __name__ == "__main__":
+    main()
