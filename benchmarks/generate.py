@@ -62,9 +62,10 @@ def synthetic_case(rng: random.Random, number: int, now: datetime) -> Case:
         case.record_cs(CSEvent.V, pid, at=tick(0.01), actor=ACTOR)
     if rng.random() < 0.5:
         end = opened + timedelta(days=rng.choice((45, 45, 60, 90)))
-        if end > t:
-            case.propose_embargo(end, at=tick(0.01), actor=ACTOR, invite=[finder.pid])
-            case.accept_embargo(at=tick(0.01), actor=ACTOR)
+        proposed = tick(0.01)
+        if end > proposed + timedelta(days=1):
+            case.propose_embargo(end, at=proposed, actor=ACTOR, invite=[finder.pid])
+            case.accept_embargo(at=proposed + timedelta(hours=12), actor=ACTOR)
     for pid in replied:  # some go quiet: two more attempts after their reply
         if rng.random() < 0.3:
             for _ in range(2):
