@@ -6,7 +6,8 @@ override it in its settings file (see cvdesk.settings).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,20 @@ class Policy:
     stalled_days: int = 30
     # Clock skew tolerated for times given by people ('--at').
     future_skew_minutes: int = 5
+    # Per-organization overrides, by organization or participant name (case-insensitive):
+    # {"Acme Networks": {"unresponsive_silence_days": 21}}.
+    organizations: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        names = {f.name for f in fields(self)} - {"organizations"}
+        for org, values in self.organizations.items():
+            for key in values:
+                if key not in names:
+                    raise ValueError(f"policy.organizations.{org}.{key}: not a policy setting")
+        object.__setattr__(self, "_by_org", {})
         for name, value in vars(self).items():
+            if name in ("organizations", "_by_org"):
+                continue
             if value < 0:
                 raise ValueError(f"policy.{name}: must not be negative (got {value})")
         if self.ack_target_hours > self.ack_deadline_hours:
@@ -50,6 +62,27 @@ class Policy:
             raise ValueError("policy.embargo_default_days: must not exceed embargo_max_days")
         if not 0 <= self.leak_probability_per_party <= 1:
             raise ValueError("policy.leak_probability_per_party: must be between 0 and 1")
+        for org in self.organizations:
+            self.for_party(org)  # check each override set now, not during a sweep
+
+    def for_party(self, *names: str) -> Policy:
+        """The policy for a participant: the first of ``names`` (its organization, its own
+        name) with overrides wins; otherwise this policy."""
+        if not self.organizations:
+            return self
+        cache: dict[str, Policy] = self._by_org  # type: ignore[attr-defined]
+        for name in names:
+            key = name.strip().lower()
+            if not key:
+                continue
+            if key not in cache:
+                values = next((v for k, v in self.organizations.items()
+                               if k.strip().lower() == key), None)
+                if values is None:
+                    continue
+                cache[key] = replace(self, organizations={}, **values)
+            return cache[key]
+        return self
 
 
 def leak_risk(parties: int, p: float) -> float:

@@ -6,6 +6,12 @@ from datetime import datetime, timedelta
 
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.model import Channel, Signal, SignalKind
+from cvdesk.domain.policy import Policy
+
+
+def party_policy(policy: Policy, p: ParticipantState) -> Policy:
+    """The policy with this participant's organization overrides, if any."""
+    return policy.for_party(p.organization, p.name)
 
 
 def day(value: datetime | None) -> str:

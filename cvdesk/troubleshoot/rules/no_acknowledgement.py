@@ -7,17 +7,18 @@ from datetime import datetime, timedelta
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import attempts_text
+from cvdesk.troubleshoot.common import attempts_text, party_policy
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules.vendor_unreachable import unreachable
 
 PROBLEM = "no-acknowledgement"
 
 
-def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
-    window = timedelta(hours=policy.ack_deadline_hours)
     for p in case.vendors:
+        policy = party_policy(base, p)
+        window = timedelta(hours=policy.ack_deadline_hours)
         if p.replies or p.first_attempt_at is None or unreachable(p, policy):
             continue
         due = p.first_attempt_at + window

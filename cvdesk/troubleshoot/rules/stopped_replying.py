@@ -10,16 +10,17 @@ from datetime import datetime, timedelta
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, days_since, plural
+from cvdesk.troubleshoot.common import day, days_since, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules.vendor_unresponsive import due_time as unresponsive_due
 
 PROBLEM = "stopped-replying"
 
 
-def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.participants.values():
+        policy = party_policy(base, p)
         if p.replies == 0 or p.last_reply_at is None or p.attempts_since_reply == 0:
             continue
         strict = unresponsive_due(case, p, policy)

@@ -7,16 +7,17 @@ from datetime import datetime, timedelta
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, plural
+from cvdesk.troubleshoot.common import day, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 
 PROBLEM = "vendor-not-notified"
 
 
-def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
-    window = timedelta(hours=policy.ack_target_hours)
     for p in case.vendors:
+        policy = party_policy(base, p)
+        window = timedelta(hours=policy.ack_target_hours)
         if p.attempts or p.replies:
             continue
         due = p.added_at + window

@@ -7,7 +7,13 @@ from datetime import datetime
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import attempts_text, days_since, plural, unused_channels
+from cvdesk.troubleshoot.common import (
+    attempts_text,
+    days_since,
+    party_policy,
+    plural,
+    unused_channels,
+)
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 
 PROBLEM = "vendor-unreachable"
@@ -19,9 +25,10 @@ def unreachable(p: ParticipantState, policy: Policy) -> bool:
             and len(p.channels) >= policy.unreachable_min_channels)
 
 
-def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.vendors:
+        policy = party_policy(base, p)
         if not unreachable(p, policy):
             continue
         assert p.first_attempt_at is not None

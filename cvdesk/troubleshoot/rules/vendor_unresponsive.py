@@ -13,7 +13,7 @@ from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.em import EM_IN_FORCE
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import attempts_text, day, days_since, plural
+from cvdesk.troubleshoot.common import attempts_text, day, days_since, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 
 PROBLEM = "vendor-unresponsive"
@@ -21,6 +21,7 @@ PROBLEM = "vendor-unresponsive"
 
 def due_time(case: Case, p: ParticipantState, policy: Policy) -> datetime | None:
     """When this vendor counts as unresponsive if nothing new happens; None if it cannot."""
+    policy = party_policy(policy, p)
     if not p.is_vendor or p.replies == 0 or p.last_reply_at is None:
         return None
     if p.attempts_since_reply < policy.unresponsive_min_attempts:
@@ -33,9 +34,10 @@ def due_time(case: Case, p: ParticipantState, policy: Policy) -> datetime | None
     return max(silent, date_passed)
 
 
-def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.vendors:
+        policy = party_policy(base, p)
         due = due_time(case, p, policy)
         if due is None:
             continue
