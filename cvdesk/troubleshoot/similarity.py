@@ -52,7 +52,11 @@ def fingerprint(report: Report) -> Fingerprint:
             products.add(p.purl.split("@")[0].lower())
         if p.cpe:
             products.add(":".join(p.cpe.lower().split(":")[3:5]))
-        products.add(_norm(f"{p.vendor} {p.product}") if p.vendor else _norm(p.product))
+        # The bare product name too: reporters spell vendors differently ("Contoso Home"
+        # vs "Contoso"); the word similarity threshold still has to agree.
+        products.add(_norm(p.product))
+        if p.vendor:
+            products.add(_norm(f"{p.vendor} {p.product}"))
     words = Counter(w for w in _WORD.findall(f"{report.title} {report.description}".lower())
                     if w not in _STOP and len(w) > 1)
     return Fingerprint(frozenset(x for x in products if x), words)
