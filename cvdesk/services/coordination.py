@@ -199,7 +199,7 @@ class CoordinationService:
                 stmt = stmt.where(or_(*(func.lower(col).like(like) for col in (
                     RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
                     RetrospectiveRow.do_differently, CaseRow.title))))
-            return [(r, cid) for r, cid in session.execute(stmt).tuples()]
+            return [(r, cid) for r, cid in session.execute(stmt)]
 
     def closed_without_retrospective(self) -> list[CaseRow]:
         with self.db.sessions() as session:

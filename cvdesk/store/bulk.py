@@ -36,7 +36,7 @@ def insert_cases(session: Session, cases: Iterable[Case], batch: int = 1000) -> 
         result = session.execute(
             insert(CaseRow).returning(CaseRow.id, CaseRow.case_id, sort_by_parameter_order=True),
             [case_values(c) | {"version": c.seq} for c in chunk])
-        pks = {case_id: pk for pk, case_id in result.tuples()}
+        pks = {case_id: pk for pk, case_id in result}
         session.execute(insert(ParticipantRow), [
             participant_values(p) | {"case_pk": pks[c.case_id], "organization_id": None}
             for c in chunk for p in c.participants.values()])

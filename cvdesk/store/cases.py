@@ -122,7 +122,7 @@ class CaseRepository:
                 .join(ReportRow, ReportRow.case_pk == CaseRow.id)
                 .where(CaseRow.status == "open", CaseRow.case_id != exclude)
                 .order_by(CaseRow.id))
-        return [(c, t, f) for c, t, f in self.session.execute(stmt).tuples()]
+        return [(c, t, f) for c, t, f in self.session.execute(stmt)]
 
     def count(self, table: type) -> int:
         return self.session.scalar(select(func.count()).select_from(table)) or 0

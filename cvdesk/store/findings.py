@@ -115,7 +115,7 @@ class FindingRepository:
                 .order_by(FindingRow.severity.desc(), CaseRow.case_id, FindingRow.key))
         if case_id:
             stmt = stmt.where(CaseRow.case_id == case_id.upper())
-        return [(f, c) for f, c in self.session.execute(stmt).tuples()]
+        return [(f, c) for f, c in self.session.execute(stmt)]
 
     def get(self, finding_id: int) -> FindingRow:
         row = self.session.get(FindingRow, finding_id)
