@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cvdesk.cli.context import app_context, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
@@ -101,7 +102,7 @@ def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
                    "vulnerabilities": [v.data for v in view.vulnerabilities]})
         return
     tz = app_ctx.settings.display_timezone
-    out.print(f"[bold]{c.case_id}[/]  {c.title}")
+    out.print(f"[bold]{c.case_id}[/]  {escape(c.title)}", markup=True)
     out.print(f"status {c.status}   TLP:{c.tlp}   opened {fmt_time(c.opened_at, tz)}")
     embargo = f"EM {c.em_state}"
     if c.embargo_end_text:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import emit_json, fmt_time, out, table
@@ -166,7 +167,8 @@ def retro_list(
         return
     tz = app_context(ctx).settings.display_timezone
     for r, cid in found:
-        out.print(f"[bold]{cid}[/] {fmt_time(r.created_at, tz)} by {r.author}")
+        out.print(f"[bold]{cid}[/] {fmt_time(r.created_at, tz)} by {escape(r.author)}",
+                  markup=True)
         out.print(f"  went well:       {r.went_well}")
         out.print(f"  went wrong:      {r.went_wrong}")
         out.print(f"  do differently:  {r.do_differently}")

@@ -59,9 +59,9 @@ def _print_result(result: SweepResult, tz: str, *, preview: bool) -> None:
     mode = f"as of {fmt_time(result.at, tz)} (preview, nothing stored)" if preview else (
         f"at {fmt_time(result.at, tz)}; {result.swept} case(s) re-checked")
     out.print(f"[bold]cvdesk doctor[/] {mode}: {len(result.findings)} finding(s) in "
-              f"{len(by_case)} of {result.open_cases} open case(s)\n")
+              f"{len(by_case)} of {result.open_cases} open case(s)\n", markup=True)
     for cid, findings in by_case.items():
-        out.print(f"[bold]{cid}[/]  {escape(findings[0].case_title)}")
+        out.print(f"[bold]{cid}[/]  {escape(findings[0].case_title)}", markup=True)
         findings.sort(key=lambda f: (-f.data["severity_level"], f.data["problem"],
                                      f.data["subject"] or 0))
         for _, group in groupby(findings, key=lambda f: f.data["problem"]):
@@ -73,11 +73,11 @@ def _print_result(result: SweepResult, tz: str, *, preview: bool) -> None:
                     _print_finding(f)
         nxt = result.next_checks.get(cid)
         if nxt:
-            out.print(f"  [dim]next check {fmt_time(nxt, tz)}[/]")
+            out.print(f"  [dim]next check {fmt_time(nxt, tz)}[/]", markup=True)
         out.print()
     quiet = [c for c in result.next_checks if c not in by_case]
     if quiet:
-        out.print(f"[dim]no open findings: {', '.join(quiet)}[/]")
+        out.print(f"[dim]no open findings: {', '.join(quiet)}[/]", markup=True)
 
 
 def _case_rank(result: SweepResult, case_id: str) -> int:
@@ -90,16 +90,16 @@ def _header(f: ShownFinding, title: str) -> None:
     status = "" if f.status in ("open", "preview") else f" [dim]({f.status}: " \
         f"{escape(f.handled_reason)})[/]"
     out.print(f"  [{_STYLE[d['severity']]}]{d['severity']:>8}[/]  {ident}[bold]{d['problem']}"
-              f"[/]  (guide {d['section']})  {escape(title)}{status}")
+              f"[/]  (guide {d['section']})  {escape(title)}{status}", markup=True)
     out.print(f"            concerns: {', '.join(d['concerns'])}   phase: {d['phase']}")
 
 
 def _print_finding(f: ShownFinding) -> None:
     _header(f, f.data["title"])
     for line in f.data["evidence"]:
-        out.print(f"            [dim]evidence:[/] {escape(line)}")
+        out.print(f"            [dim]evidence:[/] {escape(line)}", markup=True)
     for a in f.data["actions"]:
-        out.print(f"            [green]{a['role']} ->[/] {escape(a['text'])}")
+        out.print(f"            [green]{a['role']} ->[/] {escape(a['text'])}", markup=True)
 
 
 def _print_group(items: list[ShownFinding]) -> None:
@@ -107,15 +107,16 @@ def _print_group(items: list[ShownFinding]) -> None:
     names = [f.data["subject_name"] for f in items]
     shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
     _header(first, f"{len(items)} participants: {shown}")
-    out.print(f"            [dim]evidence (first, {escape(first.data['subject_name'])}):[/]")
+    out.print(f"            [dim]evidence (first, {escape(first.data['subject_name'])}):[/]",
+              markup=True)
     for line in first.data["evidence"]:
-        out.print(f"              {escape(line)}")
+        out.print(f"              {line}")
     for a in first.data["actions"]:
-        out.print(f"            [green]{a['role']} ->[/] {escape(a['text'])}")
+        out.print(f"            [green]{a['role']} ->[/] {escape(a['text'])}", markup=True)
     ids = [f.id for f in items if f.id is not None]
     if ids:
         out.print(f"            [dim]findings #{min(ids)}..#{max(ids)}; "
-                  f"--json lists each one[/]")
+                  f"--json lists each one[/]", markup=True)
 
 
 def _finding_json(f: ShownFinding) -> dict[str, object]:

@@ -17,7 +17,8 @@ from cvdesk.domain.codec import to_jsonable
 
 # Rich assumes 80 columns when stdout is not a terminal; logs and pipes get room instead.
 _WIDTH = None if sys.stdout.isatty() else 160
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+# Markup is off: printed text is data. Styled lines pass markup=True and escape what they quote.
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -39,7 +40,8 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     for col in columns:
         t.add_column(col)
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        # Cells are data, never markup: a title like "[draft]" must print as written.
+        t.add_row(*("" if v is None else escape(str(v)) for v in row))
     out.print(t)
 
 
