@@ -138,6 +138,8 @@ class CaseRepository:
         return row
 
     def save(self, row: CaseRow, case: Case, *, expected_version: int | None = None) -> None:
+        """Append the pending events and update every projection, or raise ConcurrentUpdate
+        (and write nothing) when the case changed since it was read."""
         if not case.pending:
             return
         s = self.session
@@ -146,6 +148,16 @@ class CaseRepository:
         if first != expected + 1:
             raise ConcurrentUpdate(f"{case.case_id}: log position {first - 1}, "
                                    f"stored version {expected}")
+        # Claim the new version first: the row lock (PostgreSQL) or the write lock (SQLite)
+        # then holds until commit, and a stale writer stops here before inserting anything.
+        values = case_values(case)
+        with s.no_autoflush:
+            result = s.execute(update(CaseRow).where(CaseRow.id == row.id,
+                                                     CaseRow.version == expected)
+                               .values(version=case.seq, **values)
+                               .execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate(f"{case.case_id} was changed by someone else; try again")
         recorded = _utcnow()
         s.add_all(EventRow(case_pk=row.id, seq=e.seq, type=e.type.value, at=e.at, actor=e.actor,
                            reason=e.reason, participant=e.participant, data=e.data,
@@ -156,17 +168,8 @@ class CaseRepository:
                 touched.add(e.participant)
             self._project_side_tables(row, e)
         self._project_participants(row, case, touched)
-        self._project_case(row, case)
-        values = {c.key: getattr(row, c.key) for c in CaseRow.__table__.columns
-                  if c.key not in ("id", "version")}
-        s.expire(row)
-        result = s.execute(update(CaseRow).where(CaseRow.id == row.id,
-                                                 CaseRow.version == expected)
-                           .values(version=case.seq, **values)
-                           .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentUpdate(f"{case.case_id} was changed by someone else; try again")
         s.flush()
+        s.expire(row)  # the UPDATE above bypassed the ORM; reload when next read
         case.pending.clear()
 
     # ------------------------------------------------------------ projections
