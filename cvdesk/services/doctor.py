@@ -22,8 +22,7 @@ from cvdesk.services.cases import utcnow
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
-from cvdesk.store.findings import ACKNOWLEDGED, OPEN, SNOOZED, FindingRepository
-from cvdesk.store.findings import Verdict as StoredVerdict
+from cvdesk.store.findings import ACKNOWLEDGED, OPEN, SNOOZED, CaseOutcome, FindingRepository
 from cvdesk.store.snapshot import case_from_rows
 from cvdesk.troubleshoot import Diagnosis, Finding, diagnose
 
@@ -99,7 +98,7 @@ class DoctorService:
         verdicts = []
         for row in due:
             diagnosis = diagnose(case_from_rows(row, people[row.id]), policy, now)
-            verdicts.append(StoredVerdict(
+            verdicts.append(CaseOutcome(
                 row.id, row.version, {f.key: finding_data(f) for f in diagnosis.findings},
                 diagnosis.next_check, existing[row.id]))
         repo.record_batch(verdicts, now)

@@ -18,7 +18,7 @@ UNRESOLVED = (OPEN, ACKNOWLEDGED, SNOOZED)
 
 
 @dataclass
-class Verdict:
+class CaseOutcome:
     """One case's sweep outcome, ready to store: the findings by key, the rows it had."""
 
     case_pk: int
@@ -60,7 +60,7 @@ class FindingRepository:
             result[r.case_pk][r.key] = r
         return result
 
-    def record_batch(self, verdicts: Sequence[Verdict], now: datetime) -> None:
+    def record_batch(self, verdicts: Sequence[CaseOutcome], now: datetime) -> None:
         """Bring each case's findings in line with its latest verdict and re-arm its index,
         with one statement per kind of change for the whole batch."""
         f, cases = FindingRow.__table__, CaseRow.__table__

@@ -68,6 +68,14 @@ class Verdict:
     findings: list[Finding] = field(default_factory=list)
     next_check: datetime | None = None
 
+    def reached(self, when: datetime, now: datetime) -> bool:
+        """True once ``now`` has reached ``when``; until then, remember ``when`` as a time
+        at which the answer may change."""
+        if now >= when:
+            return True
+        self.check_at(when, now)
+        return False
+
     def check_at(self, when: datetime | None, now: datetime) -> None:
         if when is not None and when > now and (self.next_check is None
                                                  or when < self.next_check):

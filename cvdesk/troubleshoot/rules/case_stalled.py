@@ -16,12 +16,10 @@ PROBLEM = "case-stalled"
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     if case.last_event_at is None:
         return Verdict()
-    due = case.last_event_at + timedelta(days=policy.stalled_days)
-    if now < due:
-        verdict = Verdict()
-        verdict.check_at(due, now)
+    verdict = Verdict()
+    if not verdict.reached(case.last_event_at + timedelta(days=policy.stalled_days), now):
         return verdict
-    return Verdict([Finding(
+    verdict.findings.append(Finding(
         problem=PROBLEM, title="The case is not moving",
         section="6.7; 6.10 row 21", severity=Severity.LOW, case_id=case.case_id,
         phase=Phase.REMEDIATION, concerns=(Role.COORDINATOR, Role.REPORTER, Role.VENDOR),
@@ -33,4 +31,5 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
                    "date; consider a third-party coordinator"),
             Action(Role.VENDOR, "say where the fix stands, even if the answer is 'not yet'"),
             Action(Role.REPORTER, "keep it cooperative: ask, don't threaten"),
-        ))])
+        )))
+    return verdict

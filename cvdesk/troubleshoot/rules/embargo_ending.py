@@ -24,8 +24,7 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     if not not_ready:
         return verdict
     warn_from = end - timedelta(days=policy.draft_share_max_days)
-    if now < warn_from:
-        verdict.check_at(warn_from, now)
+    if not verdict.reached(warn_from, now):
         return verdict
     verdict.check_at(end, now)
     passed = now >= end

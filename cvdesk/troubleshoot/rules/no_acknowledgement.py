@@ -22,8 +22,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if p.replies or p.first_attempt_at is None or unreachable(p, policy):
             continue
         due = p.first_attempt_at + window
-        if now < due:
-            verdict.check_at(due, now)
+        if not verdict.reached(due, now):
             continue
         hours = int((now - p.first_attempt_at) / timedelta(hours=1))
         verdict.findings.append(Finding(

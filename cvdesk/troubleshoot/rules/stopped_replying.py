@@ -27,8 +27,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if strict is not None and now >= strict:
             continue
         due = p.last_reply_at + timedelta(days=policy.stopped_replying_days)
-        if now < due:
-            verdict.check_at(due, now)
+        if not verdict.reached(due, now):
             continue
         verdict.check_at(strict, now)
         if p.is_vendor:

@@ -21,8 +21,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if p.attempts or p.replies:
             continue
         due = p.added_at + window
-        if now < due:
-            verdict.check_at(due, now)
+        if not verdict.reached(due, now):
             continue
         hours = int((now - p.added_at) / timedelta(hours=1))
         verdict.findings.append(Finding(

@@ -41,8 +41,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         due = due_time(case, p, policy)
         if due is None:
             continue
-        if now < due:
-            verdict.check_at(due, now)
+        if not verdict.reached(due, now):
             continue
         assert p.last_reply_at is not None
         if case.em in EM_IN_FORCE and case.embargo_end is not None:
