@@ -34,6 +34,17 @@ class DeskSettings(BaseModel):
     email: str = ""
 
 
+class FetchSettings(BaseModel):
+    """Outbound HTTP. ``allow_loopback`` and ``ca_bundle`` exist for tests on 127.0.0.1."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow_loopback: bool = False
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    ca_bundle: str = ""
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -49,6 +60,7 @@ class Settings(BaseSettings):
     actor: str = Field(default_factory=_default_actor)
     display_timezone: str = "UTC"
     desk: DeskSettings = DeskSettings()
+    fetch: FetchSettings = FetchSettings()
     policy: Policy = Policy()
 
     @classmethod

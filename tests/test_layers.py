@@ -14,8 +14,10 @@ ALLOWED = {
     "domain": {"domain"},
     "troubleshoot": {"domain", "troubleshoot"},
     "intake": {"domain", "intake"},
+    "channels": {"domain", "channels"},
     "store": {"domain", "store"},
-    "services": {"domain", "store", "intake", "troubleshoot", "services", "settings"},
+    "services": {"domain", "store", "intake", "troubleshoot", "channels", "services",
+                 "settings"},
     "cli": {"domain", "store", "intake", "troubleshoot", "services", "settings", "cli"},
 }
 #: third-party packages the pure layers must not touch

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from cvdesk import __version__
-from cvdesk.cli import cases, coordination, demo, doctor, messages, transitions
+from cvdesk.cli import cases, contacts, coordination, demo, doctor, messages, transitions
 from cvdesk.cli.context import AppContext, app_context
 from cvdesk.cli.output import fail, out
 from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
@@ -63,6 +63,7 @@ app.add_typer(cases.report_app, name="report")
 app.add_typer(cases.case_app, name="case")
 app.add_typer(cases.participant_app, name="participant")
 app.add_typer(cases.vuln_app, name="vuln")
+assert contacts.contact_app is transitions.contact_app  # commands registered on import
 app.add_typer(transitions.contact_app, name="contact")
 app.add_typer(messages.message_app, name="message")
 app.command(name="observe")(messages.observe)

@@ -154,6 +154,7 @@ class ContactRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    details: Mapped[dict[str, Any] | None]
 
 
 class CounterRow(Base):
