@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
 import typer
 
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import emit_json, fmt_time, out, table
-from cvdesk.cli.transitions import contact_app
+from cvdesk.cli.transitions import choice, contact_app
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.services.contacts import ContactService, SecurityTxt, check_securitytxt
+from cvdesk.domain.model import ContactKind, ContactSource
+from cvdesk.services.contacts import (
+    ContactService,
+    SecurityTxt,
+    check_securitytxt,
+    fallbacks,
+    normalize_host,
+)
 
 
 def _service(ctx: typer.Context) -> ContactService:
@@ -101,3 +111,93 @@ def contact_list(ctx: typer.Context,
     tz = app_context(ctx).settings.display_timezone
     table(f"{len(rows)} contact(s)", ["organization", "kind", "value", "source", "verified"],
           [[o.name, c.kind, c.value, c.source, fmt_time(c.verified_at, tz)] for o, c in rows])
+
+
+@contact_app.command("add")
+def contact_add(
+    ctx: typer.Context,
+    organization: str = typer.Argument(..., help="Organization name."),
+    kind: str = typer.Option(..., "--kind", help="email, phone, web-form, pgp-key, url, "
+                             "policy, csaf-provider, platform"),
+    value: str = typer.Option(..., "--value"),
+    verified: bool = typer.Option(False, "--verified", help="You checked that it works."),
+) -> None:
+    """Add a contact to the directory by hand."""
+    new = _service(ctx).add(organization, choice(ContactKind, kind, "--kind"), value,
+                            verified=verified)
+    out.print(f"{'added' if new else 'updated'} {kind} {value} for {organization}")
+
+
+@contact_app.command("import")
+def contact_import(ctx: typer.Context,
+                   file: Path = typer.Argument(..., help=".csv or .json")) -> None:
+    """Import contacts (columns: organization, kind, value, source, verified_at, details)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput("FILE", f"{file}: {exc}") from None
+    if file.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+    elif file.suffix.lower() == ".json":
+        try:
+            rows = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput("FILE", f"{file}: invalid JSON ({exc})") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidInput("FILE", f"{file}: expected a JSON list of objects")
+    else:
+        raise InvalidInput("FILE", f"{file}: use a .csv or .json file")
+    added = _service(ctx).import_rows(rows, str(file))
+    out.print(f"imported {len(rows)} row(s) from {file}: {added} new contact(s)")
+
+
+@contact_app.command("export")
+def contact_export(
+    ctx: typer.Context,
+    fmt: str = typer.Option("json", "--format", help="json or csv"),
+    out_file: Path | None = typer.Option(None, "--out", help="Default: standard output."),
+) -> None:
+    """Export the whole directory (the same columns import reads)."""
+    rows = _service(ctx).export_rows()
+    if fmt == "json":
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["organization", "kind", "value", "source",
+                                                    "verified_at", "details"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "details": json.dumps(row["details"]) if row["details"]
+                             else ""})
+        text = buffer.getvalue()
+    else:
+        raise InvalidInput("--format", f"'{fmt}' is not one of json, csv")
+    if out_file is None:
+        print(text, end="")
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        out.print(f"wrote {len(rows)} contact(s) to {out_file}")
+
+
+@contact_app.command("fallbacks")
+def contact_fallbacks(
+    ctx: typer.Context,
+    domain: str = typer.Argument(...),
+    save: str | None = typer.Option(None, "--save", help="Store the e-mail guesses as "
+                                    "unverified contacts of this organization."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Channels to try when no security.txt names a contact (all unverified)."""
+    items = fallbacks(normalize_host(domain))
+    if save:
+        svc = _service(ctx)
+        for item in items:
+            if item["kind"] in ("email", "url"):
+                svc.add(save, ContactKind(item["kind"]), item["value"],
+                        source=ContactSource.FALLBACK)
+    if as_json:
+        emit_json(items)
+        return
+    table(f"channels to try for {domain} (unverified: log each attempt)", ["kind", "where",
+                                                                            "why"],
+          [[i["kind"], i["value"], i["why"]] for i in items])

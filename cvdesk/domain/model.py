@@ -54,6 +54,9 @@ class ContactKind(StrEnum):
     PHONE = "phone"
     PGP_KEY = "pgp-key"
     URL = "url"
+    POLICY = "policy"
+    CSAF_PROVIDER = "csaf-provider"
+    PLATFORM = "platform"  # a bug-bounty or disclosure platform programme
 
 
 class ContactSource(StrEnum):
@@ -61,6 +64,26 @@ class ContactSource(StrEnum):
     MANUAL = "manual"
     IMPORT = "import"
     REPORT = "report"
+    FALLBACK = "fallback"  # a guess worth trying (security@, psirt@ ...), unverified
+
+
+_PHONE_RE = re.compile(r"^\+?[0-9 ().-]{5,30}$")
+
+
+def check_contact(kind: ContactKind, value: str, field_name: str = "value") -> str:
+    """A contact value that fits its kind."""
+    value = value.strip()
+    if not value:
+        raise InvalidInput(field_name, "must not be empty")
+    if kind is ContactKind.EMAIL:
+        return check_email(value, field_name)
+    if kind is ContactKind.PHONE:
+        if not _PHONE_RE.match(value):
+            raise InvalidInput(field_name, f"'{value}' is not a phone number")
+        return value
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise InvalidInput(field_name, f"'{value}' is not an http(s) URL")
+    return value
 
 
 class SignalKind(StrEnum):

@@ -1,0 +1,76 @@
+"""The contact directory: manual entries, fallbacks, CSV/JSON import and export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cvdesk.cli.main import main
+from cvdesk.domain.model import ContactKind, ContactSource
+from cvdesk.services.contacts import ContactService, ImportProblems, fallbacks
+from cvdesk.settings import load_settings
+from cvdesk.store.db import Database
+
+
+@pytest.fixture
+def svc(db: Database) -> ContactService:
+    return ContactService(db, load_settings(database_url=db.url))
+
+
+def test_manual_fallback_and_precedence(svc: ContactService) -> None:
+    assert svc.add("Acme", ContactKind.EMAIL, "psirt@acme.example", verified=True)
+    assert not svc.add("acme", ContactKind.EMAIL, "psirt@acme.example")  # same org, same value
+    for item in fallbacks("acme.example"):
+        if item["kind"] == "email":
+            svc.add("Acme", ContactKind.EMAIL, item["value"], source=ContactSource.FALLBACK)
+    rows = {c.value: c for _, c in svc.directory("ACME")}
+    assert rows["psirt@acme.example"].source == "manual"  # not downgraded by a guess
+    assert rows["psirt@acme.example"].verified_at is not None
+    assert rows["security@acme.example"].source == "fallback"
+    assert rows["security@acme.example"].verified_at is None
+    kinds = [f["kind"] for f in fallbacks("acme.example:8443")]
+    assert kinds.count("email") == 3 and "platform" in kinds
+    assert fallbacks("acme.example:8443")[0]["value"] == "security@acme.example"
+
+
+def test_import_is_all_or_nothing_and_names_each_bad_row(svc: ContactService) -> None:
+    rows = [{"organization": "Beta", "kind": "email", "value": "sec@beta.example"},
+            {"organization": "Beta", "kind": "phone", "value": "call me"},
+            {"organization": "", "kind": "url", "value": "https://x.example"},
+            {"organization": "C", "kind": "email", "value": "a@c.example", "colour": "red"},
+            {"organization": "C", "kind": "url", "value": "https://c.example",
+             "verified_at": "2026-01-01T00:00"}]
+    with pytest.raises(ImportProblems) as err:
+        svc.import_rows(rows, "bad.json")
+    assert err.value.problems == [
+        "row 2: value: 'call me' is not a phone number",
+        "row 3: organization: must not be empty",
+        "row 4: colour: unknown column",
+        "row 5: verified_at: needs a time zone"]
+    assert svc.directory() == []
+
+
+def test_export_then_import_round_trips(svc: ContactService, db_url: str, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    svc.add("Acme", ContactKind.EMAIL, "psirt@acme.example", verified=True)
+    svc.add("Acme", ContactKind.CSAF_PROVIDER, "https://acme.example/.well-known/csaf/"
+            "provider-metadata.json", details={"name": "Acme PSIRT"})
+    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
+    for fmt in ("csv", "json"):
+        path = tmp_path / f"dir.{fmt}"
+        assert main(["contact", "export", "--format", fmt, "--out", str(path)]) == 0
+        exported = svc.export_rows()
+        assert main(["contact", "import", str(path)]) == 0
+        assert "0 new contact(s)" in capsys.readouterr().out
+        assert svc.export_rows() == exported
+    data = json.loads((tmp_path / "dir.json").read_text())
+    assert data[0]["details"] == {"name": "Acme PSIRT"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("organization,kind,value\nX,fax,1\n")
+    assert main(["contact", "import", str(bad)]) == 2
+    assert "row 1: kind: 'fax' is not one of" in capsys.readouterr().err
+    assert main(["contact", "import", str(tmp_path / "dir.txt")]) == 2
+    assert main(["contact", "add", "Z", "--kind", "email", "--value", "bad"]) == 2
