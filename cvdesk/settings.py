@@ -45,6 +45,23 @@ class FetchSettings(BaseModel):
     ca_bundle: str = ""
 
 
+class SmtpSettings(BaseModel):
+    """Outbound mail server and the outbox worker's pacing."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, gt=0, lt=65536)
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    sender: str = ""  # default: desk.email
+    domain: str = ""  # for Message-IDs; default: the sender's domain
+    lease_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -61,6 +78,7 @@ class Settings(BaseSettings):
     display_timezone: str = "UTC"
     desk: DeskSettings = DeskSettings()
     fetch: FetchSettings = FetchSettings()
+    smtp: SmtpSettings = SmtpSettings()
     policy: Policy = Policy()
 
     @classmethod

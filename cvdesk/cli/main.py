@@ -13,7 +13,16 @@ from pathlib import Path
 import typer
 
 from cvdesk import __version__
-from cvdesk.cli import cases, contacts, coordination, demo, doctor, messages, transitions
+from cvdesk.cli import (
+    cases,
+    contacts,
+    coordination,
+    demo,
+    doctor,
+    mail,
+    messages,
+    transitions,
+)
 from cvdesk.cli.context import AppContext, app_context
 from cvdesk.cli.output import fail, out
 from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
@@ -67,6 +76,9 @@ assert contacts.contact_app is transitions.contact_app  # commands registered on
 app.add_typer(transitions.contact_app, name="contact")
 app.add_typer(messages.message_app, name="message")
 app.command(name="observe")(messages.observe)
+app.command(name="notify")(mail.notify)
+app.command(name="worker")(mail.worker)
+app.add_typer(mail.outbox_app, name="outbox")
 app.add_typer(coordination.coordinator_app, name="coordinator")
 app.add_typer(coordination.credit_app, name="credit")
 app.add_typer(coordination.retro_app, name="retro")

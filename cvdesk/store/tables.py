@@ -214,3 +214,33 @@ class RetrospectiveRow(Base):
     do_differently: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message waiting to go out, written in the same transaction as its cause.
+
+    status: pending -> sending (a worker holds a lease) -> committed (written just before
+    the SMTP end-of-data, so a crash before it means the server discarded the message)
+    -> sent.  ``in_doubt`` marks a message whose worker died between those last two.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    participant: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(40))
+    sender: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    raw: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    worker: Mapped[str] = mapped_column(String(80), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,102 @@
+"""Outbound e-mail: queue notifications, run the outbox worker, look at the outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from sqlalchemy import select
+
+from cvdesk.cli.context import app_context
+from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.services.mail import MailService
+from cvdesk.services.worker import Worker
+from cvdesk.store.tables import CaseRow, OutboxRow
+
+outbox_app = typer.Typer(help="The outbox of messages to send.", no_args_is_help=True)
+
+
+def notify(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(...),
+    vendors: Path | None = typer.Option(None, "--vendors", help="File with one participant "
+                                        "(number or name) per line."),
+    all_vendors: bool = typer.Option(False, "--all", help="Every vendor on the case."),
+    template: str = typer.Option("new-case", "--template", help="new-case, reminder, "
+                                 "embargo-proposal, draft-advisory, publication"),
+    key: str = typer.Option("", "--key", help="Makes a repeat of the same notice distinct "
+                            "(e.g. a date for reminders)."),
+    send: bool = typer.Option(False, "--send", help="Deliver now instead of leaving it to "
+                              "a running worker."),
+) -> None:
+    """Queue a notification to vendors (in the same transaction as the case record)."""
+    if vendors is None and not all_vendors:
+        raise InvalidInput("--vendors", "give --vendors FILE or --all")
+    people = None
+    if vendors is not None:
+        try:
+            people = [line.strip() for line in vendors.read_text(encoding="utf-8").splitlines()
+                      if line.strip() and not line.startswith("#")]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput("--vendors", f"{vendors}: {exc}") from None
+    app_ctx = app_context(ctx)
+    mail = MailService(app_ctx.cases())
+    with Progress(transient=True) as bar:
+        task = bar.add_task("queueing", total=len(people) if people else None)
+        queued = mail.queue(case_id, people, template, key=key,
+                            progress=lambda n: bar.advance(task, n))
+    new = sum(q.new for q in queued)
+    out.print(f"queued {new} message(s) on {case_id.upper()}"
+              + (f"; {len(queued) - new} already queued before" if len(queued) > new else ""))
+    if send and new:
+        with Progress() as bar:
+            task = bar.add_task("sending", total=new)
+            stats = Worker(app_ctx.db, app_ctx.settings).run(
+                progress=lambda n: bar.advance(task, n))
+        out.print(f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}")
+
+
+def worker(
+    ctx: typer.Context,
+    batch: int = typer.Option(100, "--batch", min=1, max=10000),
+    forever: bool = typer.Option(False, "--forever", help="Keep waiting for new messages."),
+) -> None:
+    """Deliver the outbox over SMTP (settings: [smtp]); several may run at once."""
+    app_ctx = app_context(ctx)
+    app_ctx.cases()
+    stats = Worker(app_ctx.db, app_ctx.settings).run(batch=batch, until_empty=not forever)
+    out.print(f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, "
+              f"in doubt {stats.in_doubt}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status"),
+    case_id: str | None = typer.Option(None, "--case"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Messages in the outbox with their delivery state."""
+    app_ctx = app_context(ctx)
+    app_ctx.cases()
+    with app_ctx.db.sessions() as s:
+        stmt = (select(OutboxRow, CaseRow.case_id).join(CaseRow, CaseRow.id == OutboxRow.case_pk,
+                                                        isouter=True).order_by(OutboxRow.id))
+        if status:
+            stmt = stmt.where(OutboxRow.status == status)
+        if case_id:
+            stmt = stmt.where(CaseRow.case_id == case_id.upper())
+        rows = [(o, c) for o, c in s.execute(stmt)]
+    if as_json:
+        emit_json([{"id": o.id, "case_id": c, "participant": o.participant,
+                    "recipient": o.recipient, "template": o.template, "status": o.status,
+                    "attempts": o.attempts, "in_doubt": o.in_doubt, "message_id": o.message_id,
+                    "last_error": o.last_error, "sent_at": o.sent_at} for o, c in rows])
+        return
+    tz = app_ctx.settings.display_timezone
+    table(f"{len(rows)} message(s)", ["#", "case", "to", "template", "status", "tries",
+                                      "sent", "error"],
+          [[o.id, c, o.recipient, o.template, o.status + (" (in doubt)" if o.in_doubt else ""),
+            o.attempts, fmt_time(o.sent_at, tz), o.last_error[:60]] for o, c in rows])

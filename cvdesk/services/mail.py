@@ -1,0 +1,115 @@
+"""Outbound e-mail: every message goes into the outbox in the same transaction as the case
+event that records it; the worker (services/worker.py) delivers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from cvdesk.channels.mail import TEMPLATES, compose, render
+from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.domain.model import Channel, Direction, Message, Role
+from cvdesk.services.cases import CaseService
+from cvdesk.store.cases import CaseRepository
+from cvdesk.store.tables import ContactRow, OrganizationRow, OutboxRow
+
+PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Queued:
+    participant: int
+    recipient: str
+    message_id: str
+    new: bool  # False when the idempotency key was already queued
+
+
+class MailService:
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+        self.db = cases.db
+        smtp, desk = cases.settings.smtp, cases.settings.desk
+        self.sender = smtp.sender or desk.email
+        self.domain = smtp.domain or (self.sender.split("@")[-1] if "@" in self.sender
+                                      else "cvdesk.invalid")
+
+    def queue(self, case_id: str, participants: Iterable[str] | None, template: str, *,
+              key: str = "", values: dict[str, str] | None = None,
+              progress: Callable[[int], None] | None = None) -> list[Queued]:
+        """Queue ``template`` to each participant (default: every vendor with an address).
+
+        One transaction for the whole batch; ``key`` makes a repeat a no-op (default: one
+        message per case, template and participant)."""
+        if template not in TEMPLATES:
+            raise InvalidInput("--template", f"'{template}' is not one of "
+                               f"{', '.join(TEMPLATES)}")
+        if not self.sender:
+            raise InvalidInput("smtp.sender", "no sender address: set smtp.sender or "
+                               "desk.email in the settings")
+        at = self.cases.when(None)
+        who = self.cases.actor(None)
+        done: list[Queued] = []
+        with self.db.transaction() as session:
+            repo = CaseRepository(session)
+            row, case = repo.load(case_id)
+            people = ([case.find_participant(p) for p in participants] if participants
+                      is not None else [p for p in case.vendors if Role.VENDOR in p.roles])
+            keys = _keys(case, people, template, key)
+            taken = set(session.scalars(select(OutboxRow.idempotency_key).where(
+                OutboxRow.idempotency_key.in_(keys.values())))) if keys else set()
+            for p in people:
+                if keys[p.pid] in taken:
+                    done.append(Queued(p.pid, "", "", False))
+                    continue
+                address, public_key = self._address(session, p)
+                subject, body = render(template, {
+                    "name": p.name, "desk": self.cases.settings.desk.name, "title": case.title,
+                    "embargo_end": case.embargo_end.isoformat() if case.embargo_end
+                    else "(no date agreed yet)",
+                    "days": str(self.cases.settings.policy.embargo_default_days),
+                    **(values or {})})
+                message_id, raw = compose(
+                    sender=self.sender, recipient=address, case_id=case.case_id,
+                    tlp=case.tlp.value, subject=subject, body=body, at=at, domain=self.domain,
+                    public_key=public_key)
+                case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL,
+                                         subject, body, p.pid, case.tlp),
+                                 actor=who)
+                session.add(OutboxRow(
+                    idempotency_key=keys[p.pid], case_pk=row.id, participant=p.pid,
+                    template=template, sender=self.sender, recipient=address,
+                    message_id=message_id, raw=raw, status=PENDING, attempts=0,
+                    next_attempt_at=at, created_at=at, worker="", last_error="",
+                    in_doubt=False))
+                done.append(Queued(p.pid, address, message_id, True))
+                if progress:
+                    progress(1)
+            repo.save(row, case)
+        return done
+
+    def _address(self, session: Any, p: ParticipantState) -> tuple[str, str]:
+        """The participant's e-mail address and, when the directory has it, an OpenPGP key."""
+        org_name = (p.organization or p.name).strip().lower()
+        contacts = list(session.execute(
+            select(ContactRow).join(OrganizationRow,
+                                    OrganizationRow.id == ContactRow.organization_id)
+            .where(OrganizationRow.name_key == org_name)).scalars())
+        emails = sorted((c for c in contacts if c.kind == "email"),
+                        key=lambda c: (c.verified_at is None, c.source == "fallback", c.id))
+        address = p.email or (emails[0].value if emails else "")
+        if not address:
+            raise InvalidInput("participant", f"{p.label} has no e-mail address; add one "
+                               "(participant add --email, or contact add)")
+        key = next((c.details["armored"] for c in contacts if c.kind == "pgp-key"
+                    and c.details and c.details.get("armored")), "")
+        return address, key
+
+
+def _keys(case: Case, people: list[ParticipantState], template: str, key: str,
+          ) -> dict[int, str]:
+    return {p.pid: f"{case.case_id}/{template}/p{p.pid}" + (f"/{key}" if key else "")
+            for p in people}
