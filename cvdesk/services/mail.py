@@ -84,7 +84,7 @@ class MailService:
                     template=template, sender=self.sender, recipient=address,
                     message_id=message_id, raw=raw, status=PENDING, attempts=0,
                     next_attempt_at=at, created_at=at, worker="", last_error="",
-                    in_doubt=False))
+                    in_doubt=False, logged=False))
                 done.append(Queued(p.pid, address, message_id, True))
                 if progress:
                     progress(1)

@@ -8,13 +8,15 @@ Protocol per message, so a worker killed at any point never sends twice:
 3. commit ``sending -> committed`` (a worker that dies before this leaves an unfinished
    SMTP transaction, which the server discards: retrying is safe);
 4. send the end-of-data line and read the answer;
-5. commit ``committed -> sent`` for the batch with a contact-attempt event on each case.
+5. commit ``committed -> sent`` at once; at the end of the batch, one transaction puts a
+   contact-attempt event on each case and sets ``logged`` (a worker that dies before that
+   leaves ``sent`` rows unlogged, and the next worker logs them).
 
-A worker that dies between 3 and 4 leaves a message ``committed``: the only moment when
-delivery is unknown (microseconds).  A later worker marks it sent with ``in_doubt`` set
-rather than risk a second copy.  Temporary SMTP failures (4xx) are retried with
-exponential backoff; permanent ones (5xx) or too many tries fail the message and log a
-bounced attempt on the case.
+A worker that dies between 3 and 5 leaves one message ``committed``: the only moment when
+delivery is unknown.  A later worker marks it sent with ``in_doubt`` set rather than risk
+a second copy, so a crash costs at most one message a person has to check.  Temporary
+SMTP failures (4xx) are retried with exponential backoff; permanent ones (5xx) or too many
+tries fail the message and log a bounced attempt on the case.
 """
 
 from __future__ import annotations
@@ -117,11 +119,19 @@ class Worker:
                 OutboxRow.status == COMMITTED, OutboxRow.lease_until < now)
                 .with_for_update(skip_locked=True)))
             for row in doubtful:
-                row.status, row.in_doubt, row.sent_at = SENT, True, now
+                row.status, row.in_doubt, row.sent_at, row.logged = SENT, True, now, True
                 row.last_error = "worker stopped at end-of-data: delivery not confirmed"
-            self._log_attempts(s, [(r.case_pk, r.participant, r.recipient,
-                                    AttemptOutcome.SENT, "delivery not confirmed (worker "
-                                    "stopped); check with the recipient") for r in doubtful])
+            unlogged = list(s.scalars(select(OutboxRow).where(
+                OutboxRow.status == SENT, OutboxRow.logged.is_(False),
+                OutboxRow.lease_until < now).with_for_update(skip_locked=True)))
+            for row in unlogged:
+                row.logged, row.lease_until = True, None
+            self._log_attempts(s, [
+                *((r.case_pk, r.participant, r.recipient, AttemptOutcome.SENT,
+                   "delivery not confirmed (worker stopped); check with the recipient")
+                  for r in doubtful),
+                *((r.case_pk, r.participant, r.recipient, AttemptOutcome.SENT, "")
+                  for r in unlogged)])
         return len(doubtful)
 
     def claim(self, batch: int) -> list[Claimed]:
@@ -199,6 +209,11 @@ class Worker:
             self._uncommit(item)
             raise (SmtpPermanent if code >= 500 else SmtpTemporary)(
                 f"{code} {reply.decode(errors='replace')}")
+        with self.db.transaction() as s:  # delivered: say so before anything else
+            s.execute(update(OutboxRow).where(OutboxRow.id == item.id,
+                                              OutboxRow.status == COMMITTED)
+                      .values(status=SENT, sent_at=self.clock(),
+                              attempts=OutboxRow.attempts + 1))
 
     def _commit_point(self, item: Claimed) -> bool:
         with self.db.transaction() as s:
@@ -213,16 +228,17 @@ class Worker:
                       .values(status=SENDING))
 
     def _mark_sent(self, done: list[Claimed], stats: RunStats) -> None:
+        """Log the batch's deliveries on their cases, in one transaction."""
         if not done:
             return
-        now = self.clock()
         with self.db.transaction() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.id.in_([d.id for d in done]),
-                                              OutboxRow.status == COMMITTED)
-                      .values(status=SENT, sent_at=now, lease_until=None,
-                              attempts=OutboxRow.attempts + 1))
+            mine = set(s.scalars(select(OutboxRow.id).where(
+                OutboxRow.id.in_([d.id for d in done]), OutboxRow.status == SENT,
+                OutboxRow.logged.is_(False))))
+            s.execute(update(OutboxRow).where(OutboxRow.id.in_(mine))
+                      .values(logged=True, lease_until=None))
             self._log_attempts(s, [(d.case_pk, d.participant, d.recipient,
-                                    AttemptOutcome.SENT, "") for d in done])
+                                    AttemptOutcome.SENT, "") for d in done if d.id in mine])
         stats.sent += len(done)
 
     def _retry(self, item: Claimed, error: str, stats: RunStats) -> None:
@@ -243,7 +259,7 @@ class Worker:
             s.execute(update(OutboxRow).where(OutboxRow.id == item.id,
                                               OutboxRow.worker == self.name).values(
                 status=FAILED, attempts=item.attempts + 1, last_error=error[:500],
-                lease_until=None))
+                lease_until=None, logged=True))
             self._log_attempts(s, [(item.case_pk, item.participant, item.recipient,
                                     AttemptOutcome.BOUNCED, error[:200])])
         stats.failed += 1

@@ -221,7 +221,8 @@ class OutboxRow(Base):
 
     status: pending -> sending (a worker holds a lease) -> committed (written just before
     the SMTP end-of-data, so a crash before it means the server discarded the message)
-    -> sent.  ``in_doubt`` marks a message whose worker died between those last two.
+    -> sent (right after the server's 250).  ``in_doubt`` marks a message whose worker died
+    between those last two; ``logged`` says its contact attempt is in the case log.
     """
 
     __tablename__ = "outbox"
@@ -242,5 +243,6 @@ class OutboxRow(Base):
     worker: Mapped[str] = mapped_column(String(80), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    logged: Mapped[bool] = mapped_column(Boolean, default=False)  # attempt is in the case log
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-22 23:32:12.418886
+Create Date: 2026-11-22 23:37:18.319189
 """
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('worker', sa.String(length=80), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('in_doubt', sa.Boolean(), nullable=False),
+    sa.Column('logged', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_pk'], ['cases.id'], ),
