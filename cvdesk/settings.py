@@ -62,6 +62,14 @@ class SmtpSettings(BaseModel):
     retry_base_seconds: float = Field(default=60.0, gt=0)
 
 
+class MailSettings(BaseModel):
+    """Inbound mail: the desk's own OpenPGP key, to read encrypted replies."""
+
+    model_config = ConfigDict(extra="forbid")
+    private_key_file: str = ""
+    passphrase: str = ""
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -79,6 +87,7 @@ class Settings(BaseSettings):
     desk: DeskSettings = DeskSettings()
     fetch: FetchSettings = FetchSettings()
     smtp: SmtpSettings = SmtpSettings()
+    mail: MailSettings = MailSettings()
     policy: Policy = Policy()
 
     @classmethod

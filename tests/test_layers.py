@@ -18,7 +18,8 @@ ALLOWED = {
     "store": {"domain", "store"},
     "services": {"domain", "store", "intake", "troubleshoot", "channels", "services",
                  "settings"},
-    "cli": {"domain", "store", "intake", "troubleshoot", "services", "settings", "cli"},
+    "cli": {"domain", "store", "intake", "troubleshoot", "services", "settings", "cli",
+            "channels"},
 }
 #: third-party packages the pure layers must not touch
 FRAMEWORKS = {"sqlalchemy", "alembic", "typer", "rich", "pydantic", "pydantic_settings",

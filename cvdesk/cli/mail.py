@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
 from rich.progress import Progress
 from sqlalchemy import select
 
+from cvdesk.channels.imap import ImapError, fetch_unseen
+from cvdesk.channels.listener import Listener
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import emit_json, fmt_time, out, table
-from cvdesk.domain.errors import InvalidInput
+from cvdesk.domain.errors import DomainError, InvalidInput
+from cvdesk.services.inbound import InboundService, Outcome
 from cvdesk.services.mail import MailService
 from cvdesk.services.worker import Worker
 from cvdesk.store.tables import CaseRow, OutboxRow
@@ -100,3 +104,83 @@ def outbox_list(
                                       "sent", "error"],
           [[o.id, c, o.recipient, o.template, o.status + (" (in doubt)" if o.in_doubt else ""),
             o.attempts, fmt_time(o.sent_at, tz), o.last_error[:60]] for o, c in rows])
+
+
+mail_app = typer.Typer(help="Inbound e-mail: listen, fetch, quarantine.", no_args_is_help=True)
+
+
+def _inbound(ctx: typer.Context) -> InboundService:
+    return InboundService(app_context(ctx).cases())
+
+
+@mail_app.command("receive")
+def mail_receive(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(2525, "--port"),
+    lmtp: bool = typer.Option(False, "--lmtp", help="Speak LMTP (for a local MTA) instead "
+                              "of SMTP."),
+) -> None:
+    """Listen for mail and file each message on its case (until interrupted)."""
+    svc = _inbound(ctx)
+    listener = Listener(lambda raw: _report(svc.receive(raw, "lmtp" if lmtp else "smtp")),
+                        host=host, port=port, lmtp=lmtp)
+    listener.start()
+    out.print(f"listening for {'LMTP' if lmtp else 'SMTP'} on {host}:{port}; Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+
+
+def _report(outcome: Outcome) -> None:
+    if outcome.filed:
+        out.print(f"filed {outcome.message_id} on {outcome.case_id or '(duplicate)'}")
+    else:
+        out.print(f"quarantined {outcome.message_id or '(no id)'}: {outcome.reason}")
+
+
+@mail_app.command("fetch")
+def mail_fetch(
+    ctx: typer.Context,
+    host: str = typer.Option(..., "--host"),
+    port: int = typer.Option(993, "--port"),
+    user: str = typer.Option(..., "--user"),
+    password: str = typer.Option(..., "--password", envvar="CVDESK_IMAP_PASSWORD"),
+    mailbox: str = typer.Option("INBOX", "--mailbox"),
+    use_ssl: bool = typer.Option(True, "--ssl/--no-ssl"),
+) -> None:
+    """Fetch unread mail over IMAP and file each message (marked seen once stored)."""
+    svc = _inbound(ctx)
+    outcomes: list[Outcome] = []
+
+    def handle(raw: bytes) -> None:
+        outcome = svc.receive(raw, f"imap:{host}")
+        outcomes.append(outcome)
+        _report(outcome)
+
+    try:
+        fetch_unseen(host=host, port=port, user=user, password=password, mailbox=mailbox,
+                     use_ssl=use_ssl, handle=handle)
+    except ImapError as exc:
+        raise DomainError(f"IMAP: {exc}") from None
+    filed = sum(o.filed for o in outcomes)
+    out.print(f"fetched {len(outcomes)}: {filed} filed, {len(outcomes) - filed} quarantined")
+
+
+@mail_app.command("quarantine")
+def mail_quarantine(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Mail that could not be filed, with the reason."""
+    rows = _inbound(ctx).quarantined()
+    if as_json:
+        emit_json([{"id": r.id, "received_at": r.received_at, "source": r.source,
+                    "reason": r.reason, "message_id": r.message_id, "sender": r.sender,
+                    "subject": r.subject, "size": len(r.raw)} for r in rows])
+        return
+    tz = app_context(ctx).settings.display_timezone
+    table(f"{len(rows)} quarantined", ["#", "received", "from", "subject", "reason"],
+          [[r.id, fmt_time(r.received_at, tz), r.sender, r.subject[:40], r.reason]
+           for r in rows])

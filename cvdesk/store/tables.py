@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -246,3 +247,32 @@ class OutboxRow(Base):
     logged: Mapped[bool] = mapped_column(Boolean, default=False)  # attempt is in the case log
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class AttachmentRow(Base):
+    """A file that came with an inbound message."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(255), index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class QuarantineRow(Base):
+    """Inbound mail that could not be filed, kept whole with the reason (never dropped)."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -78,7 +78,7 @@ def refused(cli: Cli, code: int, *args: str, says: tuple[str, ...]) -> str:
 
 # ------------------------------------------------------------------ init and intake
 def test_init_creates_then_reports_up_to_date(cli: Cli) -> None:
-    assert "up to date (schema 0005)" in cli.ok("init")
+    assert "up to date (schema 0006)" in cli.ok("init")
 
 
 def test_a_fresh_database_must_be_initialised(cli: Cli, tmp_path: Path,

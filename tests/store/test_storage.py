@@ -108,8 +108,8 @@ def test_the_event_log_is_append_only(service: CaseService, statement: str) -> N
 
 
 def test_migrations_are_idempotent_and_match_the_tables(db: Database) -> None:
-    assert migrate.current_revision(db) == migrate.head_revision(db) == "0005"
-    assert migrate.upgrade(db) == ("0005", "0005")
+    assert migrate.current_revision(db) == migrate.head_revision(db) == "0006"
+    assert migrate.upgrade(db) == ("0006", "0006")
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
