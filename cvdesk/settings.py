@@ -52,6 +52,7 @@ class SmtpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=25, gt=0, lt=65536)
     starttls: bool = False
+    ca_bundle: str = ""  # extra CA certificates for STARTTLS, e.g. a private CA
     username: str = ""
     password: str = ""
     timeout_seconds: float = Field(default=30.0, gt=0)

@@ -25,6 +25,7 @@ import os
 import re
 import smtplib
 import socket
+import ssl
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -189,7 +190,10 @@ class Worker:
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp.ehlo()
         if self.smtp.starttls:
-            smtp.starttls()
+            context = ssl.create_default_context()
+            if self.smtp.ca_bundle:
+                context.load_verify_locations(cafile=self.smtp.ca_bundle)
+            smtp.starttls(context=context)
             smtp.ehlo()
         if self.smtp.username:
             smtp.login(self.smtp.username, self.smtp.password)
