@@ -17,7 +17,7 @@ from typing import Any
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.domain.model import check_aware
+from cvdesk.domain.model import CaseStatus, check_aware
 from cvdesk.services.cases import utcnow
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
@@ -129,8 +129,10 @@ class DoctorService:
                 events = [e for e in repo.events(row.id) if e.at <= at]
                 if not events:
                     continue
-                diagnosis: Diagnosis = diagnose(Case.replay(row.case_id, events),
-                                                self.settings.policy, at)
+                case = Case.replay(row.case_id, events)
+                if case.status is not CaseStatus.OPEN:  # closed as of ``at``: not judged
+                    continue
+                diagnosis: Diagnosis = diagnose(case, self.settings.policy, at)
                 checks[row.case_id] = diagnosis.next_check
                 shown.extend(ShownFinding(None, row.case_id, row.title, "preview",
                                           finding_data(f)) for f in diagnosis.findings)

@@ -7,7 +7,7 @@ test checks that, for every case of the demo, the result agrees with a replay.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
@@ -29,8 +29,13 @@ def _events(label: str) -> cs.CSState:
     return frozenset(cs.CSEvent(ch) for ch in label if ch.isupper())
 
 
+def _utc(text: str) -> datetime:
+    """Instants as the log gives them back: in UTC, whatever offset they were written with."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
 def _times(data: dict[str, str]) -> dict[cs.CSEvent, datetime]:
-    return {cs.CSEvent(k): datetime.fromisoformat(v) for k, v in data.items()}
+    return {cs.CSEvent(k): _utc(v) for k, v in data.items()}
 
 
 def participant_from_row(r: ParticipantRow) -> ParticipantState:
@@ -59,7 +64,7 @@ def case_from_rows(row: CaseRow, participants: Iterable[ParticipantRow]) -> Case
         proposed_end=datetime.fromisoformat(row.proposed_end_text)
         if row.proposed_end_text else None,
         pxa=_events(row.pxa), pxa_at=_times(row.pxa_times), last_event_at=row.last_event_at,
-        signals=[Signal(SignalKind(d["kind"]), datetime.fromisoformat(d["at"]), d["seq"],
+        signals=[Signal(SignalKind(d["kind"]), _utc(d["at"]), d["seq"],
                         d["participant"], d["text"], d["url"], d["source"])
                  for d in row.signals],
         seq=row.version)

@@ -1,0 +1,131 @@
+"""Sweeps judge cases from their projection rows (store/snapshot.py) instead of replaying
+the log.  For every case of the demo, on both backends, the rows must give exactly what
+the log gives: the same rule results at several times and the same fields the rules read."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.cs import CSEvent
+from cvdesk.domain.model import AttemptOutcome, Channel, Report, ReporterInfo, Role, SignalKind
+from cvdesk.services import CaseService
+from cvdesk.services.demo import load_demo
+from cvdesk.services.doctor import finding_data
+from cvdesk.store.cases import CaseRepository
+from cvdesk.store.snapshot import case_from_rows
+from cvdesk.troubleshoot import diagnose
+from tests.conftest import Clock
+
+#: What the rules read of a participant (everything but the raw attempt times).
+PARTICIPANT_FIELDS = [f.name for f in fields(ParticipantState) if f.name != "attempt_times"]
+#: What the rules read of a case.
+CASE_FIELDS = ["case_id", "title", "tlp", "status", "opened_at", "closed_at", "em",
+               "embargo_end", "proposed_end", "pxa", "pxa_at", "signals", "last_event_at",
+               "seq"]
+OFFSETS = [timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=3),
+           timedelta(days=10), timedelta(days=30), timedelta(days=60), timedelta(days=400)]
+
+
+def both_ways(service: CaseService) -> list[tuple[Case, Case]]:
+    """(from rows, from the log) for every case in the database."""
+    pairs = []
+    with service.db.sessions() as session:
+        repo = CaseRepository(session)
+        for row in repo.list_cases():
+            snap = case_from_rows(row, repo.participants(row.id))
+            pairs.append((snap, Case.replay(row.case_id, repo.events(row.id))))
+    return pairs
+
+
+def judged(case: Case, service: CaseService, now: datetime) -> tuple[list[Any], Any]:
+    d = diagnose(case, service.settings.policy, now)
+    return [finding_data(f) for f in d.findings], d.next_check
+
+
+def strict(value: Any) -> Any:
+    """Datetimes with their UTC offset, so that equal instants in different zones differ:
+    the rules print dates in the zone they are given."""
+    if isinstance(value, datetime):
+        return (value, value.utcoffset())
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: strict(getattr(value, f)) for f in value.__dataclass_fields__}
+    return value
+
+
+def assert_same(snap: Case, log: Case, service: CaseService, now: datetime) -> None:
+    cid = log.case_id
+    for name in CASE_FIELDS:
+        assert strict(getattr(snap, name)) == strict(getattr(log, name)), (cid, name)
+    assert sorted(snap.participants) == sorted(log.participants), cid
+    for pid, p in log.participants.items():
+        q = snap.participants[pid]
+        for name in PARTICIPANT_FIELDS:
+            assert strict(getattr(q, name)) == strict(getattr(p, name)), (cid, p.label, name)
+    times = [now + dt for dt in OFFSETS]
+    nxt = diagnose(log, service.settings.policy, now).next_check
+    while nxt is not None and len(times) < 40:  # and around each change of the answer
+        times += [nxt - timedelta(seconds=1), nxt]
+        nxt = diagnose(log, service.settings.policy, nxt).next_check
+    for when in times:
+        assert judged(snap, service, when) == judged(log, service, when), (cid, when)
+
+
+def test_demo_rows_judge_like_the_log(service: CaseService, clock: Clock) -> None:
+    load_demo(service)
+    pairs = both_ways(service)
+    assert len(pairs) == 16
+    problems = set()
+    for snap, log in pairs:
+        assert_same(snap, log, service, clock.now)
+        problems |= {f["problem"] for f in judged(log, service, clock.now)[0]}
+    # the comparison covers the rules under test, not just quiet cases
+    assert {"vendor-unreachable", "vendor-unresponsive", "stopped-replying",
+            "active-exploitation", "public-before-date", "vendor-declined",
+            "embargo-ending-vendor-not-ready", "too-many-parties", "case-stalled"} <= problems
+
+
+def test_rows_keep_up_with_later_events(service: CaseService, clock: Clock) -> None:
+    """The projections are updated per event: after more work on the demo cases, still equal."""
+    load_demo(service)
+    unresponsive = next(c.case_id for c in service.list_cases()
+                        if c.title.startswith("SQL injection in Globex"))
+    multi = next(c.case_id for c in service.list_cases()
+                 if c.title.startswith("Heap overflow in libquill"))
+    clock.advance(days=3)
+    service.contact_reply(unresponsive, "Globex Software", Channel.PHONE)
+    service.contact_attempt(unresponsive, "Globex Software", Channel.EMAIL,
+                            AttemptOutcome.NO_REPLY, at=clock.now - timedelta(days=5))
+    service.record_cs(multi, CSEvent.X)
+    service.embargo(multi, "terminate", reason="exploit published")
+    for snap, log in both_ways(service):
+        assert_same(snap, log, service, clock.now)
+
+
+def test_rows_and_log_agree_on_times_given_in_other_zones(service: CaseService,
+                                                          clock: Clock) -> None:
+    """Times given with a UTC offset (the CLI accepts any) must not make the rows print
+    other dates than the log: 00:30 at +02:00 is still the previous day in UTC."""
+    east = timezone(timedelta(hours=2))
+    start = (clock.now - timedelta(days=20)).astimezone(east).replace(hour=0, minute=30)
+    cid = service.submit_report(Report("Zone bug", "a bug reported just after midnight",
+                                       ReporterInfo("Rita")), at=start).case_id
+    service.add_participant(cid, "Acme", [Role.VENDOR], at=start)
+    service.contact_attempt(cid, "Acme", Channel.EMAIL, AttemptOutcome.SENT, at=start)
+    service.propose_embargo(cid, start + timedelta(days=30), at=start)
+    service.embargo(cid, "accept", at=start)
+    service.record_cs(cid, CSEvent.V, "Acme", at=start + timedelta(days=1))
+    service.record_cs(cid, CSEvent.A, at=start + timedelta(days=2))
+    service.observe(cid, SignalKind.LEAK, text="paste", at=start + timedelta(days=2))
+    [(snap, log)] = [(s, g) for s, g in both_ways(service) if g.case_id == cid]
+    assert_same(snap, log, service, clock.now)
+    evidence = judged(snap, service, clock.now)[0]
+    exploited = next(f for f in evidence if f["problem"] == "active-exploitation")
+    day_utc = (start + timedelta(days=2)).astimezone(UTC).strftime("%Y-%m-%d")
+    assert exploited["evidence"][0] == f"A (attacks observed) recorded {day_utc}"
