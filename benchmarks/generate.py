@@ -58,14 +58,17 @@ def synthetic_case(rng: random.Random, number: int, now: datetime) -> Case:
         if rng.random() < 0.55:
             case.contact_reply(pid, Channel.EMAIL, at=tick(0.02), actor=ACTOR)
             replied.append(pid)
-    for pid in replied[:3]:
-        case.record_cs(CSEvent.V, pid, at=tick(0.01), actor=ACTOR)
+    for pid in replied[:3]:  # a reply made them aware (V); some have a fix ready
+        if rng.random() < 0.5:
+            case.record_cs(CSEvent.F, pid, at=tick(0.01), actor=ACTOR)
     if rng.random() < 0.5:
         end = opened + timedelta(days=rng.choice((45, 45, 60, 90)))
         proposed = tick(0.01)
         if end > proposed + timedelta(days=1):
             case.propose_embargo(end, at=proposed, actor=ACTOR, invite=[finder.pid])
             case.accept_embargo(at=proposed + timedelta(hours=12), actor=ACTOR)
+            if end <= now and rng.random() < 0.6:  # most embargoes exit on their date
+                case.terminate_embargo(at=end, actor=ACTOR, reason="agreed end reached")
     for pid in replied:  # some go quiet: two more attempts after their reply
         if rng.random() < 0.3:
             for _ in range(2):

@@ -28,6 +28,8 @@ from cvdesk.store.types import UTCDateTime
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
+#: The 6.2 test written by hand: the agreed date has passed when the embargo in force has
+#: reached its end or the embargo has ended (exited); with no embargo, six weeks of quiet.
 UNRESPONSIVE_SQL = text("""
 SELECT c.case_id, p.pid
 FROM participants p JOIN cases c ON c.id = p.case_pk
@@ -35,7 +37,9 @@ WHERE c.status = 'open' AND p.is_vendor AND p.replies > 0
   AND p.attempts_since_reply >= :min_attempts
   AND p.last_reply_at <= :silent_before
   AND ((c.em_state IN ('active', 'revise') AND c.embargo_end <= :now)
-       OR (c.em_state NOT IN ('active', 'revise') AND p.last_reply_at <= :quiet_before))
+       OR c.em_state = 'exited'
+       OR (c.em_state NOT IN ('active', 'revise', 'exited')
+           AND p.last_reply_at <= :quiet_before))
 """).bindparams(bindparam("now", type_=UTCDateTime()),
                 bindparam("silent_before", type_=UTCDateTime()),
                 bindparam("quiet_before", type_=UTCDateTime()))
@@ -66,6 +70,7 @@ def main() -> None:
     if args.fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # Database() no longer makes it
     db = Database(f"sqlite:///{path}")
     settings = load_settings(database_url=db.url)
     policy = settings.policy

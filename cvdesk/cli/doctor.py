@@ -3,13 +3,12 @@ each role should do (CERT guide section 6)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from itertools import groupby
 
 import typer
 from rich.markup import escape
 
-from cvdesk.cli.context import app_context, parse_time
+from cvdesk.cli.context import app_context, days_after, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.services.doctor import DoctorService, ShownFinding, SweepResult
@@ -33,8 +32,9 @@ def _service(ctx: typer.Context) -> DoctorService:
 def doctor(
     ctx: typer.Context,
     case_id: str | None = typer.Option(None, "--case", help="Only this case."),
-    at: str | None = typer.Option(None, "--at", help="Judge as of this time (ISO 8601 with "
-                                  "time zone) from the logs, without storing anything."),
+    at: str | None = typer.Option(None, "--at", help="Judge the cases open at this time "
+                                  "(ISO 8601 with time zone), closed-since ones included, "
+                                  "from their logs, without storing anything."),
     show_all: bool = typer.Option(False, "--all", help="Include acknowledged and snoozed "
                                   "findings."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
@@ -170,7 +170,7 @@ def finding_snooze(
     svc = _service(ctx)
     if (until is None) == (days is None):
         raise InvalidInput("--until", "give exactly one of --until and --days")
-    end = parse_time(until, "--until") if until else svc.clock() + timedelta(days=days or 0)
+    end = parse_time(until, "--until") if until else days_after(svc.clock(), days or 0, "--days")
     f = svc.handle(finding_id, SNOOZED, reason=reason, actor=app_ctx.settings.actor,
                    until=end)
     out.print(f"#{f.id} {f.data['problem']} on {f.case_id}: snoozed until "

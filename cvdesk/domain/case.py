@@ -1,20 +1,20 @@
 """The case aggregate: the three formal models of one case, folded from its event log.
 
 Commands (``rm``, ``record_cs``, ``propose_embargo`` ...) check the rules, then
-emit events; ``_apply`` folds an event into the state and is the only code that
-changes it, so replaying a stored log gives exactly the state the commands saw.
-Commands never read the wall clock: ``at`` is always passed in.
+emit events; ``_apply`` (cvdesk.domain.state) folds an event into the state and is
+the only code that changes it, so replaying a stored log gives exactly the state
+the commands saw.  Commands never read the wall clock: ``at`` is always passed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from cvdesk.domain import cs
-from cvdesk.domain.codec import dt, to_jsonable, vulnerability_from_dict
+from cvdesk.domain.checks import member, same_party
+from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.em import (
     CONSENT_MACHINE,
     EM,
@@ -24,7 +24,7 @@ from cvdesk.domain.em import (
     ConsentTrigger,
     EMTrigger,
 )
-from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
+from cvdesk.domain.errors import IllegalTransition, InvalidInput
 from cvdesk.domain.events import Event, EventType
 from cvdesk.domain.model import (
     TLP,
@@ -32,87 +32,24 @@ from cvdesk.domain.model import (
     CaseStatus,
     Channel,
     Credit,
+    Direction,
     Message,
     Report,
     Retrospective,
     Role,
-    Signal,
     SignalKind,
     Vulnerability,
     check_aware,
 )
 from cvdesk.domain.rm import RM, RM_MACHINE, RMTrigger
+from cvdesk.domain.state import CaseState, ParticipantState
+
+__all__ = ["Case", "CaseState", "ParticipantState", "default_embargo_end"]
 
 
-@dataclass
-class ParticipantState:
-    """One participant as the case sees it, including the contact summary the sweeps read."""
-
-    pid: int
-    name: str
-    roles: frozenset[Role]
-    added_at: datetime
-    organization: str = ""
-    email: str = ""
-    phone: str = ""
-    rm: RM = RM.START
-    rm_at: datetime | None = None
-    consent: Consent = Consent.NO_EMBARGO
-    vfd: cs.CSState = frozenset()
-    vfd_at: dict[cs.CSEvent, datetime] = field(default_factory=dict)
-    first_attempt_at: datetime | None = None
-    last_attempt_at: datetime | None = None
-    last_attempt_outcome: AttemptOutcome | None = None
-    attempts: int = 0
-    attempts_since_reply: int = 0
-    attempt_times: list[datetime] = field(default_factory=list, repr=False)
-    channels: frozenset[Channel] = frozenset()
-    first_reply_at: datetime | None = None
-    last_reply_at: datetime | None = None
-    replies: int = 0
-    policy_days: int | None = None
-
-    @property
-    def is_vendor(self) -> bool:
-        return Role.VENDOR in self.roles
-
-    @property
-    def label(self) -> str:
-        return f"p{self.pid} {self.name}"
-
-
-def _earliest(a: datetime | None, b: datetime) -> datetime:
-    return b if a is None or b < a else a
-
-
-def _latest(a: datetime | None, b: datetime) -> datetime:
-    return b if a is None or b > a else a
-
-
-@dataclass
-class Case:
-    case_id: str
-    title: str = ""
-    tlp: TLP = TLP.AMBER
-    status: CaseStatus = CaseStatus.OPEN
-    opened_at: datetime | None = None
-    closed_at: datetime | None = None
-    participants: dict[int, ParticipantState] = field(default_factory=dict)
-    em: EM = EM.NONE
-    em_at: datetime | None = None
-    embargo_end: datetime | None = None
-    proposed_end: datetime | None = None
-    pxa: cs.CSState = frozenset()
-    pxa_at: dict[cs.CSEvent, datetime] = field(default_factory=dict)
-    cs_at: datetime | None = None
-    reports: list[dict[str, Any]] = field(default_factory=list)
-    vulnerabilities: list[Vulnerability] = field(default_factory=list)
-    signals: list[Signal] = field(default_factory=list)
-    credits: list[Credit] = field(default_factory=list)
-    retrospectives: int = 0
-    last_event_at: datetime | None = None
-    seq: int = 0
-    pending: list[Event] = field(default_factory=list)
+class Case(CaseState):
+    """The commands on one case: each checks the models and its input, then emits events;
+    a command that is refused emits nothing."""
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -122,7 +59,8 @@ class Case:
             raise InvalidInput("title", "must not be empty")
         case = cls(case_id)
         case._emit(EventType.CASE_OPENED, at, actor, reason,
-                   data={"case_id": case_id, "title": title, "tlp": TLP(tlp).value})
+                   data={"case_id": case_id, "title": title,
+                         "tlp": member(TLP, tlp, "tlp", "TLP").value})
         return case
 
     @classmethod
@@ -131,39 +69,6 @@ class Case:
         for event in events:
             case._apply(event)
         return case
-
-    # ----------------------------------------------------------------- queries
-    def participant(self, pid: int) -> ParticipantState:
-        try:
-            return self.participants[pid]
-        except KeyError:
-            raise NotFound(f"{self.case_id} has no participant p{pid}") from None
-
-    def find_participant(self, ref: str) -> ParticipantState:
-        """By number ('3' or 'p3') or by exact name, case-insensitive."""
-        text = ref.strip()
-        digits = text[1:] if text[:1] in "pP" else text
-        if digits.isdigit():
-            return self.participant(int(digits))
-        matches = [p for p in self.participants.values() if p.name.lower() == text.lower()]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            ids = ", ".join(f"p{p.pid}" for p in matches)
-            raise InvalidInput("participant", f"'{ref}' names several participants ({ids}); "
-                               "use the number")
-        raise NotFound(f"{self.case_id} has no participant '{ref}'")
-
-    @property
-    def vendors(self) -> list[ParticipantState]:
-        return [p for p in self.participants.values() if p.is_vendor]
-
-    def cs_label(self, pid: int | None = None) -> str:
-        """CS state of one vendor (vfd + case pxa), or the case pxa alone."""
-        vfd = self.participant(pid).vfd if pid is not None else frozenset()
-        text = cs.label(vfd | self.pxa)
-        return text if pid is not None else text[3:]
-
     # ----------------------------------------------------------------- commands
     def receive_report(self, tracking_id: str, report: Report, *, at: datetime,
                        actor: str) -> None:
@@ -175,11 +80,12 @@ class Case:
                         organization: str = "", email: str = "", phone: str = "",
                         reason: str = "") -> ParticipantState:
         self._check_open("add participant")
-        roles = sorted({Role(r) for r in roles})
+        roles = sorted({member(Role, r, "role", "role") for r in roles})
         if not name.strip():
             raise InvalidInput("name", "must not be empty")
         if not roles:
             raise InvalidInput("role", "give at least one role")
+        self._check_new_party(name, email)
         pid = max(self.participants, default=0) + 1
         self._emit(EventType.PARTICIPANT_ADDED, at, actor, reason, participant=pid,
                    data={"name": name.strip(), "roles": [r.value for r in roles],
@@ -193,16 +99,21 @@ class Case:
 
     def rm(self, pid: int, trigger: RMTrigger, *, at: datetime, actor: str,
            reason: str = "") -> None:
+        trigger = member(RMTrigger, trigger, "trigger", "RM trigger")
         self._check_open(f"rm {trigger}")
         p = self.participant(pid)
-        new = RM_MACHINE.next(p.rm, RMTrigger(trigger), subject=p.label)
+        new = RM_MACHINE.next(p.rm, trigger, subject=p.label)
         self._check_order(at, p.rm_at, "RM", p.label)
         self._emit(EventType.RM, at, actor, reason, participant=pid,
-                   data={"trigger": RMTrigger(trigger).value, "from": p.rm.value,
-                         "to": new.value})
+                   data={"trigger": trigger.value, "from": p.rm.value, "to": new.value})
+        self._aware_by(pid, at, actor, f"the vendor holds the report (RM {new.value})")
 
     def propose_embargo(self, end: datetime, *, at: datetime, actor: str, reason: str = "",
-                        invite: Iterable[int] | None = None) -> None:
+                        invite: Iterable[int] | None = None,
+                        max_days: int | None = None) -> None:
+        """Propose an embargo, or a revision of the one in force.  ``max_days`` is the
+        longest embargo the desk's policy allows, counted like the default (6.10: 45-90
+        days from the first vendor contact attempt); None leaves the end unchecked."""
         self._check_open("embargo propose")
         check_aware(at, "at")
         check_aware(end, "end")
@@ -210,6 +121,8 @@ class Case:
         if end <= at:
             raise InvalidInput("end", f"embargo end {end.isoformat()} is not after the "
                                f"proposal time {at.isoformat()}")
+        if max_days is not None:
+            self._check_embargo_length(end, at, max_days)
         self._check_order(at, self.em_at, "EM", self.case_id)
         if invite is None:
             targets = [p.pid for p in self.participants.values()
@@ -257,18 +170,21 @@ class Case:
 
     def consent(self, pid: int, trigger: ConsentTrigger, *, at: datetime, actor: str,
                 reason: str = "") -> None:
+        trigger = member(ConsentTrigger, trigger, "trigger", "embargo consent")
         self._check_open(f"embargo {trigger}")
-        trigger = ConsentTrigger(trigger)
-        if trigger in (ConsentTrigger.INVITE, ConsentTrigger.SIGN) and self.em not in (
-                EM.PROPOSED, *EM_IN_FORCE):
-            raise DomainError(f"embargo consent: nothing to {trigger.value} on {self.case_id}:"
-                              f" EM state is '{self.em.value}' (propose an embargo first)")
+        self.participant(pid)
+        if self.em not in (EM.PROPOSED, *EM_IN_FORCE):
+            # Consent is to a proposed or agreed embargo; without one there is nothing to
+            # sign, decline or leave, so EM names what may happen instead (propose).
+            raise IllegalTransition(
+                EM_MACHINE.name, self.em.value, f"embargo {trigger.value}",
+                [t.value for t in EM_MACHINE.allowed(self.em)], self.case_id)
         self._consent(pid, trigger, at, actor, reason)
 
     def record_cs(self, event: cs.CSEvent, vendor: int | None, *, at: datetime, actor: str,
                   reason: str = "") -> None:
+        event = member(cs.CSEvent, event, "event", "case-state event")
         self._check_open(f"event {event}")
-        event = cs.CSEvent(event)
         if event in cs.VENDOR_EVENTS:
             if vendor is None:
                 raise InvalidInput("vendor", f"event {event.value} ({event.title}) is per "
@@ -293,42 +209,51 @@ class Case:
 
     def contact_attempt(self, pid: int, channel: Channel, outcome: AttemptOutcome, *,
                         at: datetime, actor: str, reason: str = "", address: str = "") -> None:
+        channel = member(Channel, channel, "channel", "channel")
+        outcome = member(AttemptOutcome, outcome, "outcome", "outcome")
         self._check_open("contact attempt")
         self.participant(pid)
         self._emit(EventType.CONTACT_ATTEMPT, at, actor, reason, participant=pid,
-                   data={"channel": Channel(channel).value,
-                         "outcome": AttemptOutcome(outcome).value, "address": address})
-        if AttemptOutcome(outcome) is AttemptOutcome.ACKNOWLEDGED:
+                   data={"channel": channel.value, "outcome": outcome.value,
+                         "address": address})
+        if outcome is AttemptOutcome.ACKNOWLEDGED:
             self._received_by(pid, at, actor)
 
     def contact_reply(self, pid: int, channel: Channel, *, at: datetime, actor: str,
                       reason: str = "") -> None:
+        channel = member(Channel, channel, "channel", "channel")
         self._check_open("contact reply")
         self.participant(pid)
         self._emit(EventType.CONTACT_REPLY, at, actor, reason, participant=pid,
-                   data={"channel": Channel(channel).value})
+                   data={"channel": channel.value})
         self._received_by(pid, at, actor)
 
     def log_message(self, message: Message, *, actor: str,
-                    flags: dict[str, list[str]] | None = None) -> None:
-        """Record a message; ``flags`` are what text analysis found in it (kind -> phrases)."""
+                    flags: dict[str, list[str]] | None = None,
+                    evidence: dict[str, Any] | None = None) -> None:
+        """Record a message; ``flags`` are what text analysis found in it (kind -> phrases),
+        ``evidence`` what the channel kept beside it (e.g. a mail's Date header as received)."""
         self._check_open("log message")
+        member(Direction, message.direction, "direction", "direction")
+        member(Channel, message.channel, "channel", "channel")
+        member(TLP, message.tlp, "tlp", "TLP")
         if message.participant is not None:
             self.participant(message.participant)
         for kind in flags or {}:
-            SignalKind(kind)
+            member(SignalKind, kind, "flags", "signal kind")
         self._emit(EventType.MESSAGE, message.at, actor, "", participant=message.participant,
-                   data={**to_jsonable(message), "flags": flags or {}})
+                   data={**(evidence or {}), **to_jsonable(message), "flags": flags or {}})
 
     def observe(self, kind: SignalKind, *, at: datetime, actor: str, text: str = "",
                 url: str = "", participant: int | None = None, reason: str = "",
                 data: dict[str, Any] | None = None) -> None:
         """Record something seen around the case: a leak, press, a legal letter ..."""
+        kind = member(SignalKind, kind, "kind", "observation kind")
         self._check_open(f"observe {kind}")
         if participant is not None:
             self.participant(participant)
         self._emit(EventType.OBSERVATION, at, actor, reason, participant=participant,
-                   data={"kind": SignalKind(kind).value, "text": text, "url": url,
+                   data={"kind": kind.value, "text": text, "url": url,
                          **(data or {})})
 
     def set_policy(self, pid: int, days: int, *, at: datetime, actor: str,
@@ -359,6 +284,7 @@ class Case:
 
     def credit(self, credit: Credit, *, at: datetime, actor: str, reason: str = "") -> None:
         """Record who helped; allowed on closed cases too (credit often comes late)."""
+        member(Role, credit.role, "role", "role")
         if credit.participant is not None:
             self.participant(credit.participant)
         self._emit(EventType.CREDIT, at, actor, reason, participant=credit.participant,
@@ -393,6 +319,26 @@ class Case:
                                f"of {subject} ({last.isoformat()}); {model} history runs "
                                "forward in time")
 
+    def _check_new_party(self, name: str, email: str) -> None:
+        """One party is one participant (its RM state, consent and contact log are one)."""
+        found = same_party(self.participants.values(), name, email)
+        if found is not None:
+            p, by = found
+            what = f"'{name.strip()}'" if by == "name" else f"address {email.strip()}"
+            raise InvalidInput(by, f"{what} is already on the case as p{p.pid} ({p.name}); "
+                               "name that participant instead")
+
+    def _check_embargo_length(self, end: datetime, at: datetime, max_days: int) -> None:
+        firsts = [p.first_attempt_at for p in self.vendors if p.first_attempt_at]
+        base, since = ((min(firsts), "the first vendor contact attempt") if firsts
+                       else (at, "the proposal"))
+        latest = base + timedelta(days=max_days)
+        if end > latest:
+            raise InvalidInput("end", f"embargo end {end.isoformat()} is more than the maximum "
+                               f"of {max_days} days (policy embargo_max_days) after {since} "
+                               f"({base.isoformat()}); the latest end allowed is "
+                               f"{latest.isoformat()}")
+
     def _em(self, trigger: EMTrigger, at: datetime, actor: str, reason: str) -> None:
         self._check_open(f"embargo {trigger}")
         new = EM_MACHINE.next(self.em, trigger, subject=self.case_id)
@@ -413,6 +359,16 @@ class Case:
             self._emit(EventType.RM, at, actor,
                        "a reply shows the participant has the report", participant=pid,
                        data={"trigger": "receive", "from": "start", "to": "received"})
+        self._aware_by(pid, at, actor, "a reply shows the vendor knows of it")
+
+    def _aware_by(self, pid: int, at: datetime, actor: str, why: str) -> None:
+        """A vendor that replied, or whose RM left 'start', is aware (Vultron ties RM
+        received to CS V): record V then, so that a later P neither dates V at P's time
+        nor reads as the vendor learning of it from the public."""
+        p = self.participants[pid]
+        if p.is_vendor and cs.CSEvent.V not in p.vfd:
+            cs.CS_MACHINE.next(p.vfd | self.pxa, cs.CSEvent.V, subject=p.label)
+            self._emit_cs(cs.CSEvent.V, pid, at, actor, why, True)
 
     def _emit_cs(self, event: cs.CSEvent, vendor: int | None, at: datetime, actor: str,
                  reason: str, auto: bool) -> None:
@@ -433,147 +389,15 @@ class Case:
     def _emit(self, type_: EventType, at: datetime, actor: str, reason: str, *,
               participant: int | None = None, data: dict[str, Any]) -> None:
         check_aware(at, "at")
+        if self.opened_at is not None and at < self.opened_at:
+            raise InvalidInput("at", f"{at.isoformat()} is before {self.case_id} was opened "
+                               f"({self.opened_at.isoformat()}); a report that arrived "
+                               "earlier is entered with its own time (report submit --at)")
         if not actor.strip():
             raise InvalidInput("actor", "must not be empty")
         event = Event(type_, at, actor, reason, participant, data, seq=self.seq + 1)
         self._apply(event)
         self.pending.append(event)
-
-    # ----------------------------------------------------------------- folding
-    def _apply(self, e: Event) -> None:
-        _APPLY[e.type](self, e)
-        self.seq = e.seq
-        self.last_event_at = _latest(self.last_event_at, e.at)
-
-    def _on_opened(self, e: Event) -> None:
-        self.title = e.data["title"]
-        self.tlp = TLP(e.data["tlp"])
-        self.opened_at = e.at
-
-    def _on_closed(self, e: Event) -> None:
-        self.status = CaseStatus.CLOSED
-        self.closed_at = e.at
-
-    def _on_reopened(self, e: Event) -> None:
-        self.status = CaseStatus.OPEN
-        self.closed_at = None
-
-    def _on_report(self, e: Event) -> None:
-        self.reports.append({"tracking_id": e.data["tracking_id"], "received_at": e.at,
-                             "title": e.data["report"]["title"]})
-
-    def _on_participant(self, e: Event) -> None:
-        assert e.participant is not None
-        d = e.data
-        self.participants[e.participant] = ParticipantState(
-            pid=e.participant, name=d["name"], roles=frozenset(Role(r) for r in d["roles"]),
-            added_at=e.at, organization=d.get("organization", ""), email=d.get("email", ""),
-            phone=d.get("phone", ""))
-
-    def _on_rm(self, e: Event) -> None:
-        p = self.participants[e.participant]  # type: ignore[index]
-        p.rm = RM(e.data["to"])
-        p.rm_at = e.at
-
-    def _on_em(self, e: Event) -> None:
-        trigger = EMTrigger(e.data["trigger"])
-        if trigger is EMTrigger.PROPOSE:
-            self.proposed_end = dt(e.data["end"])
-        elif trigger is EMTrigger.ACCEPT:
-            self.embargo_end, self.proposed_end = self.proposed_end, None
-        elif trigger in (EMTrigger.REJECT, EMTrigger.TERMINATE):
-            self.proposed_end = None
-        self.em = EM(e.data["to"])
-        self.em_at = e.at
-
-    def _on_consent(self, e: Event) -> None:
-        self.participants[e.participant].consent = Consent(e.data["to"])  # type: ignore[index]
-
-    def _on_cs(self, e: Event) -> None:
-        event = cs.CSEvent(e.data["event"])
-        if event in cs.VENDOR_EVENTS:
-            p = self.participants[e.participant]  # type: ignore[index]
-            p.vfd = p.vfd | {event}
-            p.vfd_at[event] = e.at
-        else:
-            self.pxa = self.pxa | {event}
-            self.pxa_at[event] = e.at
-        self.cs_at = _latest(self.cs_at, e.at)
-
-    def _on_attempt(self, e: Event) -> None:
-        p = self.participants[e.participant]  # type: ignore[index]
-        p.attempts += 1
-        p.first_attempt_at = _earliest(p.first_attempt_at, e.at)
-        if p.last_attempt_at is None or e.at >= p.last_attempt_at:
-            p.last_attempt_outcome = AttemptOutcome(e.data["outcome"])
-        p.last_attempt_at = _latest(p.last_attempt_at, e.at)
-        p.channels = p.channels | {Channel(e.data["channel"])}
-        p.attempt_times.append(e.at)
-        if e.data["outcome"] == AttemptOutcome.ACKNOWLEDGED:
-            self._count_reply(p, e.at)
-        elif p.last_reply_at is None or e.at > p.last_reply_at:
-            p.attempts_since_reply += 1
-
-    def _on_reply(self, e: Event) -> None:
-        self._count_reply(self.participants[e.participant], e.at)  # type: ignore[index]
-
-    @staticmethod
-    def _count_reply(p: ParticipantState, at: datetime) -> None:
-        p.replies += 1
-        p.first_reply_at = _earliest(p.first_reply_at, at)
-        if p.last_reply_at is None or at > p.last_reply_at:
-            p.last_reply_at = at
-            # "Repeated attempts" in 6.2 means attempts after the last reply.
-            p.attempts_since_reply = sum(1 for t in p.attempt_times if t > at)
-
-    def _on_vulnerability(self, e: Event) -> None:
-        self.vulnerabilities.append(vulnerability_from_dict(e.data))
-
-    def _on_message(self, e: Event) -> None:
-        for kind, phrases in e.data.get("flags", {}).items():
-            self.signals.append(Signal(SignalKind(kind), e.at, e.seq, e.participant,
-                                       "; ".join(phrases), source="message"))
-
-    def _on_observation(self, e: Event) -> None:
-        self.signals.append(Signal(SignalKind(e.data["kind"]), e.at, e.seq, e.participant,
-                                   e.data.get("text", ""), e.data.get("url", "")))
-
-    def _on_credit(self, e: Event) -> None:
-        d = e.data
-        self.credits.append(Credit(d["name"], Role(d["role"]), d["contribution"], d["public"],
-                                   d.get("participant")))
-
-    def _on_retrospective(self, e: Event) -> None:
-        self.retrospectives += 1
-
-    def _on_policy(self, e: Event) -> None:
-        self.participants[e.participant].policy_days = e.data["days"]  # type: ignore[index]
-
-    def _on_nothing(self, e: Event) -> None:
-        """Messages and notes are in the log but change no state."""
-
-
-_APPLY: dict[EventType, Callable[[Case, Event], None]] = {
-    EventType.CASE_OPENED: Case._on_opened,
-    EventType.CASE_CLOSED: Case._on_closed,
-    EventType.CASE_REOPENED: Case._on_reopened,
-    EventType.REPORT_RECEIVED: Case._on_report,
-    EventType.PARTICIPANT_ADDED: Case._on_participant,
-    EventType.RM: Case._on_rm,
-    EventType.EM: Case._on_em,
-    EventType.CONSENT: Case._on_consent,
-    EventType.CS: Case._on_cs,
-    EventType.CONTACT_ATTEMPT: Case._on_attempt,
-    EventType.CONTACT_REPLY: Case._on_reply,
-    EventType.MESSAGE: Case._on_message,
-    EventType.OBSERVATION: Case._on_observation,
-    EventType.PARTICIPANT_POLICY: Case._on_policy,
-    EventType.CREDIT: Case._on_credit,
-    EventType.HANDOFF: Case._on_nothing,
-    EventType.RETROSPECTIVE: Case._on_retrospective,
-    EventType.VULNERABILITY: Case._on_vulnerability,
-    EventType.NOTE: Case._on_nothing,
-}
 
 
 def default_embargo_end(case: Case, days: int, at: datetime) -> datetime:

@@ -179,10 +179,26 @@ def check_email(value: str, field_name: str = "email") -> str:
     return value
 
 
+#: Years a CVD date may fall in.  Far outside them a date is a typo (year 1, 9999), and
+#: converting it between time zones or adding days to it would overflow.
+YEARS = (1970, 2200)
+#: The longest span in days anyone may give (snoozes, disclosure policies): 100 years.
+MAX_DAYS = 36500
+
+
 def check_aware(value: datetime, field_name: str) -> datetime:
-    """Every instant the desk stores carries its time zone."""
+    """Every instant the desk stores carries its time zone and falls within YEARS."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(field_name, "time has no time zone; add one, e.g. +00:00 or Z")
+    return check_year(value, field_name)
+
+
+def check_year(value: datetime, field_name: str, shown: str | None = None) -> datetime:
+    """``value`` if its year is within YEARS, else InvalidInput naming the field."""
+    low, high = YEARS
+    if not low <= value.year <= high:
+        raise InvalidInput(field_name, f"'{shown or value.isoformat()}' is outside the years "
+                           f"{low}-{high} that a disclosure date can fall in")
     return value
 
 

@@ -26,8 +26,10 @@ class Policy:
     # Vendor unreachable (6.1): reasonable attempts on several channels.
     unreachable_min_attempts: int = 3
     unreachable_min_channels: int = 2
-    # No reply for about two weeks: engage a coordinator (6.3).
+    # No reply for about two weeks: engage a coordinator (6.3).  Silence needs repeated
+    # unanswered attempts since the last reply: one unanswered message is not silence.
     stopped_replying_days: int = 14
+    stopped_replying_min_attempts: int = 2
     # Share the draft advisory 1-2 weeks before publication.
     draft_share_min_days: int = 7
     draft_share_max_days: int = 14

@@ -16,6 +16,7 @@ from typing import Any
 
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, default_embargo_end
+from cvdesk.domain.checks import choose, member, party_key
 from cvdesk.domain.codec import report_from_dict
 from cvdesk.domain.em import ConsentTrigger
 from cvdesk.domain.errors import InvalidInput
@@ -23,6 +24,7 @@ from cvdesk.domain.events import Event
 from cvdesk.domain.model import (
     TLP,
     AttemptOutcome,
+    CaseStatus,
     Channel,
     Direction,
     Message,
@@ -39,6 +41,9 @@ from cvdesk.store.db import Database
 from cvdesk.store.tables import CaseRow, ParticipantRow, ReportRow, VulnerabilityRow
 from cvdesk.troubleshoot.similarity import fingerprint, match
 from cvdesk.troubleshoot.text import analyze
+
+#: What may happen to the case embargo as a whole (the per-participant triggers are consent).
+EMBARGO_ACTIONS = ("accept", "reject", "terminate")
 
 
 def utcnow() -> datetime:
@@ -105,26 +110,49 @@ class CaseService:
             tracking_id = repo.new_tracking_id(at)
             case = Case.open(case_id, report.title, report.tlp, at=at, actor=who)
             case.receive_report(tracking_id, report, at=at, actor=who)
-            desk = self.settings.desk
-            me = case.add_participant(desk.name, [desk.role], at=at, actor=who,
-                                      email=desk.email, reason="the desk handling this case")
-            case.rm(me.pid, RMTrigger.RECEIVE, at=at, actor=who, reason="report submitted")
-            roles = [Role.REPORTER, Role.FINDER] if reporter_is_finder else [Role.REPORTER]
-            rep = report.reporter
-            reporter = case.add_participant(rep.name, roles, at=at, actor=who,
-                                            organization=rep.organization, email=rep.email,
-                                            phone=rep.phone, reason="submitted the report")
-            for trigger in (RMTrigger.RECEIVE, RMTrigger.VALIDATE, RMTrigger.ACCEPT):
-                case.rm(reporter.pid, trigger, at=at, actor=who,
-                        reason="the reporter holds the report they wrote")
-            for name in _vendor_names(report):
-                case.add_participant(name, [Role.VENDOR], at=at, actor=who,
-                                     reason="named in the report")
+            self._add_first_parties(case, report, at, who, reporter_is_finder)
             for vuln in report.vulnerabilities:
                 case.add_vulnerability(vuln, at=at, actor=who, reason="listed in the report")
             repo.add(case)
             self._flag_duplicates(repo, case, tracking_id, report, at, who)
         return Submitted(tracking_id, case_id)
+
+    def _add_first_parties(self, case: Case, report: Report, at: datetime, who: str,
+                           reporter_is_finder: bool) -> None:
+        """The desk, the reporter and the named vendors, each party once: a reporter or a
+        desk that is also a named vendor (a PSIRT reporting on its own product) joins once
+        with both roles, and so does a reporter writing from the desk's own address."""
+        desk, rep = self.settings.desk, report.reporter
+        desk_roles: set[Role] = {Role(desk.role)}
+        rep_roles = {Role.REPORTER, Role.FINDER} if reporter_is_finder else {Role.REPORTER}
+        vendors = []
+        for name in _vendor_names(report):
+            if party_key(name) == party_key(desk.name):
+                desk_roles.add(Role.VENDOR)
+            elif party_key(name) == party_key(rep.name):
+                rep_roles.add(Role.VENDOR)
+            else:
+                vendors.append(name)
+        reporter_is_desk = party_key(rep.name) == party_key(desk.name) or bool(
+            rep.email and party_key(rep.email) == party_key(desk.email))
+        if reporter_is_desk:
+            desk_roles |= rep_roles
+        me = case.add_participant(desk.name, desk_roles, at=at, actor=who, email=desk.email,
+                                  reason="the desk handling this case")
+        case.rm(me.pid, RMTrigger.RECEIVE, at=at, actor=who, reason="report submitted")
+        holder = me
+        if not reporter_is_desk:
+            holder = case.add_participant(rep.name, rep_roles, at=at, actor=who,
+                                          organization=rep.organization, email=rep.email,
+                                          phone=rep.phone, reason="submitted the report")
+            case.rm(holder.pid, RMTrigger.RECEIVE, at=at, actor=who,
+                    reason="the reporter holds the report they wrote")
+        for trigger in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
+            case.rm(holder.pid, trigger, at=at, actor=who,
+                    reason="the reporter holds the report they wrote")
+        for name in vendors:
+            case.add_participant(name, [Role.VENDOR], at=at, actor=who,
+                                 reason="named in the report")
 
     def _flag_duplicates(self, repo: CaseRepository, case: Case, tracking_id: str,
                          report: Report, at: datetime, who: str) -> None:
@@ -138,7 +166,10 @@ class CaseService:
             why = (f"same product '{found.same_product}', " if found.same_product else "") + \
                 f"word similarity {found.text_similarity:.2f}"
             row, other = repo.load(other_id)
-            other.observe(SignalKind.POSSIBLE_DUPLICATE, at=at, actor=who,
+            # A report entered with an earlier time (report submit --at) is noted on the
+            # other case no earlier than that case's own opening.
+            seen = max(at, other.opened_at) if other.opened_at else at
+            other.observe(SignalKind.POSSIBLE_DUPLICATE, at=seen, actor=who,
                           text=f"report {tracking_id} ({case.case_id}) may describe the same "
                           f"vulnerability: {why}",
                           data={"case_id": case.case_id, "tracking_id": tracking_id,
@@ -180,12 +211,13 @@ class CaseService:
                 end = default_embargo_end(case, self.settings.policy.embargo_default_days, at)
             pids = None if invite is None else [case.find_participant(r).pid for r in invite]
             case.propose_embargo(end, at=at, actor=self.actor(actor), reason=reason,
-                                 invite=pids)
+                                 invite=pids, max_days=self.settings.policy.embargo_max_days)
             return end
 
     def embargo(self, case_id: str, action: str, *, at: datetime | None = None,
                 actor: str | None = None, reason: str = "") -> str:
         """accept / reject / terminate the case embargo; returns the new EM state."""
+        action = choose(EMBARGO_ACTIONS, action, "action", "embargo action")
         at = self.when(at)
         with self.case(case_id) as case:
             command = {"accept": case.accept_embargo, "reject": case.reject_embargo,
@@ -286,6 +318,9 @@ class CaseService:
 
     # ------------------------------------------------------------ queries
     def list_cases(self, status: str | None = "open") -> list[CaseRow]:
+        """Cases with this status (open or closed), or every case for None."""
+        if status is not None:
+            status = member(CaseStatus, status, "status", "case status").value
         with self.db.sessions() as session:
             return list(CaseRepository(session).list_cases(status))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from cvdesk.domain.checks import same_party
 from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.em import EM, EM_IN_FORCE
@@ -21,6 +22,7 @@ from cvdesk.domain.model import Credit, Retrospective, Role, check_email
 from cvdesk.services.cases import CaseService
 from cvdesk.services.doctor import finding_data
 from cvdesk.store.cases import CaseRepository
+from cvdesk.store.files import write_private
 from cvdesk.store.tables import CaseRow, CoordinatorRow, RetrospectiveRow
 from cvdesk.troubleshoot import diagnose
 
@@ -79,13 +81,13 @@ class CoordinationService:
         at = self.cases.when(None)
         who = self.cases.actor(actor)
         with self.cases.case(case_id) as case:
-            if not any(p.name.lower() == coord.name.lower() for p in case.participants.values()):
+            if same_party(case.participants.values(), coord.name, coord.email) is None:
                 case.add_participant(coord.name, [Role.COORDINATOR], at=at, actor=who,
                                      email=coord.email, reason="case handed off (6.9)")
             case.hand_off(coord.name, path.name, digest, at=at, actor=who, reason=reason)
             # Written inside the transaction: if the file cannot be written, nothing is logged.
             try:
-                path.write_text(text, encoding="utf-8")
+                write_private(path, text)  # 0600: embargoed case data
             except OSError as exc:
                 raise InvalidInput("--out", f"{path}: {exc.strerror or exc}") from None
         return path, digest

@@ -2,6 +2,8 @@
 
 Everything goes through CaseService, so the demo exercises the same rules and
 the same transactions as real work.  The fictional organizations are made up.
+A vendor's reply or acknowledgement records its awareness (V) by itself, so the
+demo never records V by hand.
 """
 
 from __future__ import annotations
@@ -105,7 +107,6 @@ def _responsive_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untype
         case.contact_attempt(vendor, E, SENT, at=ago(30, -1), actor=COORDINATOR,
                              address="psirt@acme.example")
         case.contact_reply(vendor, E, at=ago(29), actor=COORDINATOR, reason="PSIRT acknowledged")
-        case.record_cs(CSEvent.V, vendor, at=ago(29), actor=COORDINATOR)
         for t in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
             case.rm(vendor, t, at=ago(27), actor=COORDINATOR, reason="vendor reproduced it")
         case.propose_embargo(ago(30) + timedelta(days=45), at=ago(27), actor=COORDINATOR)
@@ -130,7 +131,6 @@ def _unresponsive_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-unty
                              address="security@globex.example")
         case.contact_reply(vendor, E, at=ago(66), actor=COORDINATOR,
                            reason="support desk: 'forwarded to engineering'")
-        case.record_cs(CSEvent.V, vendor, at=ago(66), actor=COORDINATOR)
         case.contact_attempt(vendor, E, NOREPLY, at=ago(45), actor=COORDINATOR)
         case.contact_attempt(vendor, W, NOREPLY, at=ago(30), actor=COORDINATOR,
                              address="https://globex.example/contact")
@@ -165,7 +165,6 @@ def _exploited_during_embargo(svc: CaseService, ago) -> None:  # type: ignore[no
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Umbrella Web").pid
         case.contact_attempt(vendor, E, ACK, at=ago(39), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, vendor, at=ago(39), actor=COORDINATOR)
         case.propose_embargo(ago(40) + timedelta(days=45), at=ago(38), actor=COORDINATOR)
         case.accept_embargo(at=ago(37), actor=COORDINATOR)
         case.record_cs(CSEvent.A, None, at=ago(2), actor=COORDINATOR,
@@ -181,7 +180,6 @@ def _closed_case(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Hooli").pid
         case.contact_attempt(vendor, E, ACK, at=ago(119), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, vendor, at=ago(119), actor=COORDINATOR)
         for t in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
             case.rm(vendor, t, at=ago(115), actor=COORDINATOR)
         case.propose_embargo(ago(120) + timedelta(days=45), at=ago(115), actor=COORDINATOR)
@@ -240,7 +238,6 @@ def _multi_party(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
     with svc.case(r.case_id) as case:
         upstream = case.find_participant("libquill project").pid
         case.contact_attempt(upstream, E, ACK, at=ago(21, -2), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, upstream, at=ago(21, -2), actor=COORDINATOR)
         for t in (RMTrigger.VALIDATE, RMTrigger.ACCEPT):
             case.rm(upstream, t, at=ago(20), actor=COORDINATOR)
         names = [f"{p} {s}" for p in _PREFIX for s in _SUFFIX]
@@ -262,7 +259,6 @@ def _multi_party(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
             roll = rng.random()
             if roll < 0.55:
                 case.contact_reply(pid, E, at=ago(15 - (i % 5)), actor=COORDINATOR)
-                case.record_cs(CSEvent.V, pid, at=ago(10), actor=COORDINATOR)
                 case.consent(pid, ConsentTrigger.SIGN, at=ago(10), actor=COORDINATOR)
             elif roll < 0.65:
                 case.contact_attempt(pid, E, BOUNCED, at=ago(9), actor=COORDINATOR)
@@ -311,7 +307,6 @@ def _vendor_declined(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Soylent Appliances").pid
         case.contact_attempt(vendor, E, ACK, at=ago(34), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, vendor, at=ago(34), actor=COORDINATOR)
         case.rm(vendor, RMTrigger.VALIDATE, at=ago(30), actor=COORDINATOR)
         case.observe(SignalKind.OUT_OF_SCOPE, at=ago(12), actor=COORDINATOR,
                      participant=vendor, text="vendor: FF-200 is end of life and outside the "
@@ -329,7 +324,6 @@ def _leaked(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Cyberdyne Systems").pid
         case.contact_attempt(vendor, E, ACK, at=ago(25), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, vendor, at=ago(25), actor=COORDINATOR)
         case.propose_embargo(ago(26) + timedelta(days=45), at=ago(24), actor=COORDINATOR)
         case.accept_embargo(at=ago(24), actor=COORDINATOR)
         case.observe(SignalKind.LEAK, at=ago(3), actor=COORDINATOR,
@@ -348,12 +342,13 @@ def _embargo_ending(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-d
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Massive Dynamic").pid
         case.contact_attempt(vendor, E, ACK, at=ago(39), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, vendor, at=ago(39), actor=COORDINATOR)
         case.propose_embargo(ago(40) + timedelta(days=45), at=ago(38), actor=COORDINATOR)
         case.accept_embargo(at=ago(38), actor=COORDINATOR)
         case.contact_reply(2, E, at=ago(30), actor=COORDINATOR, reason="reporter sent a PoC")
         case.contact_attempt(2, E, NOREPLY, at=ago(12), actor=COORDINATOR,
                              reason="asked the reporter to test the beta fix")
+        case.contact_attempt(2, E, NOREPLY, at=ago(7), actor=COORDINATOR,
+                             reason="reminder: the beta fix is waiting for a test")
         case.contact_reply(vendor, E, at=ago(6), actor=COORDINATOR,
                            reason="vendor: fix slipped, QA still running")
 
@@ -370,7 +365,6 @@ def _independent_discovery(svc: CaseService, ago) -> None:  # type: ignore[no-un
     with svc.case(first.case_id) as case:
         vendor = case.find_participant("Oscorp").pid
         case.contact_attempt(vendor, E, ACK, at=ago(14), actor=COORDINATOR)
-        case.record_cs(CSEvent.V, vendor, at=ago(14), actor=COORDINATOR)
         case.propose_embargo(ago(15) + timedelta(days=45), at=ago(13), actor=COORDINATOR)
         case.accept_embargo(at=ago(13), actor=COORDINATOR)
     svc.submit_report(_report(

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cvdesk.domain.case import Case
+from cvdesk.domain.checks import choose
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import CaseStatus, check_aware
 from cvdesk.services.cases import utcnow
@@ -118,13 +119,15 @@ class DoctorService:
         return SweepResult(at, swept, len(checks), shown, checks)
 
     def preview(self, *, at: datetime, case_id: str | None = None) -> SweepResult:
-        """Judge the open cases as of ``at`` from their logs; stores nothing."""
+        """Judge the cases that were open at ``at``, as their logs say they were then,
+        closed-since ones included; stores nothing."""
         check_aware(at, "--at")
         shown: list[ShownFinding] = []
         checks: dict[str, datetime | None] = {}
         with self.db.sessions() as session:
             repo = CaseRepository(session)
-            rows = [repo.case_row(case_id)] if case_id else repo.list_cases("open")
+            rows = [repo.case_row(case_id)] if case_id else [
+                r for r in repo.list_cases(None) if r.opened_at <= at]
             for row in rows:
                 events = [e for e in repo.events(row.id) if e.at <= at]
                 if not events:
@@ -142,6 +145,7 @@ class DoctorService:
     def handle(self, finding_id: int, action: str, *, reason: str, actor: str,
                until: datetime | None = None) -> ShownFinding:
         """Acknowledge a finding, or snooze it until a time; the reason is kept."""
+        action = choose((ACKNOWLEDGED, SNOOZED), action, "action", "finding action")
         if action == SNOOZED:
             if until is None:
                 raise InvalidInput("--until", "a snooze needs an end time")

@@ -232,6 +232,16 @@ class CaseRepository:
                 subject=d["subject"], body=d["body"], tlp=d["tlp"]))
 
 
+def cs_times(times: dict[cs.CSEvent, datetime],
+             seqs: dict[cs.CSEvent, int]) -> dict[str, Any]:
+    """When each CS event happened, and under "seq" its place in the log: two events with
+    the same time are ordered by the log (store/snapshot.py reads both back)."""
+    out: dict[str, Any] = {e.value: t.isoformat() for e, t in times.items()}
+    if seqs:
+        out["seq"] = {e.value: n for e, n in seqs.items()}
+    return out
+
+
 def case_values(case: Case) -> dict[str, Any]:
     """The case row's columns as the log says they are (shared with the bulk loader)."""
     assert case.opened_at is not None and case.last_event_at is not None
@@ -242,7 +252,7 @@ def case_values(case: Case) -> dict[str, Any]:
         "embargo_end_text": case.embargo_end.isoformat() if case.embargo_end else None,
         "proposed_end_text": case.proposed_end.isoformat() if case.proposed_end else None,
         "pxa": case.cs_label(),
-        "pxa_times": {e.value: t.isoformat() for e, t in case.pxa_at.items()},
+        "pxa_times": cs_times(case.pxa_at, case.pxa_seq),
         "participants_count": len(case.participants), "vendors_count": len(case.vendors),
         "opened_at": case.opened_at, "closed_at": case.closed_at,
         "last_event_at": case.last_event_at, "updated_at": _utcnow(), "needs_sweep": True,
@@ -257,7 +267,7 @@ def participant_values(p: ParticipantState) -> dict[str, Any]:
         "is_vendor": p.is_vendor, "organization": p.organization, "email": p.email,
         "phone": p.phone, "rm_state": p.rm.value, "rm_at": p.rm_at,
         "consent": p.consent.value, "vfd": cs.label(p.vfd)[:3],
-        "vfd_times": {e.value: t.isoformat() for e, t in p.vfd_at.items()},
+        "vfd_times": cs_times(p.vfd_at, p.vfd_seq),
         "first_attempt_at": p.first_attempt_at, "last_attempt_at": p.last_attempt_at,
         "last_attempt_outcome": p.last_attempt_outcome.value if p.last_attempt_outcome
         else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
@@ -34,8 +35,13 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _times(data: dict[str, str]) -> dict[cs.CSEvent, datetime]:
-    return {cs.CSEvent(k): _utc(v) for k, v in data.items()}
+def _times(data: dict[str, Any]) -> dict[cs.CSEvent, datetime]:
+    return {cs.CSEvent(k): _utc(v) for k, v in data.items() if k != "seq"}
+
+
+def _seqs(data: dict[str, Any]) -> dict[cs.CSEvent, int]:
+    """Log positions of the CS events (rows written before they were kept have none)."""
+    return {cs.CSEvent(k): int(v) for k, v in data.get("seq", {}).items()}
 
 
 def participant_from_row(r: ParticipantRow) -> ParticipantState:
@@ -43,7 +49,8 @@ def participant_from_row(r: ParticipantRow) -> ParticipantState:
         pid=r.pid, name=r.name, roles=frozenset(Role(x) for x in r.roles.split(",") if x),
         added_at=r.added_at, organization=r.organization, email=r.email, phone=r.phone,
         rm=RM(r.rm_state), rm_at=r.rm_at, consent=Consent(r.consent), vfd=_events(r.vfd),
-        vfd_at=_times(r.vfd_times), first_attempt_at=r.first_attempt_at,
+        vfd_at=_times(r.vfd_times), vfd_seq=_seqs(r.vfd_times),
+        first_attempt_at=r.first_attempt_at,
         last_attempt_at=r.last_attempt_at,
         last_attempt_outcome=AttemptOutcome(r.last_attempt_outcome)
         if r.last_attempt_outcome else None,
@@ -63,7 +70,8 @@ def case_from_rows(row: CaseRow, participants: Iterable[ParticipantRow]) -> Case
         if row.embargo_end_text else None,
         proposed_end=datetime.fromisoformat(row.proposed_end_text)
         if row.proposed_end_text else None,
-        pxa=_events(row.pxa), pxa_at=_times(row.pxa_times), last_event_at=row.last_event_at,
+        pxa=_events(row.pxa), pxa_at=_times(row.pxa_times), pxa_seq=_seqs(row.pxa_times),
+        last_event_at=row.last_event_at,
         signals=[Signal(SignalKind(d["kind"]), _utc(d["at"]), d["seq"],
                         d["participant"], d["text"], d["url"], d["source"])
                  for d in row.signals],

@@ -6,6 +6,7 @@ Every time here is explicit and time-zone aware; nothing reads the wall clock.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
@@ -183,11 +184,15 @@ def test_add_participant_refusals() -> None:
 
 
 def test_find_participant_ambiguous_name() -> None:
+    """A log written before names were unique may hold two participants of one name."""
     case = new_case()
     case.add_participant("Sam", [Role.VENDOR], at=at(1), actor=ACTOR)
-    case.add_participant("sam", [Role.REPORTER], at=at(1), actor=ACTOR)
+    case.add_participant("Samuel", [Role.REPORTER], at=at(1), actor=ACTOR)
+    last = case.pending[-1]
+    old = Case.replay(CASE_ID, [*case.pending[:-1],
+                                dataclasses.replace(last, data={**last.data, "name": "sam"})])
     with pytest.raises(InvalidInput) as info:
-        case.find_participant("SAM")
+        old.find_participant("SAM")
     assert info.value.field == "participant"
     assert "p1" in str(info.value) and "p2" in str(info.value)
 
@@ -203,7 +208,13 @@ def test_rm_transitions_per_participant() -> None:
         case.rm(vendor, trigger, at=at(step), actor=ACTOR, reason="triage")
         assert case.participant(vendor).rm is state
         assert case.participant(vendor).rm_at == at(step)
-        [event] = new_events(case, n)
+        event, *implied = new_events(case, n)
+        if trigger is RMTrigger.RECEIVE:  # a vendor that has the report is aware (V)
+            [v] = implied
+            assert (v.type, v.participant, v.data["event"], v.data["auto"], v.at) == (
+                EventType.CS, vendor, "V", True, at(step))
+        else:
+            assert implied == []
         assert event.type is EventType.RM
         assert event.participant == vendor
         assert event.data["trigger"] == trigger.value
@@ -445,13 +456,17 @@ def test_consent_sign_and_decline_per_participant() -> None:
 
 
 def test_consent_refused_when_no_embargo_proposed() -> None:
+    """Every consent change without an embargo proposed is a refused EM transition that
+    names what is allowed instead (propose), like every other refusal."""
     case, vendor, *_ = case_with_people()
-    for trigger in (ConsentTrigger.SIGN, ConsentTrigger.INVITE):
-        with refused(case, DomainError) as info:
+    for trigger in ConsentTrigger:
+        with refused(case, IllegalTransition) as info:
             case.consent(vendor, trigger, at=at(2), actor=ACTOR)
-        assert "propose an embargo first" in str(info.value)
-    with refused(case, IllegalTransition):
-        case.consent(vendor, ConsentTrigger.DECLINE, at=at(2), actor=ACTOR)
+        assert info.value.model == "EM (embargo management)"
+        assert (info.value.state, info.value.allowed) == ("none", ["propose"])
+        assert str(info.value) == (
+            f"EM (embargo management): 'embargo {trigger.value}' is not allowed in state "
+            "'none' for CVD-2025-0001; allowed from 'none': propose")
     with refused(case, NotFound):
         case.consent(99, ConsentTrigger.DECLINE, at=at(2), actor=ACTOR)
 
@@ -624,13 +639,13 @@ def test_contact_attempts_update_the_summary() -> None:
     case.contact_attempt(vendor, Channel.EMAIL, AttemptOutcome.SENT, at=at(10), actor=ACTOR,
                          address="psirt@acme.example")
     case.contact_attempt(vendor, Channel.EMAIL, AttemptOutcome.BOUNCED, at=at(20), actor=ACTOR)
-    # Back-dated: earlier than every other event, still accepted.
-    case.contact_attempt(vendor, Channel.PHONE, AttemptOutcome.NO_REPLY, at=at(-48),
+    # Back-dated: earlier than the other attempts (not before the case opened), accepted.
+    case.contact_attempt(vendor, Channel.PHONE, AttemptOutcome.NO_REPLY, at=at(0.5),
                          actor=ACTOR)
     p = case.participant(vendor)
     assert p.attempts == 3
     assert p.channels == frozenset({Channel.EMAIL, Channel.PHONE})
-    assert p.first_attempt_at == at(-48)
+    assert p.first_attempt_at == at(0.5)
     assert p.last_attempt_at == at(20)
     assert p.last_attempt_outcome is AttemptOutcome.BOUNCED  # the latest one, not the last logged
     assert p.replies == 0
@@ -645,9 +660,11 @@ def test_replies_update_the_summary_and_move_start_to_received() -> None:
     n = len(case.pending)
     case.contact_reply(vendor, Channel.EMAIL, at=at(30), actor=ACTOR)
     events = new_events(case, n)
-    assert [e.type for e in events] == [EventType.CONTACT_REPLY, EventType.RM]
+    assert [e.type for e in events] == [EventType.CONTACT_REPLY, EventType.RM, EventType.CS]
     assert events[1].participant == vendor
     assert events[1].data == {"trigger": "receive", "from": "start", "to": "received"}
+    assert (events[2].participant, events[2].data["event"], events[2].at) == (vendor, "V",
+                                                                             at(30))
     p = case.participant(vendor)
     assert p.rm is RM.RECEIVED
     assert p.rm_at == at(30)
@@ -668,7 +685,8 @@ def test_acknowledged_attempt_counts_as_reply_and_moves_start_to_received() -> N
     n = len(case.pending)
     case.contact_attempt(vendor, Channel.WEB_FORM, AttemptOutcome.ACKNOWLEDGED, at=at(3),
                          actor=ACTOR)
-    assert [e.type for e in new_events(case, n)] == [EventType.CONTACT_ATTEMPT, EventType.RM]
+    assert [e.type for e in new_events(case, n)] == [EventType.CONTACT_ATTEMPT, EventType.RM,
+                                                     EventType.CS]
     p = case.participant(vendor)
     assert p.rm is RM.RECEIVED
     assert p.replies == 1
@@ -686,10 +704,9 @@ def test_acknowledged_attempt_counts_as_reply_and_moves_start_to_received() -> N
 def test_back_dated_contact_attempts_are_accepted_after_later_transitions() -> None:
     case, vendor, *_ = case_with_people()
     case.rm(vendor, RMTrigger.RECEIVE, at=at(50), actor=ACTOR)
-    case.record_cs(CSEvent.V, vendor, at=at(50), actor=ACTOR)
     case.propose_embargo(at(days=45), at=at(50), actor=ACTOR)
-    case.contact_attempt(vendor, Channel.POST, AttemptOutcome.SENT, at=at(-100), actor=ACTOR)
-    assert case.participant(vendor).first_attempt_at == at(-100)
+    case.contact_attempt(vendor, Channel.POST, AttemptOutcome.SENT, at=at(0.5), actor=ACTOR)
+    assert case.participant(vendor).first_attempt_at == at(0.5)
 
 
 def test_contact_refusals() -> None:
@@ -794,15 +811,14 @@ def busy_case() -> Case:
     case.contact_attempt(vendor, Channel.EMAIL, AttemptOutcome.SENT, at=at(2), actor=ACTOR)
     case.contact_attempt(vendor, Channel.PHONE, AttemptOutcome.ACKNOWLEDGED, at=at(3),
                          actor=ACTOR)
-    case.contact_reply(vendor2, Channel.EMAIL, at=at(-5), actor=ACTOR)
+    case.contact_reply(vendor2, Channel.EMAIL, at=at(0.5), actor=ACTOR)
     case.rm(reporter, RMTrigger.RECEIVE, at=at(3), actor=ACTOR)
     case.rm(vendor, RMTrigger.VALIDATE, at=at(4), actor=ACTOR)
     case.propose_embargo(at(days=45), at=at(4), actor=ACTOR)
     case.consent(vendor, ConsentTrigger.SIGN, at=at(5), actor=ACTOR)
     case.consent(reporter, ConsentTrigger.DECLINE, at=at(5), actor=ACTOR)
     case.accept_embargo(at=at(6), actor=ACTOR)
-    case.record_cs(CSEvent.V, vendor, at=at(6), actor=ACTOR)
-    case.record_cs(CSEvent.F, vendor, at=at(7), actor=ACTOR)
+    case.record_cs(CSEvent.F, vendor, at=at(7), actor=ACTOR)  # V came with the acknowledgement
     case.propose_embargo(at(days=30), at=at(8), actor=ACTOR)
     case.reject_embargo(at=at(9), actor=ACTOR)
     case.record_cs(CSEvent.X, None, at=at(10), actor=ACTOR)
@@ -859,7 +875,7 @@ def test_default_embargo_end_counts_from_the_first_vendor_attempt() -> None:
                          actor=ACTOR)
     # A back-dated attempt is the first one; attempts to non-vendors do not count.
     case.contact_attempt(vendor2, Channel.POST, AttemptOutcome.SENT, at=at(days=1), actor=ACTOR)
-    case.contact_attempt(reporter, Channel.EMAIL, AttemptOutcome.SENT, at=at(days=-10),
+    case.contact_attempt(reporter, Channel.EMAIL, AttemptOutcome.SENT, at=at(days=0.1),
                          actor=ACTOR)
     policy = Policy()
     assert policy.embargo_default_days == 45

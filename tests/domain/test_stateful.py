@@ -250,14 +250,31 @@ class CaseMachine(RuleBasedStateMachine):
 
     @invariant()
     def cs_log_is_consistent(self) -> None:
-        cs_events = [e for e in self.case.pending if e.type is EventType.CS]
-        times = [e.at for e in cs_events]
+        """CS history runs forward in time, except that a vendor's reply (which may be
+        back-dated) makes it aware (V) at the reply's own time."""
+        log = self.case.pending
+        cs_events = [e for e in log if e.type is EventType.CS]
+        by_reply = [e for e in cs_events if e.data["auto"] and e.data["event"] == "V"
+                    and log[e.seq - 2].type is not EventType.CS
+                    and log[e.seq - 2].type is not EventType.PARTICIPANT_ADDED]
+        for e in by_reply:  # right after the reply, attempt or RM step that implied it
+            before = log[e.seq - 2]
+            assert before.at == e.at and before.participant == e.participant
+            assert before.type in (EventType.CONTACT_REPLY, EventType.CONTACT_ATTEMPT,
+                                   EventType.RM)
+        times = [e.at for e in cs_events if e not in by_reply]
         assert times == sorted(times)
         for e in cs_events:
             if e.data["auto"]:
                 assert e.data["event"] in ("P", "V")
         if cs_events:
-            assert self.case.cs_at == max(times)
+            assert self.case.cs_at == max(e.at for e in cs_events)
+
+    @invariant()
+    def a_vendor_that_replied_is_aware(self) -> None:
+        for p in self.case.vendors:
+            if p.replies or p.rm is not RM_MACHINE.initial:
+                assert CSEvent.V in p.vfd
 
     @invariant()
     def rm_states_reachable(self) -> None:

@@ -360,13 +360,18 @@ def test_preview_stores_nothing_and_judges_the_log_up_to_at(desk: Desk) -> None:
     assert then.at == past and set(then.next_checks) == {desk.unresponsive}
     assert shown(then) == []
     assert then.next_checks[desk.unresponsive] == desk.t0 - 29 * D  # stalled: reply + 30
-    # a month later: one unanswered attempt since the reply, 29 days ago
+    # a month later: one unanswered attempt since the reply is not silence yet (6.3)
     one = desk.doctor.preview(at=desk.t0 - 30 * D, case_id=desk.unresponsive)
     assert set(one.next_checks) == {desk.unresponsive}
-    assert shown(one) == [(desk.unresponsive, "stopped-replying:p3")]
-    assert find(one, desk.unresponsive, "stopped-replying:p3").data["evidence"] == [
-        "last reply 2026-09-04, 29 days ago (policy: 14)", "1 attempt since, last 2026-09-23"]
+    assert shown(one) == []
     assert one.next_checks[desk.unresponsive] == desk.t0 - 10 * D  # stalled: attempt + 30
+    # the second unanswered attempt: stopped replying, until the 6.2 test takes over
+    two = desk.doctor.preview(at=desk.t0 - 20 * D, case_id=desk.unresponsive)
+    assert shown(two) == [(desk.unresponsive, "stopped-replying:p3")]
+    assert find(two, desk.unresponsive, "stopped-replying:p3").data["evidence"] == [
+        "last reply 2026-09-04, 39 days ago (policy: 14)",
+        "2 attempts since, last 2026-10-13 (policy: at least 2)"]
+    assert two.next_checks[desk.unresponsive] == desk.t0 - 17 * D  # reply + 42 days
     # the future: tomorrow the acknowledgement is overdue
     tomorrow = desk.doctor.preview(at=now + D)
     late = find(tomorrow, desk.awaiting, "no-acknowledgement:p3")

@@ -358,7 +358,7 @@ def test_stopped_replying_vendor_then_handed_to_unresponsive() -> None:
     assert (f.subject, f.subject_name) == (v, VENDOR)
     assert f.title == "Acme Networks (vendor) stopped replying"
     assert f.evidence == ("last reply 2026-09-02, 14 days ago (policy: 14)",
-                          "2 attempts since, last 2026-09-11")
+                          "2 attempts since, last 2026-09-11 (policy: at least 2)")
     assert only(stopped_replying.check(case, P, day(43) - SEC)).evidence[0] == (
         "last reply 2026-09-02, 41 days ago (policy: 14)")
     quiet(stopped_replying.check(case, P, day(43)))  # vendor-unresponsive reports it now
@@ -368,11 +368,12 @@ def test_stopped_replying_reporter() -> None:
     case, _ = new_case()
     reply(case, 1, 1)
     attempt(case, 1, 3, E, NOREPLY)
+    attempt(case, 1, 8, E, NOREPLY)
     f = only(stopped_replying.check(case, P, day(20)))
     assert f.title == "Rita (finder, reporter) stopped replying"
     assert f.concerns == (V, C) and (f.subject, f.subject_name) == (1, "Rita")
     assert f.evidence == ("last reply 2026-09-02, 19 days ago (policy: 14)",
-                          "1 attempt since, last 2026-09-04")
+                          "2 attempts since, last 2026-09-09 (policy: at least 2)")
     assert [a.role for a in f.actions] == [V, C]
 
 
@@ -387,14 +388,21 @@ def test_stopped_replying_quiet_without_an_unanswered_attempt() -> None:
     quiet(stopped_replying.check(never, P, day(100)))  # never replied: no 'stopped'
 
 
-def test_stopped_replying_with_one_attempt_stays_until_a_reply() -> None:
+def test_stopped_replying_needs_repeated_attempts_and_stays_until_a_reply() -> None:
+    """One unanswered message is not silence (6.3): a second attempt is needed, and then
+    the finding stays until a reply while 6.2 cannot take over."""
     case, v = unresponsive_case(attempts_after=(5,))
-    verdict = stopped_replying.check(case, P, day(200))
-    assert verdict.next_check is None  # the 6.2 test can never be met with one attempt
+    quiet(stopped_replying.check(case, P, day(200)))
+    attempt(case, v, 10, W, NOREPLY)
+    three = Policy(unresponsive_min_attempts=3)  # so that vendor-unresponsive never fires
+    verdict = stopped_replying.check(case, three, day(200))
+    assert verdict.next_check is None
     assert only(verdict).evidence == ("last reply 2026-09-02, 199 days ago (policy: 14)",
-                                      "1 attempt since, last 2026-09-06")
+                                      "2 attempts since, last 2026-09-11 (policy: at least 2)")
+    quiet(stopped_replying.check(
+        case, Policy(unresponsive_min_attempts=3, stopped_replying_min_attempts=3), day(200)))
     reply(case, v, 201)
-    quiet(stopped_replying.check(case, P, day(202)))
+    quiet(stopped_replying.check(case, three, day(202)))
 
 
 def test_stopped_replying_policy_override() -> None:
@@ -526,8 +534,7 @@ def test_vendor_declined_quiet(build: str) -> None:
     if build == "accepted":
         case.rm(v, RMTrigger.ACCEPT, at=day(3), actor=ACTOR)
     elif build == "fixed":  # deferred after shipping a fix: nothing to decline
-        case.record_cs(CSEvent.V, v, at=day(3), actor=ACTOR)
-        case.record_cs(CSEvent.F, v, at=day(4), actor=ACTOR)
+        case.record_cs(CSEvent.F, v, at=day(4), actor=ACTOR)  # aware since its reply
         case.rm(v, RMTrigger.DEFER, at=day(5), actor=ACTOR)
     elif build == "reporter-deferred":
         case.rm(1, RMTrigger.RECEIVE, at=day(3), actor=ACTOR)
@@ -757,8 +764,9 @@ def test_diagnosis_changes_exactly_at_next_check() -> None:
 
 def test_stopped_replying_does_not_double_report_an_unresponsive_vendor() -> None:
     case, v = unresponsive_case()
-    reply(case, 1, 1)  # the reporter, too, went quiet after one attempt
+    reply(case, 1, 1)  # the reporter, too, went quiet after two attempts
     attempt(case, 1, 4, E, NOREPLY)
+    attempt(case, 1, 6, E, NOREPLY)
     before = diagnose(case, P, day(43) - SEC, TEN)
     assert sorted(f.key for f in before.findings) == [
         "case-stalled:-", "stopped-replying:p1", "stopped-replying:p2"]

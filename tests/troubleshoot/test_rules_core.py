@@ -148,11 +148,13 @@ def test_reporter_stops_replying() -> None:
     case, _ = vendor_case()
     case.contact_reply(1, E, at=day(2), actor=A)
     attempt(case, 1, day(5))
+    assert stopped_replying.check(case, P, day(40)).findings == []  # one message: not silence
+    attempt(case, 1, day(9))
     assert stopped_replying.check(case, P, day(16) - SECOND).findings == []
     [f] = stopped_replying.check(case, P, day(16)).findings
     assert (f.subject, f.concerns[0]) == (1, Role.VENDOR)
     assert f.evidence == ("last reply 2026-09-03, 14 days ago (policy: 14)",
-                          "1 attempt since, last 2026-09-06")
+                          "2 attempts since, last 2026-09-10 (policy: at least 2)")
     assert "heads-up before publishing" in f.actions[0].text
 
 
@@ -207,8 +209,7 @@ def test_vendor_declined() -> None:
     [f] = vendor_declined.check(case, P, day(3)).findings
     assert f.evidence == ("Acme moved the report to RM deferred on 2026-09-04",
                           "no fix ready (F) recorded for this vendor")
-    case.record_cs(CSEvent.V, v, at=day(4), actor=A)
-    case.record_cs(CSEvent.F, v, at=day(5), actor=A)
+    case.record_cs(CSEvent.F, v, at=day(5), actor=A)  # V came with RM received
     assert vendor_declined.check(case, P, day(5)).findings == []
 
 

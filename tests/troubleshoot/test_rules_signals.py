@@ -76,6 +76,8 @@ SIGNAL_RULES = [
                          ids=[p for _, _, p, _ in SIGNAL_RULES])
 def test_signal_rules_fire_on_their_signal_only(rule, kind, problem, section) -> None:  # type: ignore[no-untyped-def]
     case, _, vendor = base_case()
+    if rule is leak:  # a leak is a problem of an embargo in force (6.4)
+        with_embargo(case)
     assert rule.check(case, POLICY, day(2)).findings == []
     other = SignalKind.LEAK if kind is SignalKind.POSSIBLE_DUPLICATE \
         else SignalKind.POSSIBLE_DUPLICATE
@@ -91,18 +93,31 @@ def test_signal_rules_fire_on_their_signal_only(rule, kind, problem, section) ->
     assert f.actions and all(a.text for a in f.actions)
 
 
-def test_leak_is_high_during_an_embargo_and_medium_without() -> None:
+def test_leak_fires_high_while_the_embargo_is_in_force_and_resolves_when_it_ends() -> None:
+    """6.4: a leak during an embargo, even a partial one, should speed the timeline, so the
+    finding is high while the embargo is in force (README: "while the embargo is in
+    force"); with no embargo there is no date to bring forward, and once the embargo has
+    ended the finding resolves."""
     case, _, _ = base_case()
     case.observe(SignalKind.LEAK, at=day(2), actor=A, text="partial details on a forum")
-    [f] = leak.check(case, POLICY, day(2)).findings
-    assert f.severity is Severity.MEDIUM
-    assert f.evidence[-1] == "embargo none"
+    assert leak.check(case, POLICY, day(2)).findings == []
+    case.propose_embargo(day(45), at=day(3), actor=A)
+    assert leak.check(case, POLICY, day(3)).findings == []  # proposed, not yet binding
+    case.accept_embargo(at=day(3), actor=A)
+    [f] = leak.check(case, POLICY, day(3)).findings  # agreed after the leak: still moot
+    assert f.severity is Severity.HIGH and f.title == "Details leaked during the embargo"
     case2, _, _ = base_case()
     with_embargo(case2)
     case2.observe(SignalKind.LEAK, at=day(2), actor=A, text="partial details on a forum")
     [f2] = leak.check(case2, POLICY, day(2)).findings
     assert f2.severity is Severity.HIGH
     assert f2.evidence[-1] == "embargo active, planned end 2026-10-16T09:00:00+00:00"
+    assert "even a partial leak should bring the date forward" in f2.actions[0].text
+    case2.propose_embargo(day(20), at=day(4), actor=A)  # revising: still in force
+    [f3] = leak.check(case2, POLICY, day(4)).findings
+    assert f3.severity is Severity.HIGH and f3.evidence[-1].startswith("embargo revise")
+    case2.terminate_embargo(at=day(5), actor=A, reason="brought forward after the leak")
+    assert leak.check(case2, POLICY, day(5)).findings == []
 
 
 def test_legal_threat_and_hostile_tone_from_a_message() -> None:

@@ -23,8 +23,8 @@ from tests.conftest import Clock
 PARTICIPANT_FIELDS = [f.name for f in fields(ParticipantState) if f.name != "attempt_times"]
 #: What the rules read of a case.
 CASE_FIELDS = ["case_id", "title", "tlp", "status", "opened_at", "closed_at", "em",
-               "embargo_end", "proposed_end", "pxa", "pxa_at", "signals", "last_event_at",
-               "seq"]
+               "embargo_end", "proposed_end", "pxa", "pxa_at", "pxa_seq", "signals",
+               "last_event_at", "seq"]
 OFFSETS = [timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=3),
            timedelta(days=10), timedelta(days=30), timedelta(days=60), timedelta(days=400)]
 

@@ -1,4 +1,11 @@
-"""Details leaked, in whole or in part, before the planned date (guide 6.4; 6.10 row 11)."""
+"""Details leaked, in whole or in part, during the embargo (guide 6.4; 6.10 row 11).
+
+The rule fires while an embargo is in force and a leak has been observed, and it
+is always high: 6.4 says that even a partial leak should bring the date forward.
+Once the embargo has ended (the advice was followed, or its date came) the
+finding resolves.  Without an embargo there is no date to bring forward; what
+went public is recorded as P (public-before-vendor, active-exploitation).
+"""
 
 from __future__ import annotations
 
@@ -15,10 +22,11 @@ PROBLEM = "leak"
 
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
+    if case.em not in EM_IN_FORCE:
+        return Verdict()
     return signal_rule(
-        case, (SignalKind.LEAK,), problem=PROBLEM, title="Details leaked before the planned date",
-        section="6.4; 6.10 row 11",
-        severity=lambda c: Severity.HIGH if c.em in EM_IN_FORCE else Severity.MEDIUM,
+        case, (SignalKind.LEAK,), problem=PROBLEM, title="Details leaked during the embargo",
+        section="6.4; 6.10 row 11", severity=lambda c: Severity.HIGH,
         phase=Phase.PUBLIC_AWARENESS, concerns=(Role.COORDINATOR, Role.VENDOR, Role.REPORTER),
         extra_evidence=lambda c: [f"embargo {c.em.value}"
                                   + (f", planned end {c.embargo_end.isoformat()}"

@@ -1,4 +1,8 @@
-"""The public knew before the vendor did (6.10 row 12)."""
+"""The public knew before the vendor did (6.10 row 12).
+
+A vendor that replied, or whose RM reached received, was aware from then on (the
+domain records V at that time), so a later P does not count against it.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
         return Verdict()
     verdict = Verdict()
     for p in case.vendors:
-        aware = p.vfd_at.get(CSEvent.V)
-        if aware is None or aware < public or CSEvent.F in p.vfd:
+        # A V implied by P at P's own time came after it (the log's order decides a tie).
+        if case.aware_before_public(p) is not False or CSEvent.F in p.vfd:
             continue
+        aware = p.vfd_at[CSEvent.V]
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} learned of it from the public",
             section="6.10 row 12", severity=Severity.HIGH, case_id=case.case_id,

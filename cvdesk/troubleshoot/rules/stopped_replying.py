@@ -1,6 +1,9 @@
 """Somebody stopped replying: any role (guide 6.3; 6.10 rows 6 and 10).
 
-Vendors that meet the stricter 6.2 test are left to vendor-unresponsive.
+Somebody who replied and then left repeated attempts unanswered
+(``stopped_replying_min_attempts``) for the silence window has gone quiet; one
+unanswered message is not silence.  Vendors that meet the stricter 6.2 test are
+left to vendor-unresponsive.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.participants.values():
         policy = party_policy(base, p)
-        if p.replies == 0 or p.last_reply_at is None or p.attempts_since_reply == 0:
+        if p.replies == 0 or p.last_reply_at is None or \
+                p.attempts_since_reply < max(1, policy.stopped_replying_min_attempts):
             continue
         strict = unresponsive_due(case, p, policy)
         if strict is not None and now >= strict:
@@ -50,6 +54,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
                       f"{plural(days_since(p.last_reply_at, now), 'day')} ago (policy: "
                       f"{policy.stopped_replying_days})",
                       f"{plural(p.attempts_since_reply, 'attempt')} since, last "
-                      f"{day(p.last_attempt_at)}"),
+                      f"{day(p.last_attempt_at)} (policy: at least "
+                      f"{policy.stopped_replying_min_attempts})"),
             actions=act))
     return verdict

@@ -3,6 +3,11 @@
 The guide's test: there was prior contact, there were repeated attempts since,
 the vendor has been silent for at least two weeks, and either the agreed date
 has passed or, with no embargo, six weeks have gone by since the last reply.
+
+An embargo that has ended counts as its agreed date passed, whether it ran to its
+date or was terminated early (EM exited): in the ordinary course the embargo
+exits on its date while the vendor stays silent, and that vendor is unresponsive
+in the sense of 6.2, not merely slow to reply (6.3).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cvdesk.domain.case import Case, ParticipantState
-from cvdesk.domain.em import EM_IN_FORCE
+from cvdesk.domain.em import EM, EM_IN_FORCE
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
 from cvdesk.troubleshoot.common import attempts_text, day, days_since, party_policy, plural
@@ -27,11 +32,26 @@ def due_time(case: Case, p: ParticipantState, policy: Policy) -> datetime | None
     if p.attempts_since_reply < policy.unresponsive_min_attempts:
         return None
     silent = p.last_reply_at + timedelta(days=policy.unresponsive_silence_days)
+    if case.em is EM.EXITED:
+        return silent  # the embargo is over: its date has passed (or was brought forward)
     if case.em in EM_IN_FORCE and case.embargo_end is not None:
         date_passed = case.embargo_end
     else:
         date_passed = p.last_reply_at + timedelta(days=policy.unresponsive_no_embargo_days)
     return max(silent, date_passed)
+
+
+def date_text(case: Case, policy: Policy, now: datetime) -> str:
+    """Which half of the guide's "agreed date passed, or no embargo and six weeks" held."""
+    end = case.embargo_end.isoformat() if case.embargo_end else "none"
+    if case.em is EM.EXITED:
+        if case.embargo_end is not None and case.embargo_end > now:
+            return f"the embargo was ended before its agreed end {end}"
+        return f"the embargo has ended; its agreed end {end} has passed"
+    if case.em in EM_IN_FORCE and case.embargo_end is not None:
+        return f"agreed embargo end {end} has passed"
+    return (f"no embargo in force; {policy.unresponsive_no_embargo_days}+ days since the "
+            "last reply")
 
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
@@ -44,11 +64,6 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if not verdict.reached(due, now):
             continue
         assert p.last_reply_at is not None
-        if case.em in EM_IN_FORCE and case.embargo_end is not None:
-            date_text = f"agreed embargo end {case.embargo_end.isoformat()} has passed"
-        else:
-            date_text = (f"no embargo in force; {policy.unresponsive_no_embargo_days}+ days "
-                         "since the last reply")
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} stopped responding",
             section="6.2; 6.10 row 6", severity=Severity.HIGH, case_id=case.case_id,
@@ -60,7 +75,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
                 + attempts_text(p),
                 f"{plural(days_since(p.last_reply_at, now), 'day')} silent (policy: "
                 f"{policy.unresponsive_silence_days})",
-                date_text,
+                date_text(case, policy, now),
             ),
             actions=(
                 Action(Role.REPORTER, f"send the vendor a courtesy copy of the draft advisory "
