@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from cvdesk.domain.errors import DomainError
 from cvdesk.store import migrate
-from cvdesk.store.db import Database
+from cvdesk.store.db import Database, sqlite_path
+from cvdesk.store.files import create_private
 
 
 class DatabaseNotReady(DomainError):
-    """The database has no schema yet, or an older one."""
+    """The database has no schema yet, or an older one (exit 1, like any other failure
+    that is not the user's input)."""
 
 
 def init_database(db: Database) -> tuple[str | None, str]:
-    """Create or migrate to the newest schema; returns (revision before, revision after)."""
+    """Create or migrate to the newest schema; returns (revision before, revision after).
+
+    A new SQLite file is created here, readable by its owner only (0600, in a 0700
+    directory when that is new too); SQLite gives its -wal and -shm files the same
+    permissions as the database file.
+    """
+    path = sqlite_path(db.url)
+    if path is not None:
+        create_private(path)
     return migrate.upgrade(db)
 
 
 def require_ready(db: Database) -> None:
+    path = sqlite_path(db.url)
+    if path is not None and not path.is_file():
+        # Checked before connecting: SQLite would create an empty file.
+        raise DatabaseNotReady(f"there is no database file {path}; run 'cvdesk init' to "
+                               "create it (or set CVDESK_DATABASE_URL / --database-url)")
     try:
         current = migrate.current_revision(db)
     except Exception as exc:  # the driver's own error: unreachable server, bad file...
@@ -28,3 +43,4 @@ def require_ready(db: Database) -> None:
     if current != head:
         raise DatabaseNotReady(f"the database {db.engine.url!r} is at schema {current}, "
                                f"this cvdesk needs {head}; run 'cvdesk init' to migrate")
+

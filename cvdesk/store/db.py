@@ -9,25 +9,106 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.store.types import without_nul
 
 WRITE_OPTION = "cvdesk_write"
 
 
+SUPPORTED = "sqlite:///PATH (a file) or postgresql://USER@HOST[:PORT]/NAME"
+DATABASE_URL = "database URL"
+
+
+class UnsupportedDatabase(InvalidInput):
+    """A database URL that names no backend cvdesk supports (exit 2: bad input)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(DATABASE_URL, f"{problem}; cvdesk supports {SUPPORTED}")
+
+
 def normalize_url(url: str) -> str:
-    """Accept plain ``postgresql://`` URLs and use psycopg 3 for them."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
+    """Check the URL; use psycopg 3 for ``postgresql://`` and expand ``~`` in SQLite paths.
+
+    Only SQLite with a file and PostgreSQL (through psycopg) are supported: anything else
+    is refused here, before a driver is looked for or a file is created.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UnsupportedDatabase(f"'{url}' is not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True).replace("%3A", ":")
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg"):
+            raise UnsupportedDatabase(f"'{shown}' asks for the driver {driver}")
         parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if driver not in ("", "pysqlite"):
+            raise UnsupportedDatabase(f"'{shown}' asks for the driver {driver}")
+        if not parsed.database or parsed.database == ":memory:":
+            raise UnsupportedDatabase(f"'{shown}' names no database file")
+        parsed = parsed.set(database=str(Path(parsed.database).expanduser()))
+    else:
+        raise UnsupportedDatabase(f"'{shown}' is a {backend} database")
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, None for PostgreSQL."""
+    parsed = make_url(normalize_url(url))
+    return Path(parsed.database or "") if parsed.get_backend_name() == "sqlite" else None
+
+
+def _has_nul(params: Any) -> bool:
+    """Whether a NUL hides in ``params`` (one parameter set, or a list of them)."""
+    values = params.values() if isinstance(params, dict) else params
+    for v in values:
+        cls = v.__class__
+        if cls is str:
+            if "\x00" in v:
+                return True
+        elif (cls is dict or cls is list or cls is tuple) and _has_nul(v):
+            return True
+    return False
+
+
+def _scrub(params: Any) -> Any:
+    """``params`` with NUL replaced in every string; ``params`` itself when it has none
+    (the common case, checked without copying)."""
+    if isinstance(params, dict | list | tuple) and _has_nul(params):
+        if isinstance(params, dict):
+            return {k: without_nul(v) if isinstance(v, str) else _scrub(v)
+                    for k, v in params.items()}
+        return type(params)(without_nul(v) if isinstance(v, str) else _scrub(v)
+                            for v in params)
+    return params
+
+
+def _nul_safe(engine: Engine) -> None:
+    # The column types (cvdesk.store.types) replace NUL in what they bind; a value compared
+    # through a function (lower(name) = :x) or a text() query bypasses them.  This net
+    # catches those, so that PostgreSQL never sees a NUL and both backends agree.
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _before(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+                _executemany: bool) -> tuple[str, Any]:
+        return statement, _scrub(parameters)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    engine = _make_engine(url, **kwargs)
+    _nul_safe(engine)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # No directory or file is made here: connecting would create an empty database
+        # file, so only 'cvdesk init' creates one (cvdesk.services.database, 0600).
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")

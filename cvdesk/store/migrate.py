@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from cvdesk.store.db import Database
+from cvdesk.store.tables import Base, applies_to
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -22,13 +25,36 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
-    """Migrate to ``revision``; returns (revision before, revision after)."""
+    """Migrate to ``revision``; returns (revision before, revision after).
+
+    SQLite changes a column's type by rebuilding its table, and dropping a table that
+    others refer to trips their foreign keys; SQLite's own procedure is to switch foreign
+    keys off (possible only outside a transaction), migrate, check them, switch them on.
+    """
     before = current_revision(db)
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    sqlite = db.backend == "sqlite"
+    with db.engine.connect() as conn:
+        if sqlite:
+            _sqlite_foreign_keys(conn, on=False)
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the migration left rows whose foreign keys point "
+                                       "nowhere; nothing was changed")
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(conn, on=True)
     return before, current_revision(db) or ""
+
+
+def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
+    # On the driver's connection: SQLAlchemy would open a transaction first, and inside
+    # one SQLite ignores this pragma.
+    conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def current_revision(db: Database) -> str | None:
@@ -40,3 +66,13 @@ def head_revision(db: Database) -> str:
     head = ScriptDirectory.from_config(alembic_config(db)).get_current_head()
     assert head is not None
     return head
+
+
+def schema_differences(db: Database) -> list[object]:
+    """What the migrated schema lacks or has beyond the tables' declarations (empty when
+    they agree); constraints declared for the other backend only are left out."""
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={
+            "compare_type": True,
+            "include_object": lambda obj, *_: applies_to(obj, conn.dialect.name)})
+        return list(compare_metadata(ctx, Base.metadata))

@@ -1,5 +1,13 @@
 """Tables. ``events`` is the append-only log; the other case tables are projections of it
-written in the same transaction, so reads and sweeps never replay the log."""
+written in the same transaction, so reads and sweeps never replay the log.
+
+Every text column is ``SafeText`` (NUL-safe, see cvdesk.store.types).  Columns that hold
+what a stranger wrote or sent (names, Message-IDs, content types, CVE ids, contact
+values) have no length limit.  On PostgreSQL a B-tree key is limited to about 2.7 kB, so
+those columns are looked up through hash indexes, and kept unique with hash exclusion
+constraints instead of UNIQUE (``outsider_unique``, ``outsider_index``); SQLite has no
+such limit and keeps plain UNIQUE constraints and indexes.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +16,50 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Constraint,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    String,
-    Text,
     UniqueConstraint,
+    literal_column,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from cvdesk.store.types import JSONType, UTCDateTime
+from cvdesk.store.types import JSONType, SafeString, SafeText, UTCDateTime
+
+# Every text column replaces NUL on the way in (cvdesk.store.types).
+Text, String = SafeText, SafeString
+
+
+def outsider_unique(table: str, *columns: str) -> tuple[Constraint, Constraint]:
+    """UNIQUE on SQLite; on PostgreSQL a hash exclusion constraint, which has no key size
+    limit.  Several columns are joined into one expression (the first ones must never
+    contain a space, e.g. ids and kinds)."""
+    expr = (columns[0] if len(columns) == 1 else
+            literal_column("(" + " || ' ' || ".join(f"{c}::text" for c in columns) + ")"))
+    return (UniqueConstraint(*columns).ddl_if(dialect="sqlite"),
+            ExcludeConstraint((expr, "="), using="hash", name=f"ex_{table}_{'_'.join(columns)}"
+                              ).ddl_if(dialect="postgresql"))
+
+
+def outsider_index(table: str, column: str) -> Index:
+    """An equality lookup index: B-tree on SQLite, hash on PostgreSQL (no key size limit)."""
+    return Index(f"ix_{table}_{column}", column, postgresql_using="hash")
+
+
+def applies_to(obj: object, dialect: str) -> bool:
+    """False for a constraint or index declared for another backend only (``ddl_if``);
+    the migrations' comparison of tables and schema uses it."""
+    ddl_if = getattr(obj, "_ddl_if", None)
+    return ddl_if is None or ddl_if.dialect is None or ddl_if.dialect == dialect
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 (SQLAlchemy's own hook)
-        datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+        datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType,
+        str: SafeText()}
 
 
 class CaseRow(Base):
@@ -115,17 +151,19 @@ class ReportRow(Base):
 
 class VulnerabilityRow(Base):
     __tablename__ = "vulnerabilities"
+    __table_args__ = (outsider_index("vulnerabilities", "cve"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    cve: Mapped[str | None] = mapped_column(String(32), index=True)
+    cve: Mapped[str | None] = mapped_column(Text)  # a report may bring it
     title: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]]
 
 
 class MessageRow(Base):
     __tablename__ = "messages"
+    __table_args__ = outsider_unique("messages", "message_id")
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str] = mapped_column(Text)
     case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     participant: Mapped[int | None] = mapped_column(Integer)
     direction: Mapped[str] = mapped_column(String(8))
@@ -138,16 +176,17 @@ class MessageRow(Base):
 
 class OrganizationRow(Base):
     __tablename__ = "organizations"
+    __table_args__ = outsider_unique("organizations", "name_key")
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    name_key: Mapped[str] = mapped_column(String(255), unique=True)
+    name_key: Mapped[str] = mapped_column(Text)
     website: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
 
 class ContactRow(Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("organization_id", "kind", "value"),)
+    __table_args__ = outsider_unique("contacts", "organization_id", "kind", "value")
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -194,10 +233,11 @@ class CoordinatorRow(Base):
     """Directory of third-party coordinators a case can be handed to (guide 6.9)."""
 
     __tablename__ = "coordinators"
+    __table_args__ = outsider_unique("coordinators", "name")
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    country: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    country: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -227,21 +267,23 @@ class OutboxRow(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      *outsider_unique("outbox", "idempotency_key"),
+                      *outsider_unique("outbox", "message_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(Text)
     case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     participant: Mapped[int | None] = mapped_column(Integer)
     template: Mapped[str] = mapped_column(String(40))
     sender: Mapped[str] = mapped_column(Text)
     recipient: Mapped[str] = mapped_column(Text)
-    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
-    worker: Mapped[str] = mapped_column(String(80), default="")
+    worker: Mapped[str] = mapped_column(Text, default="")  # host name and process
     last_error: Mapped[str] = mapped_column(Text, default="")
     in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
     logged: Mapped[bool] = mapped_column(Boolean, default=False)  # attempt is in the case log
@@ -253,11 +295,12 @@ class AttachmentRow(Base):
     """A file that came with an inbound message."""
 
     __tablename__ = "attachments"
+    __table_args__ = (outsider_index("attachments", "message_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    message_id: Mapped[str] = mapped_column(String(255), index=True)
+    message_id: Mapped[str] = mapped_column(Text)
     filename: Mapped[str] = mapped_column(Text)
-    content_type: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
@@ -269,7 +312,7 @@ class QuarantineRow(Base):
     __tablename__ = "quarantine"
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(Text, default="")
     sender: Mapped[str] = mapped_column(Text, default="")

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -23,7 +21,6 @@ from cvdesk.store import migrate
 from cvdesk.store.cases import CaseRepository, ConcurrentUpdate, participant_values
 from cvdesk.store.db import Database
 from cvdesk.store.snapshot import case_from_rows
-from cvdesk.store.tables import Base
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "report.yaml"
 CET = timezone(timedelta(hours=1))
@@ -31,16 +28,16 @@ CET = timezone(timedelta(hours=1))
 
 def busy_case(service: CaseService, clock) -> str:  # type: ignore[no-untyped-def]
     start = clock.now
-    sub = service.submit_report(load_report_file(EXAMPLE))
+    # Received before the imported history below (nothing may predate the case).
+    sub = service.submit_report(load_report_file(EXAMPLE), at=start - timedelta(days=4))
     cid = sub.case_id
     service.add_participant(cid, "Beta Corp", [Role.VENDOR, Role.DEPLOYER],
-                            email="psirt@beta.example")
+                            email="psirt@beta.example", at=start - timedelta(days=4))
     service.contact_attempt(cid, "p3", Channel.EMAIL, AttemptOutcome.SENT)
     service.contact_attempt(cid, "p4", Channel.WEB_FORM, AttemptOutcome.BOUNCED,
                             at=start - timedelta(days=3))  # imported history
     clock.advance(days=1)
-    service.contact_reply(cid, "p3", Channel.EMAIL)
-    service.record_cs(cid, CSEvent.V, "p3")
+    service.contact_reply(cid, "p3", Channel.EMAIL)  # implies V for p3 (Vultron RM -> CS)
     end = (start + timedelta(days=45)).astimezone(CET)
     service.propose_embargo(cid, end)
     service.consent(cid, "p3", ConsentTrigger.SIGN)
@@ -108,10 +105,9 @@ def test_the_event_log_is_append_only(service: CaseService, statement: str) -> N
 
 
 def test_migrations_are_idempotent_and_match_the_tables(db: Database) -> None:
-    assert migrate.current_revision(db) == migrate.head_revision(db) == "0006"
-    assert migrate.upgrade(db) == ("0006", "0006")
-    with db.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert migrate.current_revision(db) == migrate.head_revision(db) == "0007"
+    assert migrate.upgrade(db) == ("0007", "0007")
+    assert migrate.schema_differences(db) == []
 
 
 def test_a_stale_write_is_refused(service: CaseService) -> None:
