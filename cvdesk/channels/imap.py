@@ -1,4 +1,8 @@
-"""Fetching unread mail over IMAP; a message is marked seen only once it is stored."""
+"""Fetching unread mail over IMAP; a message is marked seen only once it is stored.
+
+Messages are fetched with BODY.PEEK[]: fetching RFC822 or BODY[] sets \\Seen on the
+server at once (RFC 3501 6.4.5), so a message whose storing failed would not come back
+in the next search for unseen mail, and would be lost."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ def fetch_unseen(*, host: str, port: int, user: str, password: str, mailbox: str
             raise ImapError("search failed")
         handled = 0
         for number in data[0].split():
-            status, parts = client.fetch(number, "(RFC822)")
+            status, parts = client.fetch(number, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
             if status != "OK" or not isinstance(raw, bytes):
                 raise ImapError(f"message {number.decode()} cannot be fetched")

@@ -5,34 +5,57 @@ case's thread id), else by the case tag in its subject; the participant by the o
 recipient or the sender's address.  Filing is one transaction: the message event, the
 reply on the contact log (what the troubleshooting rules read), the attachments.
 Mail that cannot be filed is kept whole in the quarantine with the reason.
+
+``receive`` raises only when the database cannot store anything right now (the
+connection, a lock, a serialization conflict), so that the listener answers 451 and the
+sending server retries.  Whatever fails the same way every time (a message the desk
+cannot read, a value the database refuses) is quarantined, never retried forever.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cvdesk.channels.inbound import CASE_TAG, InboundMail, MalformedMail, parse
 from cvdesk.domain.case import Case
-from cvdesk.domain.errors import DomainError
+from cvdesk.domain.errors import DomainError, InvalidInput, NotFound
+from cvdesk.domain.events import EventType
 from cvdesk.domain.model import CaseStatus, Channel, Direction, Message
 from cvdesk.services.cases import CaseService
-from cvdesk.store.cases import CaseRepository
+from cvdesk.store.cases import CaseRepository, ConcurrentUpdate
 from cvdesk.store.tables import (
     AttachmentRow,
     CaseRow,
     ContactRow,
+    EventRow,
     MessageRow,
     OrganizationRow,
     OutboxRow,
     QuarantineRow,
 )
 from cvdesk.troubleshoot.text import analyze
+
+#: How far a Date header may run ahead of the desk's clock (senders' clocks drift).
+DATE_SKEW = timedelta(minutes=15)
+#: Tries when another writer got there first (the same case, or the same message).
+ATTEMPTS = 3
+#: PostgreSQL error classes that pass: connection (08), rollback (40), resources (53),
+#: operator intervention (57), system (58).  Others (bad data, limits) repeat forever.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
 
 
 @dataclass(frozen=True)
@@ -54,23 +77,80 @@ class InboundService:
         mail = self.cases.settings.mail
         if not mail.private_key_file:
             return []
-        return [(Path(mail.private_key_file).read_text(encoding="ascii"), mail.passphrase)]
+        try:
+            armoured = Path(mail.private_key_file).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MalformedMail(f"the desk's private key file cannot be read "
+                                f"({mail.private_key_file}: {exc})") from None
+        return [(armoured, mail.passphrase)]
 
     def receive(self, raw: bytes, source: str) -> Outcome:
+        raw = bytes(raw)
+        received = self.cases.clock()
         try:
-            mail = parse(raw, self._keys())
+            mail = parse(raw, self._keys)
         except MalformedMail as exc:
-            return self._quarantine(raw, source, f"malformed: {exc}")
+            return self._quarantine(raw, source, f"malformed: {exc}", None, received)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._receive(mail, received)
+            except _Unmatched as exc:
+                return self._quarantine(raw, source, str(exc), mail, received)
+            except (ConcurrentUpdate, IntegrityError) as exc:
+                # Another writer filed on the case, or this very message, meanwhile:
+                # look again (a second copy then shows up as a duplicate).
+                if attempt < ATTEMPTS:
+                    continue
+                if isinstance(exc, ConcurrentUpdate):
+                    raise
+                return self._quarantine(raw, source, f"cannot be stored: {_why(exc)}",
+                                        mail, received)
+            except Exception as exc:
+                if transient(exc):
+                    raise
+                return self._quarantine(raw, source, f"cannot be stored: {_why(exc)}",
+                                        mail, received)
+        raise AssertionError("unreachable")
+
+    def _receive(self, mail: InboundMail, received: datetime) -> Outcome:
         with self.db.sessions() as s:
-            if s.scalar(select(MessageRow.id).where(MessageRow.message_id == mail.message_id)):
+            if self._same_as_filed(s, mail):
                 return Outcome(True, message_id=mail.message_id, duplicate=True)
             case_id, pid, why = self._match(s, mail)
         if not case_id:
-            return self._quarantine(raw, source, why, mail)
-        try:
-            return self._file(mail, case_id, pid, why)
-        except _Unmatched as exc:
-            return self._quarantine(raw, source, str(exc), mail)
+            raise _Unmatched(why)
+        return self._file(mail, case_id, pid, why, received)
+
+    def _same_as_filed(self, s: Any, mail: InboundMail) -> bool:
+        """True for a copy of a message already filed; _Unmatched for another message
+        under a Message-ID already taken (it is kept for a person, never dropped)."""
+        known = s.execute(select(MessageRow.direction, MessageRow.participant,
+                                 MessageRow.case_pk, CaseRow.case_id)
+                          .join(CaseRow, CaseRow.id == MessageRow.case_pk)
+                          .where(MessageRow.message_id == mail.message_id)).first()
+        if known is None:
+            return False
+        taken = f"Message-ID {mail.message_id} is already on {known.case_id}"
+        if known.direction != Direction.INBOUND.value:
+            raise _Unmatched(f"{taken} as a message the desk sent; a copy of our own mail "
+                             "is not a reply")
+        events = s.execute(select(EventRow.actor, EventRow.data).where(
+            EventRow.case_pk == known.case_pk, EventRow.type == EventType.MESSAGE.value,
+            EventRow.participant == known.participant if known.participant is not None
+            else EventRow.participant.is_(None)))
+        filed = next(((actor, data) for actor, data in events
+                      if _stored(data.get("message_id")) == _stored(mail.message_id)), None)
+        if filed is None:
+            raise _Unmatched(f"{taken}; its log entry cannot be compared")
+        actor, data = filed
+        if _stored(actor) != _stored(_actor(mail)):
+            raise _Unmatched(f"{taken} from {actor.removeprefix('mail:')}; this copy comes "
+                             f"from {mail.sender}")
+        same = (data["fingerprint"] == mail.fingerprint() if data.get("fingerprint")
+                else _stored(data.get("body")) == _stored(mail.text))
+        if not same:
+            raise _Unmatched(f"{taken} with a different text or attachments")
+        return True
 
     # ------------------------------------------------------------ matching
     def _match(self, s: Any, mail: InboundMail) -> tuple[str, int | None, str]:
@@ -106,25 +186,32 @@ class InboundService:
         return None
 
     # ------------------------------------------------------------ filing
-    def _file(self, mail: InboundMail, case_id: str, pid: int | None, why: str) -> Outcome:
-        now = self.cases.clock()
-        at = mail.date if mail.date and mail.date <= now + timedelta(minutes=5) else now
+    def _file(self, mail: InboundMail, case_id: str, pid: int | None, why: str,
+              received: datetime) -> Outcome:
         with self.db.transaction() as session:
             repo = CaseRepository(session)
-            row, case = repo.load(case_id)
+            try:
+                row, case = repo.load(case_id)
+            except NotFound as exc:
+                raise _Unmatched(f"{exc} ({why})") from None
             if case.status is CaseStatus.CLOSED:
                 raise _Unmatched(f"{case_id} is closed ({why})")
             pid = pid if pid is not None else self._sender_pid(session, case, mail.sender)
             if pid is None:
                 raise _Unmatched(f"{mail.sender} is not a participant of {case_id} ({why})")
-            actor = f"mail:{mail.sender}"
-            flags = analyze(f"{mail.subject}\n{mail.text}")
+            at, date_note = when(mail, case.opened_at, received)
             try:
-                case.log_message(Message(mail.message_id, Direction.INBOUND, at, Channel.EMAIL,
-                                         mail.subject, mail.text, pid, case.tlp),
-                                 actor=actor, flags=flags)
-                case.contact_reply(pid, Channel.EMAIL, at=at, actor=actor,
-                                   reason=f"e-mail {mail.message_id}")
+                self._log(case, mail, pid, at, date_note)
+            except InvalidInput as exc:
+                if exc.field != "at" or at == received:
+                    raise _Unmatched(f"cannot file on {case_id}: {exc}") from None
+                # Another rule of the log refuses the sender's date: use the receipt time.
+                row, case = repo.load(case_id)
+                try:
+                    self._log(case, mail, pid, received,
+                              f"the Date header cannot be used: {exc.problem}")
+                except DomainError as again:
+                    raise _Unmatched(f"cannot file on {case_id}: {again}") from None
             except DomainError as exc:
                 raise _Unmatched(f"cannot file on {case_id}: {exc}") from None
             repo.save(row, case)
@@ -136,14 +223,35 @@ class InboundService:
                                           data=a.data))
         return Outcome(True, case_id, pid, mail.message_id)
 
-    def _quarantine(self, raw: bytes, source: str, reason: str,
-                    mail: InboundMail | None = None) -> Outcome:
-        with self.db.transaction() as session:
-            session.add(QuarantineRow(
-                received_at=self.cases.clock(), source=source[:80], reason=reason, raw=raw,
-                message_id=mail.message_id if mail else "",
-                sender=mail.sender if mail else "", subject=mail.subject if mail else "",
-                released=False))
+    @staticmethod
+    def _log(case: Case, mail: InboundMail, pid: int, at: datetime, date_note: str) -> None:
+        actor = _actor(mail)
+        case.log_message(Message(mail.message_id, Direction.INBOUND, at, Channel.EMAIL,
+                                 mail.subject, mail.text, pid, case.tlp),
+                         actor=actor, flags=analyze(f"{mail.subject}\n{mail.text}"),
+                         evidence=_evidence(mail, date_note))
+        case.contact_reply(pid, Channel.EMAIL, at=at, actor=actor,
+                           reason=f"e-mail {mail.message_id}")
+
+    def _quarantine(self, raw: bytes, source: str, reason: str, mail: InboundMail | None,
+                    received: datetime) -> Outcome:
+        values: dict[str, Any] = {
+            "received_at": received, "source": source, "reason": reason, "raw": raw,
+            "message_id": mail.message_id if mail else "",
+            "sender": mail.sender if mail else "", "subject": mail.subject if mail else "",
+            "released": False}
+        try:
+            with self.db.transaction() as session:
+                session.add(QuarantineRow(**values))
+        except Exception as exc:
+            if transient(exc):
+                raise
+            # The database refused a header copied out of the message; the message itself
+            # (bytes) and the reason are what must not be lost.
+            values.update(message_id="", sender="", subject="",
+                          reason=f"{reason} (headers not stored: {_why(exc)})")
+            with self.db.transaction() as session:
+                session.add(QuarantineRow(**values))
         return Outcome(False, message_id=mail.message_id if mail else "", reason=reason)
 
     def quarantined(self) -> list[QuarantineRow]:
@@ -155,3 +263,59 @@ class _Unmatched(Exception):
     pass
 
 
+def when(mail: InboundMail, opened: datetime | None, received: datetime,
+         ) -> tuple[datetime, str]:
+    """The time to log the message at, and why it is not the Date header's time.
+
+    The Date header is the sender's word: it is used unless it cannot be right (before
+    the case existed, ahead of the desk's clock, unreadable); then the time of receipt
+    is used and the header stays beside it in the log."""
+    if mail.date is None:
+        return received, ("the Date header cannot be read as a date with a time zone"
+                          if mail.date_header else "")
+    if opened is not None and mail.date < opened:
+        return received, "the Date header is before the case was opened"
+    if mail.date > received + DATE_SKEW:
+        return received, "the Date header is in the future"
+    return mail.date, ""
+
+
+def _evidence(mail: InboundMail, date_note: str) -> dict[str, Any]:
+    """The mail's own evidence for the message's log entry: the Date header as received,
+    why it was not used, and what tells redeliveries apart."""
+    evidence: dict[str, Any] = {"fingerprint": mail.fingerprint()}
+    if mail.date_header:
+        evidence["date_header"] = mail.date_header
+    if date_note:
+        evidence["date_note"] = date_note
+    if mail.derived_id:
+        evidence["message_id_derived"] = True
+    return evidence
+
+
+def _stored(text: object) -> object:
+    """Text as the store gives it back: NUL becomes U+FFFD (cvdesk.store.types)."""
+    return text.replace("\x00", "\ufffd") if isinstance(text, str) else text
+
+
+def _actor(mail: InboundMail) -> str:
+    return f"mail:{mail.sender}"
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether trying again later can succeed (the database, not the message, failed)."""
+    if isinstance(exc, DisconnectionError | PoolTimeout | ConcurrentUpdate):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state[:2] in _TRANSIENT_CLASSES
+        return isinstance(exc, OperationalError | InterfaceError)
+    return False
+
+
+def _why(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__

@@ -1,5 +1,6 @@
 """A small IMAP4rev1 server on 127.0.0.1 for tests: LOGIN, SELECT, SEARCH UNSEEN, FETCH
-RFC822, STORE +FLAGS, LOGOUT (what `cvdesk mail fetch` uses), over plain TCP."""
+RFC822 / BODY[] / BODY.PEEK[], STORE +FLAGS, LOGOUT (what `cvdesk mail fetch` uses), over
+plain TCP.  Like a real server, FETCH RFC822 and BODY[] set \\Seen; BODY.PEEK[] does not."""
 
 from __future__ import annotations
 
@@ -46,9 +47,14 @@ class _Handler(socketserver.StreamRequestHandler):
                 self.say("* SEARCH " + " ".join(unseen) if unseen else "* SEARCH")
                 self.say(f"{tag} OK search done")
             elif cmd == "FETCH":
-                n = int(args.split(" ", 1)[0])
+                number, _, item = args.partition(" ")
+                n = int(number)
                 data = box.messages[n - 1]
-                self.wfile.write(f"* {n} FETCH (RFC822 {{{len(data)}}}\r\n".encode() + data
+                peek = "PEEK" in item.upper()
+                if not peek:
+                    box.seen.add(n)  # RFC 3501 6.4.5
+                name = "BODY[]" if "BODY" in item.upper() else "RFC822"
+                self.wfile.write(f"* {n} FETCH ({name} {{{len(data)}}}\r\n".encode() + data
                                  + b")\r\n")
                 self.say(f"{tag} OK fetched")
             elif cmd == "STORE":
