@@ -4,25 +4,35 @@ The checks of the field syntax and the RFC's MUSTs come from ``sectxt`` (the
 parser behind the Dutch Internet.nl checker), so cvdesk agrees with it.  On top,
 cvdesk verifies an OpenPGP cleartext signature against a key it is given or
 finds through the Encryption field, checks the HTTP side of a fetched file
-(location, Content-Type, charset), and refuses oversized files before parsing.
+(location, Content-Type, charset), and refuses contact lines with control
+characters.
+
+A security.txt comes from a stranger's server, so the parser only ever sees a
+bounded input, under a time limit: at most ``MAX_BYTES`` and ``MAX_LINES``, checked
+in a separate process that is killed at the limit (see ``securitytxt_check``).  Real
+files are a few hundred bytes and a few dozen lines; the limits leave ample room.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections import defaultdict
+import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
-from cvdesk.channels.fetch import FetchError, FetchPolicy, Response, fetch
+from cvdesk.channels import securitytxt_check
+from cvdesk.channels.fetch import Deadline, FetchError, FetchPolicy, Response, fetch
 
-MAX_BYTES = 64 * 1024
+MAX_BYTES = 32 * 1024
+MAX_LINES = 1000
+MAX_KEYS = 3  # Encryption URLs fetched to check a signature
+TIME_LIMIT = securitytxt_check.TIME_LIMIT
 WELL_KNOWN = "/.well-known/security.txt"
 LEGACY = "/security.txt"
 FIELDS = ("contact", "expires", "encryption", "acknowledgments", "preferred-languages",
           "canonical", "policy", "hiring", "csaf")
+_NAMES = {"csaf": "CSAF"}
 
 
 @dataclass(frozen=True)
@@ -63,63 +73,69 @@ class SecurityTxt:
                 "problems": [vars(p) for p in self.problems]}
 
 
+def control_characters(text: str) -> list[str]:
+    """The control characters in ``text``, written visibly (``\\x1b``, ``\\u202e``).
+
+    C0 (tab included), DEL and C1 controls, format characters (bidi overrides and
+    isolates, zero-width characters) and the Unicode line and paragraph separators:
+    none belongs in an address or a URL, and each can make a value shown to a person
+    differ from the value a program uses."""
+    found = []
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(char)
+            shown = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+            if shown not in found:
+                found.append(shown)
+    return found
+
+
 def validate(content: bytes, *, urls: list[str] | None = None,
-             keys: list[str] | None = None) -> SecurityTxt:
+             keys: list[str] | None = None, time_limit: float = TIME_LIMIT) -> SecurityTxt:
     """Check a security.txt. ``urls``: where it was fetched from (first and last of a
     redirect chain), for the Canonical check; ``keys``: ASCII-armoured public keys."""
     if len(content) > MAX_BYTES:
         return SecurityTxt(problems=[Problem("too_large", f"file is {len(content)} bytes; "
                                      f"cvdesk reads at most {MAX_BYTES}")])
-    from sectxt import Parser  # imported late: it pulls in requests and PGPy
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parser = Parser(content, urls=urls or None, recommend_unknown_fields=False)
+    lines = content.count(b"\n") + (not content.endswith(b"\n"))
+    if lines > MAX_LINES:
+        return SecurityTxt(problems=[Problem("too_many_lines", f"file has {lines} lines; "
+                                     f"cvdesk reads at most {MAX_LINES}")])
+    found = securitytxt_check.check(content, list(urls or []), list(keys or []),
+                                    time_limit=time_limit)
+    if found is None:
+        return SecurityTxt(problems=[Problem("check_timeout", "checking the file took "
+                                     f"longer than {time_limit:g} s and was stopped")])
+    if "crash" in found:
+        return SecurityTxt(problems=[Problem("unreadable", "the file could not be checked "
+                                     f"({found['crash']})")])
     result = SecurityTxt()
-    for kind, items in (("error", parser.errors), ("recommendation", parser.recommendations),
-                        ("notice", parser.notifications)):
-        result.problems.extend(Problem(i["code"], i["message"], kind, i.get("line"))
-                               for i in items)
-    values: dict[str, list[str]] = defaultdict(list)
-    for line in parser.lines:
-        if line.get("type") == "field" and line.get("field_name") in FIELDS:
-            values[str(line["field_name"])].append(str(line["value"]))
-    result.fields = dict(values)
-    result.signature = _signature(content, keys or [])
+    for kind in ("error", "recommendation", "notice"):
+        result.problems.extend(Problem(code, message, kind, line)
+                               for code, message, line in found["problems"][kind])
+    raw = _text(content).split("\n")
+    values: dict[str, list[str]] = {}
+    for number, name, value in found["fields"]:
+        if name not in FIELDS:
+            continue
+        bad = control_characters(raw[number - 1].removesuffix("\r").rstrip(" \t"))
+        if bad:
+            label = _NAMES.get(name, name.title())
+            result.problems.append(Problem(
+                "control_character", f"the {label} line contains control characters "
+                f"({', '.join(bad)}); the value is ignored", "error", number))
+            continue
+        values.setdefault(name, []).append(value)
+    result.fields = values
+    result.signature = Signature(*found["signature"])
     if result.signature.verified is False:
         result.problems.append(Problem("invalid_signature", result.signature.detail))
     return result
 
 
-def _signature(content: bytes, keys: list[str]) -> Signature:
-    text = content.decode("utf-8", errors="replace")
-    if "-----BEGIN PGP SIGNED MESSAGE-----" not in text:
-        return Signature()
-    if not keys:
-        return Signature(True, None, "signed, but no public key to check it against (give "
-                         "one, or publish it at the Encryption URL)")
-    from pgpy_dtc import PGPKey, PGPMessage
-    from pgpy_dtc.errors import PGPError
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            message = PGPMessage.from_blob(text)
-        except (PGPError, ValueError) as exc:
-            return Signature(True, False, f"the signed message cannot be read: {exc}")
-        for armoured in keys:
-            try:
-                key, _ = PGPKey.from_blob(armoured)
-            except (PGPError, ValueError):
-                continue
-            try:
-                if key.pubkey.verify(message):
-                    return Signature(True, True, f"good signature by key {key.fingerprint}")
-                return Signature(True, False, f"bad signature: the text does not match the "
-                                 f"signature of key {key.fingerprint}")
-            except PGPError:
-                continue  # signed by another key
-    return Signature(True, False, "signed by none of the given public keys")
+def _text(content: bytes) -> str:
+    """The file as sectxt reads it: without a leading byte-order mark, bad UTF-8 replaced."""
+    return content.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
 
 
 def http_problems(response: Response) -> list[Problem]:
@@ -144,15 +160,24 @@ def http_problems(response: Response) -> list[Problem]:
     return problems
 
 
-def discover(host: str, policy: FetchPolicy) -> SecurityTxt:
-    """Fetch and check https://HOST/.well-known/security.txt, then /security.txt."""
+def discover(host: str, policy: FetchPolicy, deadline: Deadline | None = None) -> SecurityTxt:
+    """Fetch and check https://HOST/.well-known/security.txt, then /security.txt.
+
+    Everything, both locations, the key fetches and the check, ends by ``deadline``
+    (default: ``policy.discovery_seconds`` from now)."""
+    deadline = deadline or Deadline(policy.discovery_seconds, "discovery")
+    securitytxt_check.warm_up()  # starts while the network is busy
     failures = []
     for path in (WELL_KNOWN, LEGACY):
+        if deadline.expired:
+            failures.append(_late(deadline, f"https://{host}{path}"))
+            break
         try:
-            response = fetch(f"https://{host}{path}", policy, accept="text/plain")
+            response = fetch(f"https://{host}{path}", policy, accept="text/plain",
+                             deadline=deadline)
         except FetchError as exc:
             failures.append(Problem(exc.code, str(exc)))
-            if exc.code == "refused_address":
+            if exc.code == "refused_address" or deadline.expired:
                 break
             continue
         if response.status != 200:
@@ -160,8 +185,12 @@ def discover(host: str, policy: FetchPolicy) -> SecurityTxt:
             continue
         urls = [response.chain[0], response.url]
         signed = b"-----BEGIN PGP SIGNED MESSAGE-----" in response.body
-        keys = _keys(response.body, policy) if signed else []
-        result = validate(response.body, urls=urls, keys=keys)
+        keys = _keys(response.body, policy, deadline) if signed else []
+        if deadline.expired:
+            result = SecurityTxt(problems=[_late(deadline, f"checking {response.url}")])
+        else:
+            result = validate(response.body, urls=urls, keys=keys,
+                              time_limit=min(TIME_LIMIT, deadline.remaining()))
         result.url = response.url
         result.problems[:0] = http_problems(response)
         return result
@@ -169,28 +198,44 @@ def discover(host: str, policy: FetchPolicy) -> SecurityTxt:
         "no_security_txt", f"no security.txt at https://{host}{WELL_KNOWN} or {LEGACY}")])
 
 
-def _keys(content: bytes, policy: FetchPolicy) -> list[str]:
-    """Public keys from the Encryption URLs of a (not yet validated) file, https only."""
-    keys = []
-    for line in content.decode("utf-8", errors="replace").splitlines():
+def _late(deadline: Deadline, what: str) -> Problem:
+    return Problem("timeout", str(deadline.error(what)))
+
+
+def _keys(content: bytes, policy: FetchPolicy, deadline: Deadline) -> list[str]:
+    """Public keys from the Encryption URLs of a (not yet validated) file, https only;
+    the first ``MAX_KEYS`` of them, and none whose line holds control characters."""
+    keys: list[str] = []
+    tried = 0
+    for line in _text(content[:MAX_BYTES]).split("\n"):
         name, _, value = line.partition(":")
-        if name.strip().lower() == "encryption" and value.strip().startswith("https://"):
-            try:
-                got = fetch(value.strip(), policy, accept="application/pgp-keys, text/plain")
-            except FetchError:
-                continue
-            if got.status == 200:
-                keys.append(got.body.decode("ascii", errors="replace"))
+        value = value.strip()
+        if name.strip().lower() != "encryption" or not value.startswith("https://") \
+                or control_characters(value):
+            continue
+        if tried == MAX_KEYS or deadline.expired:
+            break
+        tried += 1
+        try:
+            got = fetch(value, policy, accept="application/pgp-keys, text/plain",
+                        deadline=deadline)
+        except FetchError:
+            continue
+        if got.status == 200:
+            keys.append(got.body.decode("ascii", errors="replace"))
     return keys
 
 
-def provider_metadata(host: str, policy: FetchPolicy) -> dict[str, Any] | None:
+def provider_metadata(host: str, policy: FetchPolicy,
+                      deadline: Deadline | None = None) -> dict[str, Any] | None:
     """The CSAF provider's publisher, from /.well-known/csaf/provider-metadata.json."""
     import json
 
+    if deadline is not None and deadline.expired:
+        return None
     try:
         response = fetch(f"https://{host}/.well-known/csaf/provider-metadata.json", policy,
-                         accept="application/json")
+                         accept="application/json", deadline=deadline)
     except FetchError:
         return None
     if response.status != 200:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cvdesk.channels.fetch import FetchPolicy
+from cvdesk.channels.fetch import Deadline, FetchPolicy
 from cvdesk.channels.securitytxt import SecurityTxt, discover, provider_metadata, validate
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource, check_contact
@@ -88,12 +88,18 @@ class ContactService:
         f = self.settings.fetch
         return FetchPolicy(allow_loopback=f.allow_loopback, timeout_seconds=f.timeout_seconds,
                            max_bytes=f.max_bytes, max_redirects=f.max_redirects,
-                           ca_bundle=f.ca_bundle)
+                           ca_bundle=f.ca_bundle, discovery_seconds=f.discovery_seconds)
 
     def discover(self, domain: str, organization: str | None = None) -> Discovery:
+        """Look for the vendor's security.txt and CSAF provider metadata.
+
+        One deadline (``[fetch] discovery_seconds``) covers it all: a slow or hostile
+        server can delay the desk by that much, however many fetches it answers."""
         host = normalize_host(domain)
-        found = discover(host, self.fetch_policy)
-        csaf = provider_metadata(host, self.fetch_policy)
+        policy = self.fetch_policy
+        deadline = Deadline(policy.discovery_seconds, "discovery")
+        found = discover(host, policy, deadline)
+        csaf = provider_metadata(host, policy, deadline)
         name = (organization or host.split(":")[0]).strip()
         entries = contact_entries(found, csaf)
         if not found.url and not csaf:
