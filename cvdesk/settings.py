@@ -43,6 +43,7 @@ class FetchSettings(BaseModel):
     max_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
     max_redirects: int = Field(default=3, ge=0, le=10)
     ca_bundle: str = ""
+    discovery_seconds: float = Field(default=30.0, gt=0, le=600)  # one whole discovery
 
 
 class SmtpSettings(BaseModel):
@@ -61,6 +62,20 @@ class SmtpSettings(BaseModel):
     lease_seconds: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=60.0, gt=0)
+
+
+class ImapSettings(BaseModel):
+    """The mailbox ``mail fetch`` reads.  The password is never a command-line option
+    (other users see command lines): here, ``CVDESK_IMAP__PASSWORD``,
+    ``CVDESK_IMAP_PASSWORD``, or typed at a hidden prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = ""
+    port: int = Field(default=993, gt=0, lt=65536)
+    ssl: bool = True
+    user: str = ""
+    password: str = ""
+    mailbox: str = "INBOX"
 
 
 class MailSettings(BaseModel):
@@ -89,6 +104,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = FetchSettings()
     smtp: SmtpSettings = SmtpSettings()
     mail: MailSettings = MailSettings()
+    imap: ImapSettings = ImapSettings()
     policy: Policy = Policy()
 
     @classmethod

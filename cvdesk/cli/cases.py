@@ -258,7 +258,8 @@ def participant_policy(
     ctx: typer.Context,
     case_id: str = typer.Argument(...),
     participant: str = typer.Argument(..., help="Participant number (3 or p3) or name."),
-    days: int = typer.Option(..., "--days", help="Days from report to publication."),
+    days: int = typer.Option(..., "--days",
+                             help="Days from report to publication."),
     reason: str = REASON,
     at: str | None = AT,
 ) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import typer
 
 from cvdesk.cli.context import app_context
-from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.cli.output import emit_json, fmt_time, json_text, neutralise, out, table
 from cvdesk.cli.transitions import choice, contact_app
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource
@@ -21,6 +22,7 @@ from cvdesk.services.contacts import (
     fallbacks,
     normalize_host,
 )
+from cvdesk.store.files import write_private
 
 
 def _service(ctx: typer.Context) -> ContactService:
@@ -160,7 +162,7 @@ def contact_export(
     """Export the whole directory (the same columns import reads)."""
     rows = _service(ctx).export_rows()
     if fmt == "json":
-        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        text = json_text(rows) + "\n"  # control and bidi characters as \u escapes
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["organization", "kind", "value", "source",
@@ -173,9 +175,11 @@ def contact_export(
     else:
         raise InvalidInput("--format", f"'{fmt}' is not one of json, csv")
     if out_file is None:
-        print(text, end="")
+        # CSV has no escapes: on a terminal its control characters are shown escaped;
+        # into a pipe or file it goes as stored, to be imported again.
+        print(neutralise(text) if sys.stdout.isatty() else text, end="")
     else:
-        out_file.write_text(text, encoding="utf-8")
+        write_private(out_file, text)
         out.print(f"wrote {len(rows)} contact(s) to {out_file}")
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from cvdesk.domain.errors import InvalidInput
+from cvdesk.domain.model import MAX_DAYS, check_year
 from cvdesk.services import CaseService, require_ready
 from cvdesk.settings import Settings, load_settings
 from cvdesk.store.db import Database
@@ -24,6 +27,11 @@ class AppContext:
 
     @cached_property
     def settings(self) -> Settings:
+        if self.database_url and _has_password(self.database_url):
+            # A command line is visible to every local user (ps) and kept in shell history.
+            raise InvalidInput("--database-url", "holds a password; put the URL in "
+                               "CVDESK_DATABASE_URL or the settings file (database_url), or "
+                               "the password in ~/.pgpass or PGPASSWORD")
         overrides = {"database_url": self.database_url} if self.database_url else {}
         if self.actor:
             overrides["actor"] = self.actor
@@ -38,6 +46,13 @@ class AppContext:
             require_ready(self.db)
             self._ready = True
         return CaseService(self.db, self.settings)
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return bool(make_url(url).password)
+    except ArgumentError:
+        return False  # not a URL at all: the database layer says what is wrong
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -59,4 +74,13 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise InvalidInput(option, f"'{value}' has no time zone; add one, e.g. "
                            f"{value}+00:00 or {value}Z")
+    check_year(parsed, option, value)
     return parsed
+
+
+def days_after(start: datetime, days: int, option: str) -> datetime:
+    """``start`` plus ``days``, for options such as --days: 0 to MAX_DAYS, else
+    InvalidInput naming ``option`` (never an OverflowError)."""
+    if not 0 <= days <= MAX_DAYS:
+        raise InvalidInput(option, f"{days} is not between 0 and {MAX_DAYS} days")
+    return check_year(start + timedelta(days=days), option)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from cvdesk.channels.imap import ImapError, fetch_unseen
 from cvdesk.channels.listener import Listener
 from cvdesk.cli.context import app_context
-from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.cli.output import emit_json, fmt_time, log_to_stderr, out, table
 from cvdesk.domain.errors import DomainError, InvalidInput
 from cvdesk.services.inbound import InboundService, Outcome
 from cvdesk.services.mail import MailService
@@ -123,6 +125,7 @@ def mail_receive(
 ) -> None:
     """Listen for mail and file each message on its case (until interrupted)."""
     svc = _inbound(ctx)
+    log_to_stderr()
     listener = Listener(lambda raw: _report(svc.receive(raw, "lmtp" if lmtp else "smtp")),
                         host=host, port=port, lmtp=lmtp)
     listener.start()
@@ -146,15 +149,28 @@ def _report(outcome: Outcome) -> None:
 @mail_app.command("fetch")
 def mail_fetch(
     ctx: typer.Context,
-    host: str = typer.Option(..., "--host"),
-    port: int = typer.Option(993, "--port"),
-    user: str = typer.Option(..., "--user"),
-    password: str = typer.Option(..., "--password", envvar="CVDESK_IMAP_PASSWORD"),
-    mailbox: str = typer.Option("INBOX", "--mailbox"),
-    use_ssl: bool = typer.Option(True, "--ssl/--no-ssl"),
+    host: str | None = typer.Option(None, "--host", help="Default: [imap] host."),
+    port: int | None = typer.Option(None, "--port", help="Default: [imap] port, 993."),
+    user: str | None = typer.Option(None, "--user", help="Default: [imap] user."),
+    mailbox: str | None = typer.Option(None, "--mailbox", help="Default: INBOX."),
+    use_ssl: bool | None = typer.Option(None, "--ssl/--no-ssl", help="Default: --ssl."),
 ) -> None:
-    """Fetch unread mail over IMAP and file each message (marked seen once stored)."""
+    """Fetch unread mail over IMAP and file each message (marked seen once stored).
+
+    The password comes from CVDESK_IMAP_PASSWORD, the settings ([imap] password,
+    CVDESK_IMAP__PASSWORD), or a prompt that does not echo.
+    """
+    imap = app_context(ctx).settings.imap
+    host, user = host or imap.host, user or imap.user
+    if not host:
+        raise InvalidInput("--host", "give the IMAP server (--host, or [imap] host)")
+    if not user:
+        raise InvalidInput("--user", "give the IMAP user (--user, or [imap] user)")
+    port = port or imap.port
+    mailbox = mailbox or imap.mailbox
+    use_ssl = imap.ssl if use_ssl is None else use_ssl
     svc = _inbound(ctx)
+    password = _imap_password(imap.password, f"{user}@{host}")
     outcomes: list[Outcome] = []
 
     def handle(raw: bytes) -> None:
@@ -169,6 +185,18 @@ def mail_fetch(
         raise DomainError(f"IMAP: {exc}") from None
     filed = sum(o.filed for o in outcomes)
     out.print(f"fetched {len(outcomes)}: {filed} filed, {len(outcomes) - filed} quarantined")
+
+
+def _imap_password(configured: str, account: str) -> str:
+    """The IMAP password, never from the command line (other users can read that)."""
+    password = os.environ.get("CVDESK_IMAP_PASSWORD") or configured
+    if password:
+        return password
+    if sys.stdin.isatty():
+        return typer.prompt(f"IMAP password for {account}", hide_input=True)
+    raise InvalidInput("password", "no IMAP password: set CVDESK_IMAP_PASSWORD or [imap] "
+                       "password in the settings file (a command-line option would be "
+                       "visible to other users)")
 
 
 @mail_app.command("quarantine")

@@ -1,8 +1,9 @@
 """The ``cvdesk`` command: global options, sub-commands, and error handling with exit codes.
 
-Exit codes: 0 done; 1 other failure (database not ready, conflicting write);
-2 bad input (a field, a file, an option); 3 a transition the model refuses;
-4 something named does not exist.
+Exit codes: 0 done; 1 other failure (the database is missing, not initialised or at an
+older schema, a conflicting write); 2 bad input (a field, a file, an option, a database
+URL cvdesk does not support, a date outside the years 1970-2200); 3 a transition the
+model refuses; 4 something named does not exist.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from cvdesk.cli import (
     transitions,
 )
 from cvdesk.cli.context import AppContext, app_context
-from cvdesk.cli.output import fail, out
+from cvdesk.cli.helpfmt import plain_help
+from cvdesk.cli.output import EscapingWriter, fail, neutralise, out
 from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
+from cvdesk.domain.model import YEARS
 from cvdesk.intake import FormError
 from cvdesk.services import init_database
 from cvdesk.settings import SettingsError
@@ -49,7 +52,8 @@ def root(
     database_url: str | None = typer.Option(
         None, "--database-url", help="Overrides CVDESK_DATABASE_URL."),
     actor: str | None = typer.Option(None, "--actor", help="Who is acting (for the log)."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
 ) -> None:
     ctx.obj = AppContext(config=config, database_url=database_url, actor=actor)
 
@@ -97,7 +101,8 @@ EXIT_OTHER, EXIT_INPUT, EXIT_REFUSED, EXIT_NOT_FOUND = 1, 2, 3, 4
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code instead of raising."""
     try:
-        code = app(args=argv, prog_name="cvdesk", standalone_mode=False)
+        command = plain_help(typer.main.get_command(app))
+        code = command.main(args=argv, prog_name="cvdesk", standalone_mode=False)
     except SystemExit as exc:  # typer.Exit inside standalone_mode=False
         return int(exc.code or 0)
     except typer.Exit as exc:
@@ -117,18 +122,32 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         fail("aborted")
         return EXIT_OTHER
+    except OverflowError as exc:
+        # A safety net: dates and day counts are bounded where they are read (parse_time,
+        # days_after); one that slipped through is still bad input, not a crash.
+        fail(f"a date or number is out of range ({exc}); dates must fall in the years "
+             f"{YEARS[0]}-{YEARS[1]}")
+        return EXIT_INPUT
     except Exception as exc:
-        # Usage errors come from the click that Typer bundles: they know how to show themselves.
+        # Usage errors come from the click that Typer bundles: they know how to show
+        # themselves.  They may quote what was typed, so they pass through neutralise too.
         show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(exit_code, int):
-            show()
+            show(file=EscapingWriter(sys.stderr))
             return exit_code
         raise
     return code if isinstance(code, int) else 0
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+    except Exception:  # a bug: show the traceback, but not raw text from outside in it
+        import traceback
+
+        sys.stderr.write(neutralise(traceback.format_exc()))
+        code = EXIT_OTHER
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,112 @@
-"""Printing: Rich tables for people, JSON for scripts, errors on stderr."""
+"""Printing: Rich tables for people, JSON for scripts, errors on stderr.
+
+Names, titles, subjects and report fields come from strangers and are stored as they
+came.  Printed raw, an escape sequence in them could clear the screen, rewrite earlier
+lines or retitle the terminal, and a bidi override could make text read differently
+from what it is.  So every path to the terminal goes through ``neutralise``: the
+consoles below do it for every string they render (table cells and titles included),
+JSON output writes those characters as ``\\u`` escapes, and usage errors pass through
+``EscapingWriter``.  Command modules print only through this module.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cvdesk.domain.codec import to_jsonable
 
+# Bidirectional embeddings, overrides and isolates, and the direction marks.
+BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+_LAYOUT = {0x09, 0x0A}  # tab and newline are kept where they lay text out
+_VISIBLE = {c: f"\\x{c:02x}" for c in _CONTROLS} | {c: f"\\u{c:04x}" for c in BIDI}
+_LINE = {c: v for c, v in _VISIBLE.items() if c not in _LAYOUT}
+_JSON = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *BIDI)}
+
+
+def neutralise(text: str, *, layout: bool = True) -> str:
+    """``text`` with control characters (C0, DEL, C1) and bidi controls written as visible
+    escapes such as ``\\x1b`` and ``\\u202e``; newline and tab stay when ``layout``."""
+    return text.translate(_LINE if layout else _VISIBLE)
+
+
+class SafeConsole(Console):
+    """A console that neutralises every string it renders (markup is parsed after, so a
+    styled line keeps its style)."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(neutralise(text), **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(_safe_text(o) for o in objects), **kwargs)
+
+
+def _safe_text(obj: Any) -> Any:
+    if isinstance(obj, Text):  # a ready-made Text skips render_str
+        plain = obj.plain
+        if plain != neutralise(plain):
+            return Text(neutralise(plain), style=obj.style)
+    return obj
+
+
+class EscapingWriter:
+    """A text stream that neutralises what is written to it (for click's own messages)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(neutralise(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class SafeLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines on stderr, neutralised: a logged error may quote a stranger's mail."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return neutralise(super().format(record))
+
+
+def log_to_stderr(level: int = logging.WARNING) -> None:
+    """Send cvdesk's log (e.g. the mail listener's) to stderr through SafeLogHandler."""
+    logger = logging.getLogger("cvdesk")
+    if not any(isinstance(h, SafeLogHandler) for h in logger.handlers):
+        logger.addHandler(SafeLogHandler())
+        logger.setLevel(level)
+
+
 # Rich assumes 80 columns when stdout is not a terminal; logs and pipes get room instead.
 _WIDTH = None if sys.stdout.isatty() else 160
-# Markup is off: printed text is data. Styled lines pass markup=True and escape what they quote.
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup and emoji codes are off: printed text is data. Styled lines pass markup=True and
+# escape what they quote.
+out = SafeConsole(highlight=False, soft_wrap=True, width=_WIDTH, markup=False, emoji=False)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """JSON whose strings show control and bidi characters as ``\\u`` escapes: the same
+    values for a program, nothing hidden from a person reading it.  Other non-ASCII text
+    stays readable."""
+    # json escapes C0 itself; DEL, C1 and bidi can only occur inside strings, where a
+    # \\u escape is the same character.
+    return json.dumps(value, indent=indent, ensure_ascii=False).translate(_JSON)
 
 
 def emit_json(value: Any) -> None:
-    print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+    print(json_text(to_jsonable(value)))
 
 
 def fmt_time(value: datetime | None, tz: str = "UTC", *, date_only: bool = False) -> str:
@@ -40,8 +123,9 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     for col in columns:
         t.add_column(col)
     for row in rows:
-        # Cells are data, never markup: a title like "[draft]" must print as written.
-        t.add_row(*("" if v is None else escape(str(v)) for v in row))
+        # Cells are data, never markup (the console's markup is off): "[draft]" prints
+        # as written.
+        t.add_row(*("" if v is None else neutralise(str(v)) for v in row))
     out.print(t)
 
 
