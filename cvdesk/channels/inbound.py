@@ -51,6 +51,7 @@ class InboundMail:
     encrypted: bool = False
     date_header: str = ""  # the Date header as received
     derived_id: bool = False  # the message had no Message-ID; ours is from its bytes
+    automatic: str = ""  # why it was sent by a machine (auto-reply, bounce), or ""
 
     @property
     def case_tag(self) -> str:
@@ -102,6 +103,7 @@ def _parse(raw: bytes, private_keys: Keys | None, max_bytes: int) -> InboundMail
     subject = _header(msg, "Subject")
     date_header = _raw_header(msg, "Date").strip()
     refs = _ids(_raw_header(msg, "In-Reply-To")) + _ids(_raw_header(msg, "References"))
+    automatic = _automatic(msg)
     encrypted = msg.get_content_type() == "multipart/encrypted"
     if encrypted:
         keys = private_keys() if callable(private_keys) else private_keys
@@ -110,7 +112,25 @@ def _parse(raw: bytes, private_keys: Keys | None, max_bytes: int) -> InboundMail
             subject = _header(msg, "Subject")
     text, attachments = _content(msg)
     return InboundMail(message_id, sender, subject, _date(date_header), refs, text,
-                       attachments, encrypted, date_header, derived)
+                       attachments, encrypted, date_header, derived, automatic)
+
+
+def _automatic(msg: EmailMessage) -> str:
+    """Why a machine sent this (RFC 3834 Auto-Submitted, the common auto-responder headers,
+    a delivery report), or "".  An out-of-office answer or a bounce shows that a mailbox
+    exists, not that anyone read the report, so it must not count as the vendor's reply."""
+    auto = _raw_header(msg, "Auto-Submitted").strip().lower()
+    if auto and not auto.startswith("no"):
+        return f"Auto-Submitted: {auto[:40]}"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if _raw_header(msg, name).strip():
+            return f"{name} header"
+    precedence = _raw_header(msg, "Precedence").strip().lower()
+    if precedence in ("auto_reply", "bulk", "junk"):
+        return f"Precedence: {precedence}"
+    if msg.get_content_type() == "multipart/report":
+        return "a delivery or read report (multipart/report)"
+    return ""
 
 
 def _why(exc: BaseException) -> str:

@@ -230,8 +230,9 @@ class InboundService:
                                  mail.subject, mail.text, pid, case.tlp),
                          actor=actor, flags=analyze(f"{mail.subject}\n{mail.text}"),
                          evidence=_evidence(mail, date_note))
-        case.contact_reply(pid, Channel.EMAIL, at=at, actor=actor,
-                           reason=f"e-mail {mail.message_id}")
+        if not mail.automatic:  # an auto-reply is kept on the case but is nobody's reply
+            case.contact_reply(pid, Channel.EMAIL, at=at, actor=actor,
+                               reason=f"e-mail {mail.message_id}")
 
     def _quarantine(self, raw: bytes, source: str, reason: str, mail: InboundMail | None,
                     received: datetime) -> Outcome:
@@ -290,6 +291,8 @@ def _evidence(mail: InboundMail, date_note: str) -> dict[str, Any]:
         evidence["date_note"] = date_note
     if mail.derived_id:
         evidence["message_id_derived"] = True
+    if mail.automatic:
+        evidence["automatic"] = mail.automatic
     return evidence
 
 
