@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cvdesk.domain import cs
-from cvdesk.domain.checks import member, same_party
+from cvdesk.domain.checks import PartyIndex, member
 from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.em import (
     CONSENT_MACHINE,
@@ -86,7 +86,7 @@ class Case(CaseState):
         if not roles:
             raise InvalidInput("role", "give at least one role")
         self._check_new_party(name, email)
-        pid = max(self.participants, default=0) + 1
+        pid = self._party_index().next_pid(self.participants)
         self._emit(EventType.PARTICIPANT_ADDED, at, actor, reason, participant=pid,
                    data={"name": name.strip(), "roles": [r.value for r in roles],
                          "organization": organization, "email": email, "phone": phone})
@@ -319,9 +319,16 @@ class Case(CaseState):
                                f"of {subject} ({last.isoformat()}); {model} history runs "
                                "forward in time")
 
+    def _party_index(self) -> PartyIndex:
+        """Built on first use and kept up to date from the participants (never stored)."""
+        index: PartyIndex | None = self.__dict__.get("_parties")
+        if index is None:
+            index = self.__dict__["_parties"] = PartyIndex()
+        return index
+
     def _check_new_party(self, name: str, email: str) -> None:
         """One party is one participant (its RM state, consent and contact log are one)."""
-        found = same_party(self.participants.values(), name, email)
+        found = self._party_index().find(self.participants, name, email)
         if found is not None:
             p, by = found
             what = f"'{name.strip()}'" if by == "name" else f"address {email.strip()}"

@@ -58,3 +58,46 @@ def same_party(participants: Iterable[ParticipantState], name: str,
             return p, "email"
     return None
 
+
+class PartyIndex:
+    """``same_party`` by key lookup, so that naming n vendors at once costs n look-ups rather
+    than n scans of everyone already on the case.
+
+    Participants are only ever added, in pid order, and never renamed, so the index catches
+    up with the case's participant dict by indexing only the ones it has not seen yet.  The
+    answer is the one ``same_party`` gives: the earliest participant matching by name or
+    by address, and "name" when one participant matches both ways.
+    """
+
+    def __init__(self) -> None:
+        self._seen = 0
+        self._by_name: dict[str, ParticipantState] = {}
+        self._by_email: dict[str, ParticipantState] = {}
+        self.last_pid = 0
+
+    def _catch_up(self, participants: dict[int, ParticipantState]) -> None:
+        if self._seen == len(participants):
+            return
+        for p in list(participants.values())[self._seen:]:
+            if key := party_key(p.name):
+                self._by_name.setdefault(key, p)
+            if key := party_key(p.email):
+                self._by_email.setdefault(key, p)
+            self.last_pid = max(self.last_pid, p.pid)
+        self._seen = len(participants)
+
+    def next_pid(self, participants: dict[int, ParticipantState]) -> int:
+        self._catch_up(participants)
+        return self.last_pid + 1
+
+    def find(self, participants: dict[int, ParticipantState], name: str,
+             email: str = "") -> tuple[ParticipantState, str] | None:
+        self._catch_up(participants)
+        name_key, email_key = party_key(name), party_key(email)
+        by_name = self._by_name.get(name_key) if name_key else None
+        by_email = self._by_email.get(email_key) if email_key else None
+        if by_name is not None and (by_email is None or by_name.pid <= by_email.pid):
+            return by_name, "name"
+        if by_email is not None:
+            return by_email, "email"
+        return None

@@ -17,7 +17,7 @@ from typing import Any
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, default_embargo_end
 from cvdesk.domain.checks import choose, member, party_key
-from cvdesk.domain.codec import report_from_dict
+from cvdesk.domain.codec import report_from_dict, to_jsonable
 from cvdesk.domain.em import ConsentTrigger
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.events import Event
@@ -39,7 +39,17 @@ from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
 from cvdesk.store.tables import CaseRow, ParticipantRow, ReportRow, VulnerabilityRow
-from cvdesk.troubleshoot.similarity import fingerprint, match
+from cvdesk.troubleshoot.similarity import (
+    TEXT_ONLY_THRESHOLD,
+    fingerprint,
+    from_stored,
+    gram_keys,
+    match,
+    product_probe,
+    stored_keys,
+    to_stored,
+    word_probe,
+)
 from cvdesk.troubleshoot.text import analyze
 
 #: What may happen to the case embargo as a whole (the per-participant triggers are consent).
@@ -156,11 +166,24 @@ class CaseService:
 
     def _flag_duplicates(self, repo: CaseRepository, case: Case, tracking_id: str,
                          report: Report, at: datetime, who: str) -> None:
-        """A second report of a known vulnerability (6.5): mark both cases for a person to
-        check independence."""
+        """A second report of a known vulnerability (6.5; 6.10 row 15): mark both cases for a
+        person to check independence.
+
+        Only reports that can match are read: those sharing a product key with the new one
+        (the 0.25 word bar needs one) and those sharing one of its rarer words (without a
+        product in common, the 0.6 bar needs one of them).  Each is then judged by ``match``
+        on its stored fingerprint, so the matches are those a comparison with every open
+        report finds, at a cost that follows the candidates rather than the store."""
         new = fingerprint(report)
-        for other_id, other_tid, form in repo.open_report_forms(exclude=case.case_id):
-            found = match(new, fingerprint(report_from_dict(form)))
+        # What is filed must be what the stored form decodes to (a later submit compares
+        # against it), so it is computed from the form as it is stored.
+        stored = fingerprint(report_from_dict(to_jsonable(report)))
+        repo.add_fingerprint(tracking_id, to_stored(stored), stored_keys(stored))
+        rarity = repo.key_counts({f"w:{w}" for w in new.words} | gram_keys(new))
+        candidates = repo.reports_under(word_probe(new, TEXT_ONLY_THRESHOLD, rarity) |
+                                        product_probe(new, rarity))
+        for other_id, other_tid, data in repo.fingerprints(candidates, exclude=case.case_id):
+            found = match(new, from_stored(data))
             if found is None:
                 continue
             why = (f"same product '{found.same_product}', " if found.same_product else "") + \

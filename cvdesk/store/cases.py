@@ -9,8 +9,9 @@ row refuses a write based on a stale read.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -29,6 +30,8 @@ from cvdesk.store.tables import (
     MessageRow,
     OrganizationRow,
     ParticipantRow,
+    ReportFingerprintRow,
+    ReportKeyRow,
     ReportRow,
     RetrospectiveRow,
     VulnerabilityRow,
@@ -123,6 +126,51 @@ class CaseRepository:
                 .where(CaseRow.status == "open", CaseRow.case_id != exclude)
                 .order_by(CaseRow.id))
         return [(c, t, f) for c, t, f in self.session.execute(stmt)]
+
+    # ------------------------------------------------------------ report fingerprints
+    def add_fingerprint(self, tracking_id: str, data: dict[str, Any], keys: Collection[str],
+                        ) -> None:
+        """File a stored report's fingerprint and look-up keys (guide 6.5)."""
+        pk = self.report_by_tracking_id(tracking_id).id
+        self.session.add(ReportFingerprintRow(report_pk=pk, data=data))
+        self.session.add_all(ReportKeyRow(report_pk=pk, key=k) for k in sorted(keys))
+
+    def key_counts(self, keys: Collection[str]) -> dict[str, int]:
+        """How many stored reports are filed under each key (rare keys narrow a search)."""
+        counts: dict[str, int] = {}
+        for chunk in _chunks(sorted(keys)):
+            counts.update((k, n) for k, n in self.session.execute(
+                select(ReportKeyRow.key, func.count()).where(ReportKeyRow.key.in_(chunk))
+                .group_by(ReportKeyRow.key)))
+        return counts
+
+    def reports_under(self, keys: Collection[str]) -> set[int]:
+        """Reports filed under any of ``keys`` (open or not: ``fingerprints`` filters)."""
+        found: set[int] = set()
+        for chunk in _chunks(sorted(keys)):
+            found.update(self.session.scalars(
+                select(ReportKeyRow.report_pk).where(ReportKeyRow.key.in_(chunk))))
+        return found
+
+    def fingerprints(self, report_pks: Collection[int], exclude: str = "",
+                     ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(case id, tracking id, fingerprint) of these reports on open cases, in the order
+        ``open_report_forms`` gives (by case)."""
+        found: list[tuple[int, int, str, dict[str, Any]]] = []
+        for chunk in _chunks(sorted(report_pks)):
+            found += ((c, r, t, d) for r, c, t, d in self.session.execute(
+                select(ReportRow.id, ReportRow.case_pk, ReportRow.tracking_id,
+                       ReportFingerprintRow.data)
+                .join(ReportFingerprintRow, ReportFingerprintRow.report_pk == ReportRow.id)
+                .where(ReportRow.id.in_(chunk))))
+        cases: dict[int, str] = {}
+        for chunk in _chunks(sorted({c for c, _, _, _ in found})):
+            cases.update((pk, cid) for pk, cid in self.session.execute(
+                select(CaseRow.id, CaseRow.case_id)
+                .where(CaseRow.id.in_(chunk), CaseRow.status == "open",
+                       CaseRow.case_id != exclude)))
+        found.sort(key=lambda x: (x[0], x[1]))
+        return [(cases[c], t, d) for c, _, t, d in found if c in cases]
 
     def count(self, table: type) -> int:
         return self.session.scalar(select(func.count()).select_from(table)) or 0
@@ -230,6 +278,13 @@ class CaseRepository:
                 message_id=d["message_id"], case_pk=row.id, participant=e.participant,
                 direction=d["direction"], channel=d["channel"], at=e.at,
                 subject=d["subject"], body=d["body"], tlp=d["tlp"]))
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
+    """IN lists of bounded length (SQLite limits the parameters of one statement)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def cs_times(times: dict[cs.CSEvent, datetime],

@@ -149,6 +149,27 @@ class ReportRow(Base):
     form: Mapped[dict[str, Any]]
 
 
+class ReportFingerprintRow(Base):
+    """What the duplicate check (guide 6.5) compares for one report: its product keys and
+    word counts (cvdesk.troubleshoot.similarity), stored so that a submit never decodes
+    other reports' forms."""
+
+    __tablename__ = "report_fingerprints"
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    data: Mapped[dict[str, Any]]
+
+
+class ReportKeyRow(Base):
+    """The keys a report is found under by the duplicate check (words, product keys and
+    5-character grams of them); a submit reads only reports sharing a key."""
+
+    __tablename__ = "report_keys"
+    __table_args__ = (outsider_index("report_keys", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    key: Mapped[str] = mapped_column(Text)
+
+
 class VulnerabilityRow(Base):
     __tablename__ = "vulnerabilities"
     __table_args__ = (outsider_index("vulnerabilities", "cve"),)

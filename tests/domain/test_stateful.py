@@ -46,8 +46,9 @@ ROLE_SETS = [
 
 
 def fingerprint(case: Case) -> str:
-    """Everything but the pending list, cheaply comparable."""
-    return repr({k: v for k, v in vars(case).items() if k != "pending"})
+    """Everything but the pending list and private caches (``_parties``), cheaply comparable."""
+    return repr({k: v for k, v in vars(case).items()
+                 if k != "pending" and not k.startswith("_")})
 
 
 def projected_history(events: list[Event], pid: int) -> list[CSEvent]:

@@ -1,0 +1,206 @@
+"""Benchmark: submitting a report with 1,000 and with 100,000 reports stored, on SQLite.
+
+    .venv/bin/python -m benchmarks.intake [--small 1000] [--large 100000] [--submits 30]
+
+Stored reports are bulk-loaded (cvdesk.store.bulk plus their fingerprints and keys) from
+synthetic text whose words follow Zipf's law over a 20,000-word vocabulary, so common
+words are common and the duplicate check (guide 6.5) has realistic look-ups to do; one
+stored report in four shares its product with three others.  The same submits (some of
+them planted duplicates) are then timed against both stores and the median compared.
+
+Then one report naming 500 to 5,000 vendors is submitted through CaseService with a
+domain Report built in code: the report *form* stops at 500 vendors (README "Limits per
+form"), but the service path is what has to stay linear, so it is measured past that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from cvdesk.domain.case import Case
+from cvdesk.domain.codec import report_from_dict
+from cvdesk.domain.events import EventType
+from cvdesk.domain.model import TLP, AffectedProduct, Report, ReporterInfo, Role
+from cvdesk.services import CaseService, init_database
+from cvdesk.settings import load_settings
+from cvdesk.store.bulk import insert_cases
+from cvdesk.store.db import Database
+from cvdesk.store.tables import (
+    CaseRow,
+    CounterRow,
+    EventRow,
+    ReportFingerprintRow,
+    ReportKeyRow,
+    ReportRow,
+)
+from cvdesk.troubleshoot.similarity import fingerprint, stored_keys, to_stored
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+VOCABULARY = 20_000
+SYLLABLES = ["ka", "lo", "mi", "re", "su", "ta", "ve", "no", "xi", "po", "da", "fu", "ge", "hy"]
+
+
+def _word(i: int) -> str:
+    out = []
+    while True:
+        i, r = divmod(i, len(SYLLABLES))
+        out.append(SYLLABLES[r])
+        if not i:
+            return "".join(out) + "z"
+
+
+class Text:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.words = [_word(i) for i in range(VOCABULARY)]
+        # Zipf's law from rank 100 on: the hundred commonest words would be stop words.
+        self.weights = [1 / (rank + 100) for rank in range(VOCABULARY)]
+
+    def __call__(self, n: int) -> str:
+        return " ".join(self.rng.choices(self.words, self.weights, k=n))
+
+
+def synthetic_report(text: Text, number: int, products: int) -> Report:
+    k = text.rng.randrange(products)
+    return Report(title=text(7), description=text(40), reporter=ReporterInfo(name=f"F{number}"),
+                  products=(AffectedProduct(product=f"Model {k % 97}-{k}",
+                                            vendor=f"Maker {k // 7}"),))
+
+
+def _cases(text: Text, count: int) -> Iterator[Case]:
+    for n in range(1, count + 1):
+        at = NOW - timedelta(days=text.rng.uniform(1, 300))
+        case = Case.open(f"CVD-2026-{n:06d}", f"Stored {n}", TLP.AMBER, at=at, actor="bench")
+        case.receive_report(f"VR-BENCH-{n:07d}", synthetic_report(text, n, max(1, count // 4)),
+                            at=at, actor="bench")
+        case.add_participant("desk", [Role.COORDINATOR], at=at, actor="bench")
+        yield case
+
+
+def file_fingerprints(db: Database, batch: int = 2000) -> None:
+    """Fingerprints and keys for every report that has none (as submit files them)."""
+    with db.transaction() as s:
+        done = select(ReportFingerprintRow.report_pk)
+        rows = s.execute(select(ReportRow.id, ReportRow.form)
+                         .where(ReportRow.id.not_in(done))).all()
+        for i in range(0, len(rows), batch):
+            prints, keys = [], []
+            for pk, form in rows[i:i + batch]:
+                fp = fingerprint(report_from_dict(form))
+                prints.append({"report_pk": pk, "data": to_stored(fp)})
+                keys += [{"report_pk": pk, "key": k} for k in sorted(stored_keys(fp))]
+            s.execute(insert(ReportFingerprintRow), prints)
+            s.execute(insert(ReportKeyRow), keys)
+
+
+def build(path: Path, count: int, seed: int = 11) -> Database:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = Database(f"sqlite:///{path}")
+    init_database(db)
+    with db.transaction() as s:
+        insert_cases(s, _cases(Text(random.Random(seed)), count))
+        s.add(CounterRow(name="case-2026", value=count))
+    file_fingerprints(db)
+    return db
+
+
+def stored(path: Path, count: int) -> Database:
+    """The store for ``count`` reports, built once and kept in benchmarks/.data/."""
+    if path.exists():
+        db = Database(f"sqlite:///{path}")
+        with db.sessions() as s:
+            if s.scalar(select(func.count()).select_from(CaseRow)) == count:
+                return db
+    print(f"building {count} stored reports in {path} ...", flush=True)
+    started = time.perf_counter()
+    db = build(path, count)
+    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    return db
+
+
+def submits(n: int, seed: int = 5) -> list[Report]:
+    """New reports; every third one repeats a stored report's product and most of its words."""
+    text = Text(random.Random(seed))
+    out = []
+    for i in range(n):
+        r = synthetic_report(text, 10_000_000 + i, 250)
+        if i % 3 == 0:
+            r = Report(title=r.title, description=r.description + " " + text(5),
+                       reporter=r.reporter, products=r.products)
+        out.append(r)
+    return out
+
+
+def time_submits(db: Database, reports: list[Report]) -> tuple[float, int]:
+    """Median seconds per submit, and how many possible duplicates were flagged (each is
+    noted on both cases)."""
+    settings = load_settings(database_url=db.url)
+    service = CaseService(db, settings, clock=lambda: NOW)
+    times = []
+    for r in reports:
+        started = time.perf_counter()
+        service.submit_report(r)
+        times.append(time.perf_counter() - started)
+    with db.sessions() as s:
+        flagged = s.scalar(select(func.count()).select_from(EventRow)
+                           .where(EventRow.type == EventType.OBSERVATION.value)) or 0
+    return statistics.median(times), flagged // 2
+
+
+def vendors_timing(db: Database, sizes: list[int]) -> list[tuple[int, float]]:
+    settings = load_settings(database_url=db.url)
+    service = CaseService(db, settings, clock=lambda: NOW)
+    out = []
+    for n in sizes:
+        report = Report(title=f"Library flaw reaching {n} vendors", description="shared code",
+                        reporter=ReporterInfo(name="Finder"),
+                        vendors=tuple(f"Vendor {n}-{i}" for i in range(n)))
+        started = time.perf_counter()
+        service.submit_report(report)
+        out.append((n, time.perf_counter() - started))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--submits", type=int, default=30)
+    parser.add_argument("--data", type=Path, default=Path(__file__).with_name(".data"))
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    reports = submits(args.submits)
+    results = {}
+    for count in (args.small, args.large):
+        built = stored(args.data / f"intake-{count}.db", count)
+        built.engine.dispose()
+        scratch = args.data / "intake-scratch.db"  # submits change it; the store is kept
+        shutil.copyfile(args.data / f"intake-{count}.db", scratch)
+        db = Database(f"sqlite:///{scratch}")
+        results[count] = time_submits(db, reports)
+        db.engine.dispose()
+        scratch.unlink()
+        print(f"{count:>7} stored reports: {1000 * results[count][0]:7.1f} ms per submit "
+              f"(median of {len(reports)}, {results[count][1]} possible duplicates flagged)",
+              flush=True)
+    ratio = results[args.large][0] / results[args.small][0]
+    print(f"ratio {args.large} / {args.small}: {ratio:.2f} (target at most 1.5)")
+    db = build(args.data / "intake-vendors.db", 0)
+    timings = vendors_timing(db, [500, 1000, 2000, 5000])
+    for n, seconds in timings:
+        print(f"{n:>5} vendors in one report: {seconds:6.2f} s, "
+              f"{1e6 * seconds / n:6.0f} us per vendor")
+
+
+if __name__ == "__main__":
+    main()
