@@ -3,6 +3,7 @@ OpenPGP (PGP/MIME, RFC 3156) when the recipient's key is known."""
 
 from __future__ import annotations
 
+import re
 import uuid
 import warnings
 from datetime import datetime
@@ -13,6 +14,11 @@ from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime
 
 _WIRE = policy.default.clone(max_line_length=998)
+
+try:  # the email package's own choice of body encoding, reused by the fast path below
+    from email.contentmanager import _encode_text  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - another Python: always take the slow path
+    _encode_text = None
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     "new-case": (
@@ -61,26 +67,73 @@ def compose(*, sender: str, recipient: str, case_id: str, tlp: str, subject: str
             at: datetime, domain: str, public_key: str = "") -> tuple[str, str]:
     """(Message-ID, the whole message as text)."""
     message_id = f"<{uuid.uuid4().hex}.{case_id.lower()}@{domain}>"
-    inner = EmailMessage()
-    inner.set_content(f"TLP:{tlp}\n\n{body}\n-- \n{case_id} | TLP:{tlp}\n")
+    text = f"TLP:{tlp}\n\n{body}\n-- \n{case_id} | TLP:{tlp}\n"
     headers = {
         "From": sender, "To": recipient, "Subject": f"[{case_id}] [TLP:{tlp}] {subject}",
         "Date": format_datetime(at), "Message-ID": message_id,
         "References": thread_id(case_id, domain), "In-Reply-To": thread_id(case_id, domain),
         "X-CVD-Case": case_id, "X-TLP": tlp,
     }
+    if not public_key:
+        fast = _plain(text, headers)
+        if fast is not None:
+            return message_id, fast
+    return message_id, _compose(text, headers, public_key)
+
+
+# What the email package writes unchanged: a bare address, and header text of printable
+# ASCII with no encoded-word ("=?") that it would decode and encode again.
+_BARE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                           r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+_PLAIN_TEXT = re.compile(r"[\x21-\x7e]+( [\x21-\x7e]+)*")
+_MESSAGE_ID = re.compile(r"<[A-Za-z0-9.-]+@[A-Za-z0-9.-]+>")
+
+
+def _plain(text: str, headers: dict[str, str]) -> str | None:
+    """The message as ``_compose`` would write it, built directly from strings.
+
+    Building and flattening an EmailMessage parses every header into objects and folds it
+    back; for a bulk notice that is most of the time spent queueing.  This path covers the
+    usual case (plain addresses, ASCII header text) and returns None for anything else;
+    tests/mail/test_compose.py checks it against ``_compose`` byte for byte."""
+    if _encode_text is None:
+        return None
+    for name, value in headers.items():
+        if name in ("From", "To"):
+            ok = _BARE_ADDRESS.fullmatch(value)
+        elif name in ("Message-ID", "References", "In-Reply-To"):
+            ok = _MESSAGE_ID.fullmatch(value)
+        else:
+            ok = _PLAIN_TEXT.fullmatch(value) and "=?" not in value
+        if not ok or len(name) + len(value) > 900:
+            return None
+    cte, payload = _encode_text(text, "utf-8", None, policy.default)
+    if cte == "8bit":  # the generator re-encodes such text; leave that to it
+        return None
+    lines = [f'Content-Type: text/plain; charset="utf-8"\n'
+             f"Content-Transfer-Encoding: {cte}\nMIME-Version: 1.0\n"]
+    lines.extend(f"{name}: {value}\n" for name, value in headers.items())
+    lines.append("\n")
+    lines.append(payload)
+    return "".join(lines)
+
+
+def _compose(text: str, headers: dict[str, str], public_key: str) -> str:
+    inner = EmailMessage()
+    inner.set_content(text)
     if public_key:
         # The title of a vulnerability is itself sensitive: the real subject goes inside the
         # encrypted part ("protected headers"); outside stays the case tag only.
         inner["Subject"] = headers["Subject"]
-        headers["Subject"] = f"[{case_id}] [TLP:{tlp}] Encrypted message"
+        headers = {**headers, "Subject": f"[{headers['X-CVD-Case']}] "
+                   f"[TLP:{headers['X-TLP']}] Encrypted message"}
         outer = _encrypt(inner.as_string(policy=_WIRE), public_key)
     else:
         outer = inner
     for name, value in headers.items():
         outer[name] = value
     # RFC 5322 allows 998 characters a line; no folding keeps subjects and ids on one line.
-    return message_id, outer.as_string(policy=_WIRE)
+    return outer.as_string(policy=_WIRE)
 
 
 def _encrypt(inner: str, public_key: str) -> MIMEMultipart:

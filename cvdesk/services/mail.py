@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cvdesk.channels.mail import TEMPLATES, compose, render
 from cvdesk.domain.case import Case, ParticipantState
@@ -61,17 +61,20 @@ class MailService:
             keys = _keys(case, people, template, key)
             taken = set(session.scalars(select(OutboxRow.idempotency_key).where(
                 OutboxRow.idempotency_key.in_(keys.values())))) if keys else set()
+            todo = [p for p in people if keys[p.pid] not in taken]
+            directory = _directory(session, [_org_key(p) for p in todo])
+            common = {
+                "desk": self.cases.settings.desk.name, "title": case.title,
+                "embargo_end": case.embargo_end.isoformat() if case.embargo_end
+                else "(no date agreed yet)",
+                "days": str(self.cases.settings.policy.embargo_default_days)}
+            outbox: list[dict[str, Any]] = []
             for p in people:
                 if keys[p.pid] in taken:
                     done.append(Queued(p.pid, "", "", False))
                     continue
-                address, public_key = self._address(session, p)
-                subject, body = render(template, {
-                    "name": p.name, "desk": self.cases.settings.desk.name, "title": case.title,
-                    "embargo_end": case.embargo_end.isoformat() if case.embargo_end
-                    else "(no date agreed yet)",
-                    "days": str(self.cases.settings.policy.embargo_default_days),
-                    **(values or {})})
+                address, public_key = _address(p, directory.get(_org_key(p), []))
+                subject, body = render(template, {"name": p.name, **common, **(values or {})})
                 message_id, raw = compose(
                     sender=self.sender, recipient=address, case_id=case.case_id,
                     tlp=case.tlp.value, subject=subject, body=body, at=at, domain=self.domain,
@@ -79,7 +82,7 @@ class MailService:
                 case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL,
                                          subject, body, p.pid, case.tlp),
                                  actor=who)
-                session.add(OutboxRow(
+                outbox.append(dict(
                     idempotency_key=keys[p.pid], case_pk=row.id, participant=p.pid,
                     template=template, sender=self.sender, recipient=address,
                     message_id=message_id, raw=raw, status=PENDING, attempts=0,
@@ -88,25 +91,42 @@ class MailService:
                 done.append(Queued(p.pid, address, message_id, True))
                 if progress:
                     progress(1)
+            if outbox:  # one multi-row INSERT rather than an ORM object per message
+                session.execute(insert(OutboxRow), outbox)
             repo.save(row, case)
         return done
 
-    def _address(self, session: Any, p: ParticipantState) -> tuple[str, str]:
-        """The participant's e-mail address and, when the directory has it, an OpenPGP key."""
-        org_name = (p.organization or p.name).strip().lower()
-        contacts = list(session.execute(
-            select(ContactRow).join(OrganizationRow,
-                                    OrganizationRow.id == ContactRow.organization_id)
-            .where(OrganizationRow.name_key == org_name)).scalars())
-        emails = sorted((c for c in contacts if c.kind == "email"),
-                        key=lambda c: (c.verified_at is None, c.source == "fallback", c.id))
-        address = p.email or (emails[0].value if emails else "")
-        if not address:
-            raise InvalidInput("participant", f"{p.label} has no e-mail address; add one "
-                               "(participant add --email, or contact add)")
-        key = next((c.details["armored"] for c in contacts if c.kind == "pgp-key"
-                    and c.details and c.details.get("armored")), "")
-        return address, key
+
+def _org_key(p: ParticipantState) -> str:
+    return (p.organization or p.name).strip().lower()
+
+
+def _directory(session: Any, org_keys: list[str]) -> dict[str, list[ContactRow]]:
+    """The directory's contacts of these organisations (by name key), in one query per
+    500 names rather than one per recipient."""
+    found: dict[str, list[ContactRow]] = {}
+    wanted = sorted(set(org_keys))
+    for i in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(OrganizationRow.name_key, ContactRow)
+            .join(OrganizationRow, OrganizationRow.id == ContactRow.organization_id)
+            .where(OrganizationRow.name_key.in_(wanted[i:i + 500])))
+        for name_key, contact in rows:
+            found.setdefault(name_key, []).append(contact)
+    return found
+
+
+def _address(p: ParticipantState, contacts: list[ContactRow]) -> tuple[str, str]:
+    """The participant's e-mail address and, when the directory has it, an OpenPGP key."""
+    emails = sorted((c for c in contacts if c.kind == "email"),
+                    key=lambda c: (c.verified_at is None, c.source == "fallback", c.id))
+    address = p.email or (emails[0].value if emails else "")
+    if not address:
+        raise InvalidInput("participant", f"{p.label} has no e-mail address; add one "
+                           "(participant add --email, or contact add)")
+    key = next((c.details["armored"] for c in sorted(contacts, key=lambda c: c.id)
+                if c.kind == "pgp-key" and c.details and c.details.get("armored")), "")
+    return address, key
 
 
 def _keys(case: Case, people: list[ParticipantState], template: str, key: str,

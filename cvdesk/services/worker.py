@@ -4,15 +4,19 @@ Protocol per message, so a worker killed at any point never sends twice:
 
 1. claim a batch: ``pending -> sending`` with a lease (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so several workers share the queue; SQLite serializes writers);
-2. MAIL, RCPT, DATA and the message text, but not yet the end-of-data line;
-3. commit ``sending -> committed`` (a worker that dies before this leaves an unfinished
-   SMTP transaction, which the server discards: retrying is safe);
-4. send the end-of-data line and read the answer;
-5. commit ``committed -> sent`` at once; at the end of the batch, one transaction puts a
-   contact-attempt event on each case and sets ``logged`` (a worker that dies before that
-   leaves ``sent`` rows unlogged, and the next worker logs them).
+2. commit ``sending -> committed`` for this message, in the same transaction that records
+   the previous message of the batch as ``sent`` (one commit per message);
+3. MAIL, RCPT, DATA, then the text with its end-of-data line (a refusal before the
+   end-of-data line puts the message back to ``sending`` for a retry or a failure; a
+   worker that dies before step 2 leaves no SMTP transaction or an unfinished one, which
+   the server discards: retrying is safe);
+4. read the answer; the next step 2 (or, after the last message, a commit of its own)
+   records ``committed -> sent`` before anything else talks to the server;
+5. at the end of the batch, one transaction puts a contact-attempt event on each case and
+   sets ``logged`` (a worker that dies before that leaves ``sent`` rows unlogged, and the
+   next worker logs them).
 
-A worker that dies between 3 and 5 leaves one message ``committed``: the only moment when
+A worker that dies between 2 and 4 leaves one message ``committed``: the only moment when
 delivery is unknown.  A later worker marks it sent with ``in_doubt`` set rather than risk
 a second copy, so a crash costs at most one message a person has to check.  Temporary
 SMTP failures (4xx) are retried with exponential backoff; permanent ones (5xx) or too many
@@ -33,15 +37,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cvdesk.domain.model import AttemptOutcome, Channel
 from cvdesk.services.cases import utcnow
 from cvdesk.services.mail import COMMITTED, FAILED, PENDING, SENDING, SENT
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.db import Database
+from cvdesk.store.db import WRITE_OPTION, Database
 from cvdesk.store.tables import CaseRow, OutboxRow
+
+#: run() logs contact attempts at least this often (in messages); see run().
+LOG_EVERY = 5000
 
 
 @dataclass
@@ -71,6 +78,10 @@ class SmtpPermanent(Exception):
     pass
 
 
+class DeliveryUnknown(Exception):
+    """The end-of-data line went out but no answer came back."""
+
+
 def _wire(raw: str) -> bytes:
     """The DATA payload without its end-of-data line: CRLF lines, leading dots doubled."""
     text = re.sub(r"\r?\n", "\r\n", raw)
@@ -92,15 +103,32 @@ class Worker:
     def run(self, *, batch: int = 100, until_empty: bool = True, idle_seconds: float = 1.0,
             progress: Callable[[int], None] | None = None) -> RunStats:
         stats = RunStats()
-        while True:
-            stats.in_doubt += self.recover()
-            claimed = self.claim(batch)
-            if claimed:
-                self.deliver(claimed, stats, progress)
-                continue
-            if until_empty and not self.busy():
-                return stats
-            time.sleep(idle_seconds)
+        # Deliveries still to log on their cases.  Logging loads each case, so it is done
+        # once for many batches: when the queue runs dry, when this list is long, or before
+        # half the lease has passed (after the lease, recover() in another worker would
+        # log them; _mark_sent and recover() lock the rows, so never both).
+        unlogged: list[Claimed] = []
+        first = 0.0
+        try:
+            while True:
+                stats.in_doubt += self.recover()
+                claimed = self.claim(batch)
+                if claimed:
+                    if not unlogged:
+                        first = time.monotonic()
+                    self.deliver(claimed, stats, progress, unlogged=unlogged)
+                    if len(unlogged) >= LOG_EVERY or (
+                            time.monotonic() - first > self.smtp.lease_seconds / 2):
+                        self._mark_sent(unlogged)
+                        unlogged.clear()
+                    continue
+                self._mark_sent(unlogged)
+                unlogged.clear()
+                if until_empty and not self.busy():
+                    return stats
+                time.sleep(idle_seconds)
+        finally:
+            self._mark_sent(unlogged)
 
     def busy(self) -> bool:
         """Messages still waiting (for their retry time or for another worker's lease)."""
@@ -154,16 +182,30 @@ class Worker:
 
     # ------------------------------------------------------------ delivering
     def deliver(self, claimed: Sequence[Claimed], stats: RunStats,
-                progress: Callable[[int], None] | None = None) -> None:
+                progress: Callable[[int], None] | None = None, *,
+                unlogged: list[Claimed] | None = None) -> None:
+        """Send the claimed messages; their contact attempts are logged at the end, or
+        left in ``unlogged`` for the caller to log (run() logs many batches at once)."""
         done: list[Claimed] = []
         smtp: smtplib.SMTP | None = None
+        marks = _Marks(self.db, self.name)
+        delivered: Claimed | None = None  # answered 250, 'sent' not yet committed
         try:
             for item in claimed:
                 try:
                     if smtp is None:
                         smtp = self._connect()
-                    self._send(smtp, item)
-                    done.append(item)
+                    # One commit per message: the previous one is sent, this one is about to
+                    # be.  At most one row is 'committed' at any time, as before.
+                    ready = marks.advance(delivered, item, self.clock())
+                    delivered = None
+                    if ready:  # else the lease ran out: another worker owns it now
+                        self._send(smtp, item)
+                        delivered = item
+                        done.append(item)
+                except DeliveryUnknown as exc:
+                    smtp = _drop(smtp)
+                    self._in_doubt(item, str(exc), stats)
                 except SmtpTemporary as exc:
                     smtp = _drop(smtp)
                     self._retry(item, str(exc), stats)
@@ -175,17 +217,26 @@ class Worker:
                 if progress:
                     progress(1)
         finally:
-            if smtp is not None:
-                try:
-                    smtp.quit()
-                except (OSError, smtplib.SMTPException):
-                    smtp.close()
-            self._mark_sent(done, stats)
+            try:
+                if delivered is not None:
+                    marks.advance(delivered, None, self.clock())
+            finally:
+                marks.close()
+                if smtp is not None:
+                    try:
+                        smtp.quit()
+                    except (OSError, smtplib.SMTPException):
+                        smtp.close()
+            stats.sent += len(done)
+            if unlogged is None:
+                self._mark_sent(done)
+            else:
+                unlogged.extend(done)
 
     def _connect(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout_seconds)
-        # The end-of-data line is a separate small write (see the protocol above); without
-        # TCP_NODELAY it would wait for the server's delayed ACK, ~40 ms a message.
+        # Commands and replies are small writes; without TCP_NODELAY one could wait for the
+        # server's delayed ACK, ~40 ms a message.
         if smtp.sock is not None:
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp.ehlo()
@@ -200,54 +251,67 @@ class Worker:
         return smtp
 
     def _send(self, smtp: smtplib.SMTP, item: Claimed) -> None:
+        """One SMTP transaction for a message already marked 'committed'.  A refusal before
+        the end-of-data line puts it back to 'sending' for the retry or failure path."""
         for code, reply in (smtp.mail(item.sender), smtp.rcpt(item.recipient)):
             if code >= 400:
                 smtp.rset()
+                self._uncommit(item)
                 raise (SmtpPermanent if code >= 500 else SmtpTemporary)(
                     f"{code} {reply.decode(errors='replace')}")
         code, reply = smtp.docmd("DATA")
         if code != 354:
+            self._uncommit(item)
             raise SmtpTemporary(f"DATA refused: {code} {reply.decode(errors='replace')}")
-        smtp.send(_wire(item.raw))
-        if not self._commit_point(item):  # lease lost: end without the final dot
-            raise OSError("lease lost before end-of-data; the server discards the message")
-        smtp.send(b".\r\n")
-        code, reply = smtp.getreply()
+        # The text and the end-of-data line go in one write: the 'committed' mark is
+        # already durable, so nothing has to happen between them.
+        smtp.send(_wire(item.raw) + b".\r\n")
+        try:
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            # The server may have taken the message: sending it again could duplicate it.
+            raise DeliveryUnknown(f"no answer to end-of-data ({type(exc).__name__}: {exc}); "
+                                  "delivery not confirmed") from exc
         if code >= 400:
             self._uncommit(item)
             raise (SmtpPermanent if code >= 500 else SmtpTemporary)(
                 f"{code} {reply.decode(errors='replace')}")
-        with self.db.transaction() as s:  # delivered: say so before anything else
-            s.execute(update(OutboxRow).where(OutboxRow.id == item.id,
-                                              OutboxRow.status == COMMITTED)
-                      .values(status=SENT, sent_at=self.clock(),
-                              attempts=OutboxRow.attempts + 1))
-
-    def _commit_point(self, item: Claimed) -> bool:
-        with self.db.transaction() as s:
-            result = s.execute(update(OutboxRow).where(
-                OutboxRow.id == item.id, OutboxRow.status == SENDING,
-                OutboxRow.worker == self.name).values(status=COMMITTED))
-            return result.rowcount == 1  # type: ignore[attr-defined]
 
     def _uncommit(self, item: Claimed) -> None:
         with self.db.transaction() as s:
             s.execute(update(OutboxRow).where(OutboxRow.id == item.id)
                       .values(status=SENDING))
 
-    def _mark_sent(self, done: list[Claimed], stats: RunStats) -> None:
-        """Log the batch's deliveries on their cases, in one transaction."""
+    def _mark_sent(self, done: list[Claimed]) -> None:
+        """Log deliveries on their cases, in one transaction.  The rows are locked first,
+        so a recover() that logged them meanwhile (lease run out) is seen, not repeated."""
         if not done:
             return
         with self.db.transaction() as s:
-            mine = set(s.scalars(select(OutboxRow.id).where(
-                OutboxRow.id.in_([d.id for d in done]), OutboxRow.status == SENT,
-                OutboxRow.logged.is_(False))))
-            s.execute(update(OutboxRow).where(OutboxRow.id.in_(mine))
-                      .values(logged=True, lease_until=None))
+            mine: set[int] = set()
+            ids = [d.id for d in done]
+            for i in range(0, len(ids), 500):
+                mine.update(s.scalars(select(OutboxRow.id).where(
+                    OutboxRow.id.in_(ids[i:i + 500]), OutboxRow.status == SENT,
+                    OutboxRow.logged.is_(False)).with_for_update()))
+            for chunk in _chunks(sorted(mine), 500):
+                s.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk))
+                          .values(logged=True, lease_until=None))
             self._log_attempts(s, [(d.case_pk, d.participant, d.recipient,
                                     AttemptOutcome.SENT, "") for d in done if d.id in mine])
-        stats.sent += len(done)
+
+    def _in_doubt(self, item: Claimed, error: str, stats: RunStats) -> None:
+        """Record a message the server may or may not have: sent, flagged for a person."""
+        with self.db.transaction() as s:
+            result = s.execute(update(OutboxRow).where(
+                OutboxRow.id == item.id, OutboxRow.status == COMMITTED,
+                OutboxRow.worker == self.name).values(
+                status=SENT, in_doubt=True, sent_at=self.clock(), attempts=item.attempts + 1,
+                last_error=error[:500], lease_until=None, logged=True))
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                self._log_attempts(s, [(item.case_pk, item.participant, item.recipient,
+                                        AttemptOutcome.SENT, error[:200])])
+                stats.in_doubt += 1
 
     def _retry(self, item: Claimed, error: str, stats: RunStats) -> None:
         attempts = item.attempts + 1
@@ -291,6 +355,49 @@ class Worker:
                 case.contact_attempt(pid, Channel.EMAIL, outcome, at=now, actor=self.name,
                                      reason=note, address=address)
             repo.save(row, case)
+
+
+class _Marks:
+    """The per-message commits of a batch, on one connection held for the batch and with
+    plain statements: they are most of what the worker adds to the SMTP dialogue."""
+
+    def __init__(self, db: Database, worker: str) -> None:
+        self.db = db
+        self.worker = worker
+        self.conn: Any = None
+        table = OutboxRow.__table__
+        self.sent = (update(table).where(table.c.id == bindparam("sent_id"),
+                                         table.c.status == COMMITTED)
+                     .values(status=SENT, sent_at=bindparam("now"),
+                             attempts=table.c.attempts + 1))
+        self.commit = update(table).where(
+            table.c.id == bindparam("commit_id"), table.c.status == SENDING,
+            table.c.worker == bindparam("me")).values(status=COMMITTED)
+
+    def advance(self, sent: Claimed | None, commit: Claimed | None, now: datetime) -> bool:
+        """In one transaction: ``sent`` (answered 250) becomes 'sent' and ``commit`` (whose
+        end-of-data line is next) becomes 'committed'.  False when ``commit`` is no longer
+        this worker's (its lease ran out)."""
+        if self.conn is None:
+            self.conn = self.db.engine.execution_options(**{WRITE_OPTION: True}).connect()
+        ok = True
+        with self.conn.begin():
+            if sent is not None:
+                self.conn.execute(self.sent, {"sent_id": sent.id, "now": now})
+            if commit is not None:
+                result = self.conn.execute(self.commit, {"commit_id": commit.id,
+                                                         "me": self.worker})
+                ok = result.rowcount == 1
+        return ok
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _drop(smtp: smtplib.SMTP | None) -> None:
