@@ -12,7 +12,6 @@ from cvdesk.cli.context import app_context, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Retrospective, Role, Vulnerability
-from cvdesk.intake import load_report_file
 
 report_app = typer.Typer(help="Take in vulnerability reports.", no_args_is_help=True)
 case_app = typer.Typer(help="List, show and follow cases.", no_args_is_help=True)
@@ -34,6 +33,8 @@ def report_submit(
     as_json: bool = JSON,
 ) -> None:
     """Open a case for a new report; prints the report's tracking id."""
+    from cvdesk.intake import load_report_file  # YAML and friends: only when submitting
+
     app_ctx = app_context(ctx)
     report = load_report_file(file)
     result = app_ctx.cases().submit_report(

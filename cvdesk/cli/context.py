@@ -6,16 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import MAX_DAYS, check_year
-from cvdesk.services import CaseService, require_ready
-from cvdesk.settings import Settings, load_settings
-from cvdesk.store.db import Database
+
+if TYPE_CHECKING:
+    from cvdesk.services.cases import CaseService
+    from cvdesk.settings import Settings
+    from cvdesk.store.db import Database
+
+# The settings, the database and the services are imported where they are first needed,
+# so that a command that needs none of them (or only some) starts quickly.
 
 
 @dataclass
@@ -35,13 +39,20 @@ class AppContext:
         overrides = {"database_url": self.database_url} if self.database_url else {}
         if self.actor:
             overrides["actor"] = self.actor
+        from cvdesk.settings import load_settings
+
         return load_settings(self.config, **overrides)
 
     @cached_property
     def db(self) -> Database:
+        from cvdesk.store.db import Database
+
         return Database(self.settings.database_url)
 
     def cases(self) -> CaseService:
+        from cvdesk.services.cases import CaseService
+        from cvdesk.services.database import require_ready
+
         if not self._ready:
             require_ready(self.db)
             self._ready = True
@@ -49,6 +60,9 @@ class AppContext:
 
 
 def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return bool(make_url(url).password)
     except ArgumentError:

@@ -68,5 +68,7 @@ def plain_help(command: Any, *, width: int = 120) -> Any:
                 param.__class__ = PlainArgument
             elif type(param) is TyperOption:
                 param.__class__ = PlainOption
-        stack.extend(getattr(cmd, "commands", {}).values())
+        children = getattr(cmd, "commands", {})
+        # A lazy group's commands not loaded yet get plain help when they are loaded.
+        stack.extend(getattr(children, "loaded", children).values())
     return command

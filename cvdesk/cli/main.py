@@ -10,33 +10,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cvdesk import __version__
-from cvdesk.cli import (
-    cases,
-    contacts,
-    coordination,
-    demo,
-    doctor,
-    mail,
-    messages,
-    transitions,
-)
-from cvdesk.cli.context import AppContext, app_context
+from cvdesk.cli.commands import SHORT_HELP, LazyGroup, register
 from cvdesk.cli.helpfmt import plain_help
-from cvdesk.cli.output import EscapingWriter, fail, neutralise, out
-from cvdesk.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
-from cvdesk.domain.model import YEARS
-from cvdesk.intake import FormError
-from cvdesk.services import init_database
-from cvdesk.settings import SettingsError
 
-app = typer.Typer(
-    name="cvdesk", no_args_is_help=True, pretty_exceptions_enable=False,
-    help="A desk for coordinated vulnerability disclosure (CERT guide, Vultron model).",
-)
+# Start-up cost: the sub-commands, the services and their libraries load only when a
+# command runs (cvdesk.cli.commands); what this module needs for one run is imported
+# where it is used.
+
+HELP = "A desk for coordinated vulnerability disclosure (CERT guide, Vultron model)."
 
 
 def _version(value: bool) -> None:
@@ -45,7 +31,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: Path | None = typer.Option(None, "--config", help="Settings file (TOML)."),
@@ -55,12 +40,17 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
+    from cvdesk.cli.context import AppContext
+
     ctx.obj = AppContext(config=config, database_url=database_url, actor=actor)
 
 
-@app.command()
 def init(ctx: typer.Context) -> None:
     """Create the database, or migrate it to this version's schema."""
+    from cvdesk.cli.context import app_context
+    from cvdesk.cli.output import out
+    from cvdesk.services.database import init_database
+
     app_ctx = app_context(ctx)
     before, after = init_database(app_ctx.db)
     url = app_ctx.db.engine.url.render_as_string(hide_password=True)
@@ -72,69 +62,94 @@ def init(ctx: typer.Context) -> None:
         out.print(f"migrated database {url} from schema {before} to {after}")
 
 
-app.add_typer(cases.report_app, name="report")
-app.add_typer(cases.case_app, name="case")
-app.add_typer(cases.participant_app, name="participant")
-app.add_typer(cases.vuln_app, name="vuln")
-assert contacts.contact_app is transitions.contact_app  # commands registered on import
-app.add_typer(transitions.contact_app, name="contact")
-app.add_typer(messages.message_app, name="message")
-app.command(name="observe")(messages.observe)
-app.command(name="notify")(mail.notify)
-app.command(name="worker")(mail.worker)
-app.add_typer(mail.outbox_app, name="outbox")
-app.add_typer(mail.mail_app, name="mail")
-app.add_typer(coordination.coordinator_app, name="coordinator")
-app.add_typer(coordination.credit_app, name="credit")
-app.add_typer(coordination.retro_app, name="retro")
-transitions.embargo_app.command("publish-early")(coordination.publish_early)
-app.add_typer(transitions.event_app, name="event")
-app.add_typer(transitions.rm_app, name="rm")
-app.add_typer(transitions.embargo_app, name="embargo")
-app.command(name="demo")(demo.demo)
-app.command(name="doctor")(doctor.doctor)
-app.add_typer(doctor.finding_app, name="finding")
+def _typer(*, lazy: bool) -> typer.Typer:
+    built = typer.Typer(name="cvdesk", no_args_is_help=True, pretty_exceptions_enable=False,
+                        help=HELP, cls=LazyGroup if lazy else None)
+    built.callback()(root)
+    built.command()(init)
+    return built
+
+
+def full_app() -> typer.Typer:
+    """The whole command tree, every module loaded: for tests and tools that walk it."""
+    app = _typer(lazy=False)
+    for name in SHORT_HELP:
+        if name != "init":
+            register(app, name)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # ``cvdesk.cli.main.app`` (the whole tree) is built on first use, not on import.
+    if name == "app":
+        globals()["app"] = app = full_app()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_OTHER, EXIT_INPUT, EXIT_REFUSED, EXIT_NOT_FOUND = 1, 2, 3, 4
+
+
+def _loaded(module: str, name: str) -> Any:
+    """The class ``name`` of ``module`` if that module is loaded, else ``()`` (which no
+    exception is an instance of): an error class whose module never loaded was not
+    raised, and importing it just to find that out would cost start-up time."""
+    loaded = sys.modules.get(module)
+    return getattr(loaded, name) if loaded is not None else ()
+
+
+def _exit_code(exc: Exception) -> int | None:
+    """The exit code of an error cvdesk reports in one line; None for anything else."""
+    errors = "cvdesk.domain.errors"
+    if isinstance(exc, (_loaded("cvdesk.intake.report_form", "FormError"),
+                        _loaded(errors, "InvalidInput"),
+                        _loaded("cvdesk.settings", "SettingsError"))):
+        return EXIT_INPUT
+    if isinstance(exc, _loaded(errors, "IllegalTransition")):
+        return EXIT_REFUSED
+    if isinstance(exc, _loaded(errors, "NotFound")):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, _loaded(errors, "DomainError")):
+        return EXIT_OTHER
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code instead of raising."""
     try:
-        command = plain_help(typer.main.get_command(app))
+        command = plain_help(typer.main.get_command(_typer(lazy=True)))
         code = command.main(args=argv, prog_name="cvdesk", standalone_mode=False)
     except SystemExit as exc:  # typer.Exit inside standalone_mode=False
         return int(exc.code or 0)
     except typer.Exit as exc:
         return exc.exit_code
-    except (FormError, InvalidInput, SettingsError) as exc:
-        fail(str(exc))
-        return EXIT_INPUT
-    except IllegalTransition as exc:
-        fail(str(exc))
-        return EXIT_REFUSED
-    except NotFound as exc:
-        fail(str(exc))
-        return EXIT_NOT_FOUND
-    except DomainError as exc:
-        fail(str(exc))
-        return EXIT_OTHER
     except typer.Abort:
+        from cvdesk.cli.output import fail
+
         fail("aborted")
         return EXIT_OTHER
-    except OverflowError as exc:
-        # A safety net: dates and day counts are bounded where they are read (parse_time,
-        # days_after); one that slipped through is still bad input, not a crash.
-        fail(f"a date or number is out of range ({exc}); dates must fall in the years "
-             f"{YEARS[0]}-{YEARS[1]}")
-        return EXIT_INPUT
     except Exception as exc:
+        from cvdesk.cli.output import EscapingWriter, fail
+
+        exit_code = _exit_code(exc)
+        if exit_code is not None:
+            fail(str(exc))
+            return exit_code
+        if isinstance(exc, OverflowError):
+            from cvdesk.domain.model import YEARS
+
+            # A safety net: dates and day counts are bounded where they are read
+            # (parse_time, days_after); one that slipped through is still bad input, not
+            # a crash.
+            fail(f"a date or number is out of range ({exc}); dates must fall in the years "
+                 f"{YEARS[0]}-{YEARS[1]}")
+            return EXIT_INPUT
         # Usage errors come from the click that Typer bundles: they know how to show
         # themselves.  They may quote what was typed, so they pass through neutralise too.
-        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(exit_code, int):
+        show, status = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(status, int):
             show(file=EscapingWriter(sys.stderr))
-            return exit_code
+            return status
         raise
     return code if isinstance(code, int) else 0
 
@@ -144,6 +159,8 @@ def run() -> None:
         code = main()
     except Exception:  # a bug: show the traceback, but not raw text from outside in it
         import traceback
+
+        from cvdesk.cli.output import neutralise
 
         sys.stderr.write(neutralise(traceback.format_exc()))
         code = EXIT_OTHER

@@ -27,20 +27,24 @@ def init_database(db: Database) -> tuple[str | None, str]:
 
 
 def require_ready(db: Database) -> None:
+    """Refuse a database that is missing, empty or at another schema than this cvdesk's.
+
+    Run before every command: one query on ``alembic_version`` against the head revision
+    known to the package (migrate.HEAD), without loading Alembic.
+    """
     path = sqlite_path(db.url)
     if path is not None and not path.is_file():
         # Checked before connecting: SQLite would create an empty file.
         raise DatabaseNotReady(f"there is no database file {path}; run 'cvdesk init' to "
                                "create it (or set CVDESK_DATABASE_URL / --database-url)")
     try:
-        current = migrate.current_revision(db)
+        current = migrate.stored_revision(db)
     except Exception as exc:  # the driver's own error: unreachable server, bad file...
         raise DatabaseNotReady(f"cannot open the database {db.engine.url!r}: {exc}") from None
-    head = migrate.head_revision(db)
+    head = migrate.HEAD
     if current is None:
         raise DatabaseNotReady(f"the database {db.engine.url!r} is not initialised; "
                                "run 'cvdesk init'")
     if current != head:
         raise DatabaseNotReady(f"the database {db.engine.url!r} is at schema {current}, "
                                f"this cvdesk needs {head}; run 'cvdesk init' to migrate")
-
