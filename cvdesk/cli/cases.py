@@ -33,12 +33,12 @@ def report_submit(
     as_json: bool = JSON,
 ) -> None:
     """Open a case for a new report; prints the report's tracking id."""
-    from cvdesk.intake import load_report_file  # YAML and friends: only when submitting
+    from cvdesk.services.cases import read_report_file
 
-    app_ctx = app_context(ctx)
-    report = load_report_file(file)
-    result = app_ctx.cases().submit_report(
-        report, at=parse_time(at, "--at"), reporter_is_finder=not reporter_not_finder)
+    report = read_report_file(file)  # the form's problems first, even without a database
+    when = parse_time(at, "--at")
+    result = app_context(ctx).cases().submit_report(
+        report, at=when, reporter_is_finder=not reporter_not_finder)
     if as_json:
         emit_json({"tracking_id": result.tracking_id, "case_id": result.case_id})
     else:

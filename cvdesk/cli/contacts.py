@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from cvdesk.cli.context import app_context
-from cvdesk.cli.output import emit_json, fmt_time, json_text, neutralise, out, table
+from cvdesk.cli.output import emit_json, fmt_time, neutralise, out, table
 from cvdesk.cli.transitions import choice, contact_app
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource
@@ -22,13 +22,10 @@ from cvdesk.services.contacts import (
     fallbacks,
     normalize_host,
 )
-from cvdesk.store.files import write_private
 
 
 def _service(ctx: typer.Context) -> ContactService:
-    app_ctx = app_context(ctx)
-    app_ctx.cases()  # checks that the database is ready
-    return ContactService(app_ctx.db, app_ctx.settings)
+    return app_context(ctx).desk.contacts()
 
 
 def _print_report(found: SecurityTxt) -> None:
@@ -160,27 +157,20 @@ def contact_export(
     out_file: Path | None = typer.Option(None, "--out", help="Default: standard output."),
 ) -> None:
     """Export the whole directory (the same columns import reads)."""
-    rows = _service(ctx).export_rows()
-    if fmt == "json":
-        text = json_text(rows) + "\n"  # control and bidi characters as \u escapes
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["organization", "kind", "value", "source",
-                                                    "verified_at", "details"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "details": json.dumps(row["details"]) if row["details"]
-                             else ""})
-        text = buffer.getvalue()
-    else:
-        raise InvalidInput("--format", f"'{fmt}' is not one of json, csv")
-    if out_file is None:
-        # CSV has no escapes: on a terminal its control characters are shown escaped;
-        # into a pipe or file it goes as stored, to be imported again.
-        print(neutralise(text) if sys.stdout.isatty() else text, end="")
-    else:
-        write_private(out_file, text)
-        out.print(f"wrote {len(rows)} contact(s) to {out_file}")
+    svc = _service(ctx)
+    try:
+        if out_file is not None:
+            count = svc.export_file(out_file, fmt)
+            out.print(f"wrote {count} contact(s) to {out_file}")
+            return
+        text, _ = svc.export_text(fmt)
+    except InvalidInput as exc:
+        if exc.field == "format":
+            raise InvalidInput("--format", exc.problem) from None
+        raise
+    # CSV has no escapes: on a terminal its control characters are shown escaped;
+    # into a pipe or file it goes as stored, to be imported again.
+    print(neutralise(text) if sys.stdout.isatty() else text, end="")
 
 
 @contact_app.command("fallbacks")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -14,12 +14,12 @@ from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import MAX_DAYS, check_year
 
 if TYPE_CHECKING:
+    from cvdesk.app import Desk
     from cvdesk.services.cases import CaseService
     from cvdesk.settings import Settings
-    from cvdesk.store.db import Database
 
-# The settings, the database and the services are imported where they are first needed,
-# so that a command that needs none of them (or only some) starts quickly.
+# The settings and the desk (database and services, cvdesk/app.py) are imported where they
+# are first needed, so that a command that needs none of them (or only some) starts quickly.
 
 
 @dataclass
@@ -27,7 +27,6 @@ class AppContext:
     config: Path | None = None
     database_url: str | None = None
     actor: str | None = None
-    _ready: bool = field(default=False, repr=False)
 
     @cached_property
     def settings(self) -> Settings:
@@ -44,19 +43,13 @@ class AppContext:
         return load_settings(self.config, **overrides)
 
     @cached_property
-    def db(self) -> Database:
-        from cvdesk.store.db import Database
+    def desk(self) -> Desk:
+        from cvdesk.app import Desk
 
-        return Database(self.settings.database_url)
+        return Desk(self.settings)
 
     def cases(self) -> CaseService:
-        from cvdesk.services.cases import CaseService
-        from cvdesk.services.database import require_ready
-
-        if not self._ready:
-            require_ready(self.db)
-            self._ready = True
-        return CaseService(self.db, self.settings)
+        return self.desk.cases()
 
 
 def _has_password(url: str) -> bool:

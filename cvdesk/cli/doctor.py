@@ -11,8 +11,7 @@ from rich.markup import escape
 from cvdesk.cli.context import app_context, days_after, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.services.doctor import DoctorService, ShownFinding, SweepResult
-from cvdesk.store.findings import ACKNOWLEDGED, SNOOZED
+from cvdesk.services.doctor import DoctorService, FindingAction, ShownFinding, SweepResult
 
 finding_app = typer.Typer(help="Acknowledge or snooze troubleshooting findings.",
                           no_args_is_help=True)
@@ -24,9 +23,7 @@ GROUP_OVER = 3
 
 
 def _service(ctx: typer.Context) -> DoctorService:
-    app_ctx = app_context(ctx)
-    app_ctx.cases()  # checks that the database is ready
-    return DoctorService(app_ctx.db, app_ctx.settings)
+    return app_context(ctx).desk.doctor()
 
 
 def doctor(
@@ -152,7 +149,7 @@ def finding_ack(
 ) -> None:
     """Acknowledge a finding: hidden until its cause is resolved (see doctor --all)."""
     app_ctx = app_context(ctx)
-    f = _service(ctx).handle(finding_id, ACKNOWLEDGED, reason=reason,
+    f = _service(ctx).handle(finding_id, FindingAction.ACKNOWLEDGE, reason=reason,
                              actor=app_ctx.settings.actor)
     out.print(f"#{f.id} {f.data['problem']} on {f.case_id}: acknowledged")
 
@@ -171,7 +168,7 @@ def finding_snooze(
     if (until is None) == (days is None):
         raise InvalidInput("--until", "give exactly one of --until and --days")
     end = parse_time(until, "--until") if until else days_after(svc.clock(), days or 0, "--days")
-    f = svc.handle(finding_id, SNOOZED, reason=reason, actor=app_ctx.settings.actor,
+    f = svc.handle(finding_id, FindingAction.SNOOZE, reason=reason, actor=app_ctx.settings.actor,
                    until=end)
     out.print(f"#{f.id} {f.data['problem']} on {f.case_id}: snoozed until "
               f"{fmt_time(f.snoozed_until, app_ctx.settings.display_timezone)}")

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import typer
 from rich.progress import Progress
-from sqlalchemy import select
 
-from cvdesk.channels.imap import ImapError, fetch_unseen
-from cvdesk.channels.listener import Listener
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import emit_json, fmt_time, log_to_stderr, out, table
-from cvdesk.domain.errors import DomainError, InvalidInput
+from cvdesk.domain.errors import InvalidInput
 from cvdesk.services.inbound import InboundService, Outcome
-from cvdesk.services.mail import MailService
-from cvdesk.services.worker import Worker
-from cvdesk.store.tables import CaseRow, OutboxRow
 
 outbox_app = typer.Typer(help="The outbox of messages to send.", no_args_is_help=True)
 
@@ -48,7 +42,7 @@ def notify(
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput("--vendors", f"{vendors}: {exc}") from None
     app_ctx = app_context(ctx)
-    mail = MailService(app_ctx.cases())
+    mail = app_ctx.desk.mail()
     with Progress(transient=True) as bar:
         task = bar.add_task("queueing", total=len(people) if people else None)
         queued = mail.queue(case_id, people, template, key=key,
@@ -59,7 +53,7 @@ def notify(
     if send and new:
         with Progress() as bar:
             task = bar.add_task("sending", total=new)
-            stats = Worker(app_ctx.db, app_ctx.settings).run(
+            stats = app_ctx.desk.worker().run(
                 progress=lambda n: bar.advance(task, n))
         out.print(f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}")
 
@@ -70,9 +64,7 @@ def worker(
     forever: bool = typer.Option(False, "--forever", help="Keep waiting for new messages."),
 ) -> None:
     """Deliver the outbox over SMTP (settings: [smtp]); several may run at once."""
-    app_ctx = app_context(ctx)
-    app_ctx.cases()
-    stats = Worker(app_ctx.db, app_ctx.settings).run(batch=batch, until_empty=not forever)
+    stats = app_context(ctx).desk.worker().run(batch=batch, until_empty=not forever)
     out.print(f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, "
               f"in doubt {stats.in_doubt}")
 
@@ -86,33 +78,26 @@ def outbox_list(
 ) -> None:
     """Messages in the outbox with their delivery state."""
     app_ctx = app_context(ctx)
-    app_ctx.cases()
-    with app_ctx.db.sessions() as s:
-        stmt = (select(OutboxRow, CaseRow.case_id).join(CaseRow, CaseRow.id == OutboxRow.case_pk,
-                                                        isouter=True).order_by(OutboxRow.id))
-        if status:
-            stmt = stmt.where(OutboxRow.status == status)
-        if case_id:
-            stmt = stmt.where(CaseRow.case_id == case_id.upper())
-        rows = [(o, c) for o, c in s.execute(stmt)]
+    rows = app_ctx.desk.mail().outbox(status=status, case_id=case_id)
     if as_json:
-        emit_json([{"id": o.id, "case_id": c, "participant": o.participant,
+        emit_json([{"id": o.id, "case_id": o.case_id, "participant": o.participant,
                     "recipient": o.recipient, "template": o.template, "status": o.status,
                     "attempts": o.attempts, "in_doubt": o.in_doubt, "message_id": o.message_id,
-                    "last_error": o.last_error, "sent_at": o.sent_at} for o, c in rows])
+                    "last_error": o.last_error, "sent_at": o.sent_at} for o in rows])
         return
     tz = app_ctx.settings.display_timezone
     table(f"{len(rows)} message(s)", ["#", "case", "to", "template", "status", "tries",
                                       "sent", "error"],
-          [[o.id, c, o.recipient, o.template, o.status + (" (in doubt)" if o.in_doubt else ""),
-            o.attempts, fmt_time(o.sent_at, tz), o.last_error[:60]] for o, c in rows])
+          [[o.id, o.case_id, o.recipient, o.template,
+            o.status + (" (in doubt)" if o.in_doubt else ""),
+            o.attempts, fmt_time(o.sent_at, tz), o.last_error[:60]] for o in rows])
 
 
 mail_app = typer.Typer(help="Inbound e-mail: listen, fetch, quarantine.", no_args_is_help=True)
 
 
 def _inbound(ctx: typer.Context) -> InboundService:
-    return InboundService(app_context(ctx).cases())
+    return app_context(ctx).desk.inbound()
 
 
 @mail_app.command("receive")
@@ -126,17 +111,13 @@ def mail_receive(
     """Listen for mail and file each message on its case (until interrupted)."""
     svc = _inbound(ctx)
     log_to_stderr()
-    listener = Listener(lambda raw: _report(svc.receive(raw, "lmtp" if lmtp else "smtp")),
-                        host=host, port=port, lmtp=lmtp)
-    listener.start()
-    out.print(f"listening for {'LMTP' if lmtp else 'SMTP'} on {host}:{port}; Ctrl-C stops")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listener.stop()
+    with svc.listening(host=host, port=port, lmtp=lmtp, on_outcome=_report):
+        out.print(f"listening for {'LMTP' if lmtp else 'SMTP'} on {host}:{port}; Ctrl-C stops")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
 
 
 def _report(outcome: Outcome) -> None:
@@ -171,18 +152,8 @@ def mail_fetch(
     use_ssl = imap.ssl if use_ssl is None else use_ssl
     svc = _inbound(ctx)
     password = _imap_password(imap.password, f"{user}@{host}")
-    outcomes: list[Outcome] = []
-
-    def handle(raw: bytes) -> None:
-        outcome = svc.receive(raw, f"imap:{host}")
-        outcomes.append(outcome)
-        _report(outcome)
-
-    try:
-        fetch_unseen(host=host, port=port, user=user, password=password, mailbox=mailbox,
-                     use_ssl=use_ssl, handle=handle)
-    except ImapError as exc:
-        raise DomainError(f"IMAP: {exc}") from None
+    outcomes = svc.fetch_imap(host=host, port=port, user=user, password=password,
+                              mailbox=mailbox, use_ssl=use_ssl, on_outcome=_report)
     filed = sum(o.filed for o in outcomes)
     out.print(f"fetched {len(outcomes)}: {filed} filed, {len(outcomes) - filed} quarantined")
 
@@ -202,11 +173,11 @@ def _imap_password(configured: str, account: str) -> str:
 @mail_app.command("quarantine")
 def mail_quarantine(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """Mail that could not be filed, with the reason."""
-    rows = _inbound(ctx).quarantined()
+    rows = _inbound(ctx).quarantine()
     if as_json:
         emit_json([{"id": r.id, "received_at": r.received_at, "source": r.source,
                     "reason": r.reason, "message_id": r.message_id, "sender": r.sender,
-                    "subject": r.subject, "size": len(r.raw)} for r in rows])
+                    "subject": r.subject, "size": r.size} for r in rows])
         return
     tz = app_context(ctx).settings.display_timezone
     table(f"{len(rows)} quarantined", ["#", "received", "from", "subject", "reason"],

@@ -49,11 +49,10 @@ def init(ctx: typer.Context) -> None:
     """Create the database, or migrate it to this version's schema."""
     from cvdesk.cli.context import app_context
     from cvdesk.cli.output import out
-    from cvdesk.services.database import init_database
 
-    app_ctx = app_context(ctx)
-    before, after = init_database(app_ctx.db)
-    url = app_ctx.db.engine.url.render_as_string(hide_password=True)
+    desk = app_context(ctx).desk
+    before, after = desk.init_database()
+    url = desk.database_label()
     if before == after:
         out.print(f"database {url} is up to date (schema {after})")
     elif before is None:

@@ -11,7 +11,6 @@ JSON output writes those characters as ``\\u`` escapes, and usage errors pass th
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime
@@ -25,14 +24,12 @@ from rich.table import Table
 from rich.text import Text
 
 from cvdesk.domain.codec import to_jsonable
+from cvdesk.domain.safetext import BIDI, json_text
 
-# Bidirectional embeddings, overrides and isolates, and the direction marks.
-BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
 _CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
 _LAYOUT = {0x09, 0x0A}  # tab and newline are kept where they lay text out
 _VISIBLE = {c: f"\\x{c:02x}" for c in _CONTROLS} | {c: f"\\u{c:04x}" for c in BIDI}
 _LINE = {c: v for c, v in _VISIBLE.items() if c not in _LAYOUT}
-_JSON = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *BIDI)}
 
 
 def neutralise(text: str, *, layout: bool = True) -> str:
@@ -94,15 +91,6 @@ _WIDTH = None if sys.stdout.isatty() else 160
 # escape what they quote.
 out = SafeConsole(highlight=False, soft_wrap=True, width=_WIDTH, markup=False, emoji=False)
 err = SafeConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-
-
-def json_text(value: Any, *, indent: int | None = 2) -> str:
-    """JSON whose strings show control and bidi characters as ``\\u`` escapes: the same
-    values for a program, nothing hidden from a person reading it.  Other non-ASCII text
-    stays readable."""
-    # json escapes C0 itself; DEL, C1 and bidi can only occur inside strings, where a
-    # \\u escape is the same character.
-    return json.dumps(value, indent=indent, ensure_ascii=False).translate(_JSON)
 
 
 def emit_json(value: Any) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cvdesk.domain import cs
@@ -76,6 +77,14 @@ class CaseView:
     vulnerabilities: list[VulnerabilityRow]
 
 
+def read_report_file(path: Path) -> Report:
+    """A report form (.json, .yaml, .yml) read and checked, needing no database: a face can
+    tell the reporter what is wrong with the form before anything else."""
+    from cvdesk.intake import load_report_file  # YAML and friends: only when submitting
+
+    return load_report_file(path)
+
+
 class CaseService:
     def __init__(self, db: Database, settings: Settings,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -109,6 +118,14 @@ class CaseService:
         return actor or self.settings.actor
 
     # ------------------------------------------------------------ intake
+    def submit_report_file(self, path: Path, *, at: datetime | None = None,
+                           actor: str | None = None,
+                           reporter_is_finder: bool = True) -> Submitted:
+        """Read a report form (.json, .yaml, .yml) and open its case: the faces hand over
+        the file and never parse forms themselves."""
+        return self.submit_report(read_report_file(path), at=at, actor=actor,
+                                  reporter_is_finder=reporter_is_finder)
+
     def submit_report(self, report: Report, *, at: datetime | None = None,
                       actor: str | None = None, reporter_is_finder: bool = True) -> Submitted:
         """Open a case for a new report, with the desk, the reporter and the named vendors."""

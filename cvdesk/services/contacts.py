@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -15,9 +18,11 @@ from cvdesk.channels.fetch import Deadline, FetchPolicy
 from cvdesk.channels.securitytxt import SecurityTxt, discover, provider_metadata, validate
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource, check_contact
+from cvdesk.domain.safetext import json_text
 from cvdesk.services.cases import utcnow
 from cvdesk.settings import Settings
 from cvdesk.store.db import Database
+from cvdesk.store.files import write_private
 from cvdesk.store.tables import ContactRow, OrganizationRow
 
 __all__ = ["ContactService", "Discovery", "ImportProblems", "SecurityTxt", "check_securitytxt",
@@ -74,6 +79,10 @@ def check_securitytxt(content: bytes, *, urls: list[str] | None = None,
                       keys: list[str] | None = None) -> SecurityTxt:
     """Validate a security.txt that is already at hand (no network)."""
     return validate(content, urls=urls, keys=keys)
+
+
+EXPORT_FORMATS = ("json", "csv")
+EXPORT_COLUMNS = ["organization", "kind", "value", "source", "verified_at", "details"]
 
 
 class ContactService:
@@ -149,6 +158,29 @@ class ContactService:
         return [{"organization": o.name, "kind": c.kind, "value": c.value, "source": c.source,
                  "verified_at": c.verified_at.isoformat() if c.verified_at else "",
                  "details": c.details or {}} for o, c in self.directory()]
+
+    def export_text(self, fmt: str) -> tuple[str, int]:
+        """The whole directory as JSON or CSV (the columns import reads), and how many
+        contacts it holds: one export format whichever face asks."""
+        rows = self.export_rows()
+        if fmt == "json":
+            return json_text(rows) + "\n", len(rows)  # control and bidi characters as \u
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**row, "details": json.dumps(row["details"]) if row["details"]
+                                 else ""})
+            return buffer.getvalue(), len(rows)
+        raise InvalidInput("format", f"'{fmt}' is not one of {', '.join(EXPORT_FORMATS)}")
+
+    def export_file(self, path: Path, fmt: str) -> int:
+        """Write the export to ``path`` readable by its owner only (0600: the directory
+        names people); the number of contacts written."""
+        text, count = self.export_text(fmt)
+        write_private(path, text)
+        return count
 
     def directory(self, organization: str | None = None,
                   ) -> Sequence[tuple[OrganizationRow, ContactRow]]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cvdesk.domain.case import Case
@@ -47,6 +48,14 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class FindingAction(StrEnum):
+    """What a person may do with a finding; each value is the status it leaves behind,
+    so every face names the same two actions."""
+
+    ACKNOWLEDGE = ACKNOWLEDGED
+    SNOOZE = SNOOZED
 
 
 def finding_data(f: Finding) -> dict[str, Any]:
@@ -164,10 +173,11 @@ class DoctorService:
         shown.sort(key=lambda s: (-s.data["severity_level"], s.case_id, s.data["key"]))
         return SweepResult(at, len(checks), len(checks), shown, checks)
 
-    def handle(self, finding_id: int, action: str, *, reason: str, actor: str,
+    def handle(self, finding_id: int, action: FindingAction | str, *, reason: str, actor: str,
                until: datetime | None = None) -> ShownFinding:
         """Acknowledge a finding, or snooze it until a time; the reason is kept."""
-        action = choose((ACKNOWLEDGED, SNOOZED), action, "action", "finding action")
+        action = choose([a.value for a in FindingAction], str(action), "action",
+                        "finding action")
         if action == SNOOZED:
             if until is None:
                 raise InvalidInput("--until", "a snooze needs an end time")

@@ -15,6 +15,8 @@ cannot read, a value the database refuses) is quarantined, never retried forever
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,6 +68,20 @@ class Outcome:
     message_id: str = ""
     reason: str = ""  # why it was quarantined
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """One message in the quarantine, without its raw bytes (only their size)."""
+
+    id: int
+    received_at: datetime
+    source: str
+    reason: str
+    message_id: str
+    sender: str
+    subject: str
+    size: int
 
 
 class InboundService:
@@ -258,6 +274,54 @@ class InboundService:
     def quarantined(self) -> list[QuarantineRow]:
         with self.db.sessions() as s:
             return list(s.scalars(select(QuarantineRow).order_by(QuarantineRow.id)))
+
+    def quarantine(self) -> list[Quarantined]:
+        """Mail that could not be filed, oldest first, as views any face can show."""
+        return [Quarantined(r.id, r.received_at, r.source, r.reason, r.message_id, r.sender,
+                            r.subject, len(r.raw)) for r in self.quarantined()]
+
+    def fetch_imap(self, *, host: str, port: int, user: str, password: str, mailbox: str,
+                   use_ssl: bool, on_outcome: Callable[[Outcome], None] | None = None,
+                   ) -> list[Outcome]:
+        """File each unread message of an IMAP mailbox; the server marks one seen only
+        once it is stored, so an interrupted fetch loses nothing."""
+        from cvdesk.channels.imap import ImapError, fetch_unseen
+
+        outcomes: list[Outcome] = []
+
+        def handle(raw: bytes) -> None:
+            outcome = self.receive(raw, f"imap:{host}")
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+        try:
+            fetch_unseen(host=host, port=port, user=user, password=password, mailbox=mailbox,
+                         use_ssl=use_ssl, handle=handle)
+        except ImapError as exc:
+            raise DomainError(f"IMAP: {exc}") from None
+        return outcomes
+
+    @contextmanager
+    def listening(self, *, host: str, port: int, lmtp: bool = False,
+                  on_outcome: Callable[[Outcome], None] | None = None) -> Iterator[None]:
+        """Accept mail over SMTP (or LMTP, from a local MTA) and file each message while
+        the block runs."""
+        from cvdesk.channels.listener import Listener  # aiosmtpd: only when listening
+
+        source = "lmtp" if lmtp else "smtp"
+
+        def deliver(raw: bytes) -> None:
+            outcome = self.receive(raw, source)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+        listener = Listener(deliver, host=host, port=port, lmtp=lmtp)
+        listener.start()
+        try:
+            yield
+        finally:
+            listener.stop()
 
 
 class _Unmatched(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -15,7 +16,7 @@ from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Channel, Direction, Message, Role
 from cvdesk.services.cases import CaseService
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.tables import ContactRow, OrganizationRow, OutboxRow
+from cvdesk.store.tables import CaseRow, ContactRow, OrganizationRow, OutboxRow
 
 PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
 
@@ -26,6 +27,40 @@ class Queued:
     recipient: str
     message_id: str
     new: bool  # False when the idempotency key was already queued
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One message in the outbox and where its delivery stands."""
+
+    id: int
+    case_id: str | None
+    participant: int
+    recipient: str
+    template: str
+    status: str
+    attempts: int
+    in_doubt: bool
+    message_id: str
+    last_error: str
+    sent_at: datetime | None
+
+
+def outbox_entries(cases: CaseService, *, status: str | None = None,
+                   case_id: str | None = None) -> list[OutboxEntry]:
+    """The outbox in queue order, optionally of one delivery state or one case.  Needs no
+    sender address, unlike queueing."""
+    with cases.db.sessions() as s:
+        stmt = (select(OutboxRow, CaseRow.case_id)
+                .join(CaseRow, CaseRow.id == OutboxRow.case_pk, isouter=True)
+                .order_by(OutboxRow.id))
+        if status:
+            stmt = stmt.where(OutboxRow.status == status)
+        if case_id:
+            stmt = stmt.where(CaseRow.case_id == case_id.upper())
+        return [OutboxEntry(o.id, c, o.participant, o.recipient, o.template, o.status,
+                            o.attempts, o.in_doubt, o.message_id, o.last_error, o.sent_at)
+                for o, c in s.execute(stmt)]
 
 
 class MailService:
@@ -95,6 +130,10 @@ class MailService:
                 session.execute(insert(OutboxRow), outbox)
             repo.save(row, case)
         return done
+
+    def outbox(self, *, status: str | None = None, case_id: str | None = None,
+               ) -> list[OutboxEntry]:
+        return outbox_entries(self.cases, status=status, case_id=case_id)
 
 
 def _org_key(p: ParticipantState) -> str:

@@ -1,0 +1,102 @@
+"""The composition root: one place, outside every face, that builds the database and the
+services from the settings and a clock.  The CLI (and a web face later) ask a ``Desk`` for
+services instead of assembling them, so every face gets the same wiring and the same
+"is the database ready" check.
+
+Imports are deferred to first use: building a ``Desk`` costs nothing, and a command that
+needs one service loads only that service's modules (start-up time, issue 9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cvdesk.services.cases import CaseService
+    from cvdesk.services.contacts import ContactService
+    from cvdesk.services.doctor import DoctorService
+    from cvdesk.services.inbound import InboundService
+    from cvdesk.services.mail import MailService
+    from cvdesk.services.worker import Worker
+    from cvdesk.settings import Settings
+    from cvdesk.store.db import Database
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Desk:
+    """The services of one desk, over one database, under one set of settings."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow,
+                 database: Database | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._db = database
+        self._ready = False
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            from cvdesk.store.db import Database
+
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+    def database_label(self) -> str:
+        """The database URL without its password, to tell a person which one is meant."""
+        return self.db.engine.url.render_as_string(hide_password=True)
+
+    def init_database(self) -> tuple[str | None, str]:
+        """Create or migrate the schema: (schema before, schema after)."""
+        from cvdesk.services.database import init_database
+
+        return init_database(self.db)
+
+    def require_ready(self) -> None:
+        """Raise DatabaseNotReady unless the schema is this version's (checked once)."""
+        if not self._ready:
+            from cvdesk.services.database import require_ready
+
+            require_ready(self.db)
+            self._ready = True
+
+    def cases(self) -> CaseService:
+        from cvdesk.services.cases import CaseService
+
+        self.require_ready()
+        return CaseService(self.db, self.settings, clock=self.clock)
+
+    def doctor(self) -> DoctorService:
+        from cvdesk.services.doctor import DoctorService
+
+        self.require_ready()
+        return DoctorService(self.db, self.settings, clock=self.clock)
+
+    def contacts(self) -> ContactService:
+        from cvdesk.services.contacts import ContactService
+
+        self.require_ready()
+        return ContactService(self.db, self.settings, clock=self.clock)
+
+    def mail(self) -> MailService:
+        from cvdesk.services.mail import MailService
+
+        return MailService(self.cases())
+
+    def inbound(self) -> InboundService:
+        from cvdesk.services.inbound import InboundService
+
+        return InboundService(self.cases())
+
+    def worker(self) -> Worker:
+        from cvdesk.services.worker import Worker
+
+        self.require_ready()
+        return Worker(self.db, self.settings, clock=self.clock)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
