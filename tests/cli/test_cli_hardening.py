@@ -13,27 +13,16 @@ from typing import Any
 import pytest
 import typer
 
-from cvdesk.cli.main import app, main
+from cvdesk.cli.main import app
 from cvdesk.store.db import Database
+from tests.conftest import Cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path):  # type: ignore[no-untyped-def]
-    for key in list(os.environ):
-        if key.startswith("CVDESK_") and key != "CVDESK_TEST_PG_URL":
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("CVDESK_ACTOR", "tester")
-    monkeypatch.chdir(tmp_path)
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-    return _run
+def run(cli_runner: Cli) -> Cli:
+    return cli_runner
 
 
 @pytest.fixture

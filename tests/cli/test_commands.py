@@ -6,57 +6,15 @@ must write nothing: every refusal test counts the rows of every table before and
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
 
-from cvdesk.cli.main import main
 from cvdesk.store import migrate
-from cvdesk.store.db import normalize_url
-from cvdesk.store.tables import Base
+from tests.conftest import Cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str], url: str) -> None:
-        self.capsys = capsys
-        self.url = url
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(list(args))
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert code == 0, (args, out, err)
-        return out
-
-    def json(self, *args: str) -> object:
-        return json.loads(self.ok(*args, "--json"))
-
-    def counts(self) -> dict[str, int]:
-        engine = create_engine(normalize_url(self.url))
-        try:
-            with engine.connect() as conn:
-                return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                        for t in Base.metadata.sorted_tables}
-        finally:
-            engine.dispose()
-
-
-@pytest.fixture
-def cli(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> Cli:
-    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
-    monkeypatch.setenv("CVDESK_ACTOR", "tester")
-    monkeypatch.chdir(tmp_path)
-    return Cli(capsys, db_url)
 
 
 @pytest.fixture

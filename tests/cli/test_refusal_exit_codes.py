@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.cli.test_commands import EXAMPLES, Cli, case, cli, refused
+from tests.cli.test_commands import EXAMPLES, case, refused
+from tests.conftest import Cli
 
-__all__ = ["case", "cli"]  # fixtures shared with test_commands
+__all__ = ["case"]  # a fixture shared with test_commands
 
 
 def test_refusals_exit_with_their_codes_and_write_nothing(cli: Cli, case: str) -> None:

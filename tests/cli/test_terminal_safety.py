@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from cvdesk.cli.main import main
 from cvdesk.cli.output import json_text, neutralise
 from cvdesk.domain.model import (
     Channel,
@@ -32,7 +30,7 @@ from cvdesk.services.inbound import InboundService
 from cvdesk.settings import load_settings
 from cvdesk.store.db import Database
 from cvdesk.store.tables import CaseRow, OutboxRow
-from tests.conftest import Clock
+from tests.conftest import Cli, Clock
 
 EVIL = "\x1b[2J\x1b]0;pwned\x07\r\u202eevil\u2066x\u2069\u200f\x9b31m\x7f\x08"
 SHOWN = neutralise(EVIL)
@@ -59,13 +57,7 @@ def test_json_keeps_values_and_hides_nothing() -> None:
 
 
 @pytest.fixture
-def loaded(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-           tmp_path: Path):  # type: ignore[no-untyped-def]
-    for key in list(__import__("os").environ):
-        if key.startswith("CVDESK_") and key != "CVDESK_TEST_PG_URL":
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
-    monkeypatch.chdir(tmp_path)
+def loaded(db_url: str, cli: Cli):  # type: ignore[no-untyped-def]
     db = Database(db_url)
     clock = Clock(datetime.now(UTC) - timedelta(days=30))
     settings = load_settings(database_url=db_url, actor="t" + EVIL,
@@ -93,13 +85,7 @@ def loaded(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
            f"Message-ID: <q1@else.example>\r\n\r\nbody\r\n").encode()
     assert not InboundService(svc).receive(raw, "test").filed
     db.dispose()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-    return cid, run
+    return cid, cli
 
 
 COMMANDS = [

@@ -7,22 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cvdesk.cli.main import main
+from tests.conftest import Cli
 
 
 @pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
-    monkeypatch.chdir(tmp_path)
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    assert _run("demo")[0] == 0
-    return _run
+def run(demo_cli: Cli) -> Cli:
+    """The command line on a copy of the demo (loaded once per session by ``cvdesk demo``)."""
+    return demo_cli
 
 
 def test_doctor_finding_lifecycle(run) -> None:  # type: ignore[no-untyped-def]

@@ -7,11 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
 
-from cvdesk.cli.main import main
-from cvdesk.store.db import normalize_url
-from cvdesk.store.tables import Base
+from tests.conftest import Cli
 
 GOOD = ("title: Firmware upload without authentication\ndescription: d\n"
         "reporter: Sam Okafor\ntlp: 'TLP: amber+strict'\n"
@@ -21,30 +18,14 @@ GOOD = ("title: Firmware upload without authentication\ndescription: d\n"
 Submit = Callable[[str, bytes], tuple[int, str, dict[str, int], dict[str, int]]]
 
 
-def counts(url: str) -> dict[str, int]:
-    engine = create_engine(normalize_url(url))
-    try:
-        with engine.connect() as conn:
-            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in Base.metadata.sorted_tables}
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
-def submit(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-           capsys: pytest.CaptureFixture[str]) -> Submit:
-    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
-    monkeypatch.setenv("CVDESK_ACTOR", "tester")
-    monkeypatch.chdir(tmp_path)
-
+def submit(cli: Cli, tmp_path: Path) -> Submit:
     def run(name: str, content: bytes) -> tuple[int, str, dict[str, int], dict[str, int]]:
         path = tmp_path / name
         path.write_bytes(content)
-        before = counts(db_url)
-        capsys.readouterr()
-        code = main(["report", "submit", str(path)])
-        return code, capsys.readouterr().err, before, counts(db_url)
+        before = cli.counts()
+        code, _, err = cli("report", "submit", str(path))
+        return code, err, before, cli.counts()
     return run
 
 

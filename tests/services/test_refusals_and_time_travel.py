@@ -32,7 +32,6 @@ from cvdesk.domain.model import (
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.services import CaseService
 from cvdesk.services.coordination import CoordinationService
-from cvdesk.services.demo import load_demo
 from cvdesk.services.doctor import DoctorService
 from cvdesk.settings import load_settings
 from cvdesk.store.cases import CaseRepository
@@ -210,9 +209,9 @@ def test_a_reporter_or_desk_that_is_also_the_vendor_joins_once(service: CaseServ
         ("Example CSIRT", "coordinator,reporter", "accepted"), ("Acme", "vendor", "start")]
 
 
-def test_the_demo_and_the_benchmark_cases_have_each_party_once(service: CaseService,
+def test_the_demo_and_the_benchmark_cases_have_each_party_once(demo_service: CaseService,
                                                                clock: Clock) -> None:
-    load_demo(service)
+    service = demo_service
     now = clock.now
     cases = [service.replay(c.case_id) for c in service.list_cases(None)]
     cases += list(synthetic_cases(40, now))

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.domain.model import AttemptOutcome, Channel, Role, SignalKind
 from cvdesk.services import CaseService
-from cvdesk.services.demo import load_demo
 from cvdesk.services.doctor import DoctorService, finding_data
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.findings import ACKNOWLEDGED, SNOOZED
@@ -126,9 +125,9 @@ def test_closed_cases_are_never_swept(service: CaseService, clock: Clock) -> Non
     assert DoctorService(service.db, service.settings, clock=clock).sweep().swept == 0
 
 
-def test_the_demo_fires_every_rule_and_snapshots_agree(service: CaseService,
+def test_the_demo_fires_every_rule_and_snapshots_agree(demo_service: CaseService,
                                                       clock: Clock) -> None:
-    load_demo(service)
+    service = demo_service
     clock.advance(minutes=1)
     result = DoctorService(service.db, service.settings, clock=clock).sweep()
     assert set(problems(result)) == set(RULES)

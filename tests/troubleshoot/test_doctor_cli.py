@@ -7,16 +7,13 @@ stored logs (replayed and judged at the time the command reports), never from fi
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from cvdesk.cli.main import main
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import CaseStatus
 from cvdesk.services.doctor import finding_data
@@ -25,31 +22,18 @@ from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
 from cvdesk.store.tables import FindingRow
 from cvdesk.troubleshoot import diagnose
-from tests.conftest import PG_ENV
+from tests.conftest import Cli
 
 Run = Callable[..., tuple[int, str, str]]
 HANDLING = ("id", "status", "first_seen_at", "snoozed_until", "handled_reason")
 
 
 @pytest.fixture
-def cli(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> Iterator[tuple[Run, Database]]:
-    for key in list(os.environ):
-        if key.startswith("CVDESK_") and key != PG_ENV:
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
-    monkeypatch.chdir(tmp_path)  # no ./cvdesk.toml
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    code, out, _ = run("demo")
-    assert code == 0 and out.startswith("loaded 16 demo cases")
-    db = Database(db_url)
-    yield run, db
+def cli(demo_cli: Cli, live_demo_db_url: str) -> Iterator[tuple[Run, Database]]:
+    """The command line on a copy of the demo, loaded once per session as ``cvdesk demo``
+    loads it (real clock; the template checks that all 16 cases were loaded)."""
+    db = Database(live_demo_db_url)
+    yield demo_cli, db
     db.dispose()
 
 

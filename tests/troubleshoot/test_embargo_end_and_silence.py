@@ -4,23 +4,18 @@ attempts (6.3).  Pure domain cases judged at explicit times."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import TLP, AttemptOutcome, Channel, Role
 from cvdesk.domain.policy import Policy
 from cvdesk.troubleshoot import RULES, diagnose
 from cvdesk.troubleshoot.rules import stopped_replying, vendor_unresponsive
+from tests.troubleshoot.builders import ACTOR, SEC, T0, day
 
-T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-A = "tester"
+A = ACTOR
 P = Policy()
-SEC = timedelta(seconds=1)
 SILENCE = {k: RULES[k] for k in ("vendor-unresponsive", "stopped-replying")}
-
-
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
 
 
 def silent_vendor(embargo_end: float = 30) -> tuple[Case, int]:

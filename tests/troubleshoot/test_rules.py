@@ -9,18 +9,18 @@ ordering, the earliest next check, and no double reports.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.em import ConsentTrigger
-from cvdesk.domain.model import TLP, AttemptOutcome, Channel, Role
+from cvdesk.domain.model import TLP, Role
 from cvdesk.domain.policy import Policy, leak_risk
 from cvdesk.domain.rm import RMTrigger
-from cvdesk.troubleshoot import RULES, Verdict, diagnose
-from cvdesk.troubleshoot.finding import Finding, Phase, Severity
+from cvdesk.troubleshoot import RULES, diagnose
+from cvdesk.troubleshoot.finding import Phase, Severity
 from cvdesk.troubleshoot.rules import (
     active_exploitation,
     case_stalled,
@@ -33,15 +33,30 @@ from cvdesk.troubleshoot.rules import (
     vendor_unreachable,
     vendor_unresponsive,
 )
+from tests.troubleshoot.builders import (
+    ACK,
+    ACTOR,
+    BOUNCED,
+    NOREPLY,
+    PH,
+    SEC,
+    SENT,
+    T0,
+    VENDOR,
+    E,
+    W,
+    attempt,
+    day,
+    embargo,
+    iso,
+    new_case,
+    only,
+    quiet,
+    reply,
+    unresponsive_case,
+)
 
-T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-ACTOR = "tester"
 P = Policy()
-E, W, PH = Channel.EMAIL, Channel.WEB_FORM, Channel.PHONE
-SENT, NOREPLY, BOUNCED, ACK = (AttemptOutcome.SENT, AttemptOutcome.NO_REPLY,
-                               AttemptOutcome.BOUNCED, AttemptOutcome.ACKNOWLEDGED)
-SEC = timedelta(seconds=1)
-VENDOR = "Acme Networks"
 R, V, C = Role.REPORTER, Role.VENDOR, Role.COORDINATOR
 
 #: The ten rules under test, by the problem id their findings carry.
@@ -49,58 +64,6 @@ TEN = {k: RULES[k] for k in (
     "vendor-unreachable", "no-acknowledgement", "vendor-unresponsive", "stopped-replying",
     "active-exploitation", "public-before-date", "vendor-declined",
     "embargo-ending-vendor-not-ready", "too-many-parties", "case-stalled")}
-
-
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
-
-
-def iso(n: float) -> str:
-    return day(n).isoformat()
-
-
-def new_case() -> tuple[Case, int]:
-    """Reporter p1 (finder and reporter) and vendor p2, both added at T0."""
-    case = Case.open("CVD-2026-0042", "Heap overflow", TLP.AMBER, at=T0, actor=ACTOR)
-    case.add_participant("Rita", [Role.FINDER, Role.REPORTER], at=T0, actor=ACTOR)
-    vendor = case.add_participant(VENDOR, [Role.VENDOR], at=T0, actor=ACTOR,
-                                  organization=VENDOR)
-    return case, vendor.pid
-
-
-def attempt(case: Case, pid: int, n: float, channel: Channel = E,
-            outcome: AttemptOutcome = SENT) -> None:
-    case.contact_attempt(pid, channel, outcome, at=day(n), actor=ACTOR)
-
-
-def reply(case: Case, pid: int, n: float, channel: Channel = E) -> None:
-    case.contact_reply(pid, channel, at=day(n), actor=ACTOR)
-
-
-def embargo(case: Case, end: float, at: float = 0) -> None:
-    case.propose_embargo(day(end), at=day(at), actor=ACTOR)
-    case.accept_embargo(at=day(at), actor=ACTOR)
-
-
-def only(verdict: Verdict) -> Finding:
-    assert len(verdict.findings) == 1, verdict.findings
-    return verdict.findings[0]
-
-
-def quiet(verdict: Verdict, next_check: datetime | None = None) -> None:
-    assert verdict.findings == []
-    assert verdict.next_check == next_check
-
-
-def unresponsive_case(*, attempts_after: tuple[float, ...] = (5, 10)) -> tuple[Case, int]:
-    """The vendor was contacted on day 0, replied on day 1 (2026-09-02), then ignored the
-    attempts made on ``attempts_after`` days (alternating email and web form)."""
-    case, v = new_case()
-    attempt(case, v, 0)
-    reply(case, v, 1)
-    for i, n in enumerate(attempts_after):
-        attempt(case, v, n, (E, W)[i % 2], NOREPLY)
-    return case, v
 
 
 # ====================================================================== vendor-unreachable
@@ -216,7 +179,8 @@ def test_no_acknowledgement_time_travel_and_later_attempts() -> None:
         "72 hours since the first attempt, no acknowledgement (policy window 48 h)")
 
 
-@pytest.mark.parametrize("build", ["never-contacted", "replied", "acknowledged", "reporter"])
+@pytest.mark.parametrize("build", ["never-contacted", "replied", "acknowledged",
+                                   "acknowledged-late", "reporter"])
 def test_no_acknowledgement_quiet(build: str) -> None:
     case, v = new_case()
     if build == "replied":
@@ -224,6 +188,9 @@ def test_no_acknowledgement_quiet(build: str) -> None:
         reply(case, v, 3)  # late, but it did answer
     elif build == "acknowledged":
         attempt(case, v, 0, E, ACK)
+    elif build == "acknowledged-late":  # an acknowledged attempt after the window
+        attempt(case, v, 0)
+        attempt(case, v, 50 / 24, E, ACK)
     elif build == "reporter":
         attempt(case, 1, 0)
     quiet(no_acknowledgement.check(case, P, day(30)))
@@ -260,6 +227,7 @@ def test_unresponsive_without_embargo_at_42_days_since_the_reply() -> None:
         "2026-09-01, last 2026-09-11 (no-reply)",
         "42 days silent (policy: 14)",
         "no embargo in force; 42+ days since the last reply")
+    assert "courtesy copy" in f.actions[0].text
     assert "3 days ahead" in f.actions[0].text  # courtesy_copy_days
 
 
@@ -368,6 +336,7 @@ def test_stopped_replying_reporter() -> None:
     case, _ = new_case()
     reply(case, 1, 1)
     attempt(case, 1, 3, E, NOREPLY)
+    quiet(stopped_replying.check(case, P, day(40)))  # one message: not silence
     attempt(case, 1, 8, E, NOREPLY)
     f = only(stopped_replying.check(case, P, day(20)))
     assert f.title == "Rita (finder, reporter) stopped replying"
@@ -375,6 +344,7 @@ def test_stopped_replying_reporter() -> None:
     assert f.evidence == ("last reply 2026-09-02, 19 days ago (policy: 14)",
                           "2 attempts since, last 2026-09-09 (policy: at least 2)")
     assert [a.role for a in f.actions] == [V, C]
+    assert "heads-up before publishing" in f.actions[0].text
 
 
 def test_stopped_replying_quiet_without_an_unanswered_attempt() -> None:
@@ -417,6 +387,7 @@ def test_stopped_replying_policy_override() -> None:
 def test_active_exploitation_attacks_during_embargo() -> None:
     case, _ = new_case()
     embargo(case, end=45)
+    quiet(active_exploitation.check(case, P, day(3)))  # an embargo alone is no problem
     case.record_cs(CSEvent.A, None, at=day(10), actor=ACTOR)
     f = only(active_exploitation.check(case, P, day(11)))
     assert (f.problem, f.severity, f.section, f.phase) == (
@@ -426,6 +397,7 @@ def test_active_exploitation_attacks_during_embargo() -> None:
     assert f.evidence == ("A (attacks observed) recorded 2026-09-11",
                           f"embargo still active, planned end {iso(45)}",
                           "no fix yet from: Acme Networks")
+    assert "end the embargo now" in f.actions[0].text
 
 
 def test_active_exploitation_public_exploit_and_fixed_vendor() -> None:
@@ -477,6 +449,7 @@ def test_public_before_date_during_embargo() -> None:
     assert f.subject is None
     assert f.evidence == ("P (public aware) recorded 2026-09-13",
                           f"embargo still active, planned end {iso(45)}")
+    assert "do not punish" in f.actions[1].text
     assert public_before_date.check(case, P, day(100)).findings == [f]  # events only
     assert public_before_date.check(case, P, day(100)).next_check is None
 
@@ -528,7 +501,8 @@ def test_vendor_declined_deferred_then_closed() -> None:
         "Acme Networks moved the report to RM closed on 2026-09-13")
 
 
-@pytest.mark.parametrize("build", ["accepted", "valid", "fixed", "reporter-deferred"])
+@pytest.mark.parametrize("build", ["accepted", "valid", "fixed", "fixed-after-deferring",
+                                   "reporter-deferred"])
 def test_vendor_declined_quiet(build: str) -> None:
     case, v = declining_case()
     if build == "accepted":
@@ -536,6 +510,9 @@ def test_vendor_declined_quiet(build: str) -> None:
     elif build == "fixed":  # deferred after shipping a fix: nothing to decline
         case.record_cs(CSEvent.F, v, at=day(4), actor=ACTOR)  # aware since its reply
         case.rm(v, RMTrigger.DEFER, at=day(5), actor=ACTOR)
+    elif build == "fixed-after-deferring":  # it declined, then shipped a fix anyway
+        case.rm(v, RMTrigger.DEFER, at=day(3), actor=ACTOR)
+        case.record_cs(CSEvent.F, v, at=day(5), actor=ACTOR)
     elif build == "reporter-deferred":
         case.rm(1, RMTrigger.RECEIVE, at=day(3), actor=ACTOR)
         case.rm(1, RMTrigger.VALIDATE, at=day(3), actor=ACTOR)
@@ -585,13 +562,18 @@ def test_embargo_ending_lists_only_vendors_without_a_fix() -> None:
                               f"no fix ready (F) from: {', '.join(names[:5])} and 1 more")
 
 
-@pytest.mark.parametrize("build", ["fixed", "proposed", "terminated", "no-embargo"])
+@pytest.mark.parametrize("build", ["fixed", "fixed-while-warned", "proposed", "terminated",
+                                   "no-embargo"])
 def test_embargo_ending_quiet(build: str) -> None:
     case, v = new_case()
     if build == "fixed":
         embargo(case, end=40)
         case.record_cs(CSEvent.V, v, at=day(1), actor=ACTOR)
         case.record_cs(CSEvent.F, v, at=day(2), actor=ACTOR)
+    elif build == "fixed-while-warned":  # the fix came after the 14-day warning began
+        embargo(case, end=40)
+        case.record_cs(CSEvent.V, v, at=day(1), actor=ACTOR)
+        case.record_cs(CSEvent.F, v, at=day(29), actor=ACTOR)
     elif build == "proposed":
         case.propose_embargo(day(40), at=day(0), actor=ACTOR)
     elif build == "terminated":

@@ -3,7 +3,7 @@ ten): a case that triggers each, one that does not, and the exact evidence."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -35,14 +35,10 @@ from cvdesk.troubleshoot.rules import (
     vendor_not_notified,
 )
 from cvdesk.troubleshoot.text import analyze
+from tests.troubleshoot.builders import ACTOR, T0, day
 
-T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-A = "tester"
+A = ACTOR
 POLICY = Policy()
-
-
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
 
 
 def base_case() -> tuple[Case, int, int]:

@@ -12,7 +12,6 @@ from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.model import AttemptOutcome, Channel, Report, ReporterInfo, Role, SignalKind
 from cvdesk.services import CaseService
-from cvdesk.services.demo import load_demo
 from cvdesk.services.doctor import finding_data
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.snapshot import case_from_rows, participants_by_case
@@ -82,8 +81,8 @@ def assert_same(snap: Case, log: Case, service: CaseService, now: datetime) -> N
         assert judged(snap, service, when) == judged(log, service, when), (cid, when)
 
 
-def test_demo_rows_judge_like_the_log(service: CaseService, clock: Clock) -> None:
-    load_demo(service)
+def test_demo_rows_judge_like_the_log(demo_service: CaseService, clock: Clock) -> None:
+    service = demo_service
     pairs = both_ways(service)
     assert len(pairs) == 2 * 16
     problems = set()
@@ -96,9 +95,9 @@ def test_demo_rows_judge_like_the_log(service: CaseService, clock: Clock) -> Non
             "embargo-ending-vendor-not-ready", "too-many-parties", "case-stalled"} <= problems
 
 
-def test_rows_keep_up_with_later_events(service: CaseService, clock: Clock) -> None:
+def test_rows_keep_up_with_later_events(demo_service: CaseService, clock: Clock) -> None:
     """The projections are updated per event: after more work on the demo cases, still equal."""
-    load_demo(service)
+    service = demo_service
     unresponsive = next(c.case_id for c in service.list_cases()
                         if c.title.startswith("SQL injection in Globex"))
     multi = next(c.case_id for c in service.list_cases()
