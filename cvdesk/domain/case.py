@@ -415,5 +415,5 @@ def default_embargo_end(case: Case, days: int, at: datetime) -> datetime:
     end = base + timedelta(days=days)
     if end <= at:
         raise InvalidInput("end", f"the default end ({days} days after the first vendor contact"
-                           f" attempt, {base.isoformat()}) has passed; give --end")
+                           f" attempt, {base.isoformat()}) has passed; give an end date")
     return end

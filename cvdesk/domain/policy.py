@@ -40,7 +40,7 @@ class Policy:
     max_leak_risk: float = 0.05
     # A case with no event for this long is stalled.
     stalled_days: int = 30
-    # Clock skew tolerated for times given by people ('--at').
+    # Clock skew tolerated for times given by people (the 'at' of a command).
     future_skew_minutes: int = 5
     # Per-organization overrides, by organization or participant name (case-insensitive):
     # {"Acme Networks": {"unresponsive_silence_days": 21}}.

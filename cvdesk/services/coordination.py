@@ -47,18 +47,18 @@ class CoordinationService:
     def add_coordinator(self, name: str, kind: str, *, country: str = "", email: str = "",
                         url: str = "", notes: str = "") -> CoordinatorRow:
         if not name.strip():
-            raise InvalidInput("--name", "must not be empty")
+            raise InvalidInput("name", "must not be empty")
         if kind not in COORDINATOR_KINDS:
-            raise InvalidInput("--kind", f"'{kind}' is not one of {', '.join(COORDINATOR_KINDS)}")
+            raise InvalidInput("kind", f"'{kind}' is not one of {', '.join(COORDINATOR_KINDS)}")
         if email:
-            check_email(email, "--email")
+            check_email(email, "email")
         if url and not re.match(r"^https?://", url):
-            raise InvalidInput("--url", f"'{url}' is not an http(s) URL")
+            raise InvalidInput("url", f"'{url}' is not an http(s) URL")
         with self.db.transaction() as session:
             taken = session.scalar(select(CoordinatorRow).where(
                 func.lower(CoordinatorRow.name) == name.strip().lower()))
             if taken is not None:
-                raise InvalidInput("--name", f"'{name}' is already in the directory")
+                raise InvalidInput("name", f"'{name}' is already in the directory")
             row = CoordinatorRow(name=name.strip(), kind=kind, country=country, email=email,
                                  url=url, notes=notes, created_at=self.cases.clock())
             session.add(row)
@@ -89,7 +89,7 @@ class CoordinationService:
             try:
                 write_private(path, text)  # 0600: embargoed case data
             except OSError as exc:
-                raise InvalidInput("--out", f"{path}: {exc.strerror or exc}") from None
+                raise InvalidInput("output file", f"{path}: {exc.strerror or exc}") from None
         return path, digest
 
     def package(self, case_id: str, coord: CoordinatorRow) -> dict[str, Any]:
@@ -149,7 +149,7 @@ class CoordinationService:
                       actor: str | None = None) -> str:
         """End the embargo now with the reason (6.9 "consider publishing early")."""
         if not reason.strip():
-            raise InvalidInput("--reason", "say why coordination has failed or the date moved")
+            raise InvalidInput("reason", "say why coordination has failed or the date moved")
         at = self.cases.when(None)
         who = self.cases.actor(actor)
         with self.cases.case(case_id) as case:

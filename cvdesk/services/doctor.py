@@ -152,7 +152,7 @@ class DoctorService:
     def preview(self, *, at: datetime, case_id: str | None = None) -> SweepResult:
         """Judge the cases that were open at ``at``, as their logs say they were then,
         closed-since ones included; stores nothing."""
-        check_aware(at, "--at")
+        check_aware(at, "at")
         shown: list[ShownFinding] = []
         checks: dict[str, datetime | None] = {}
         with self.db.sessions() as session:
@@ -180,10 +180,10 @@ class DoctorService:
                         "finding action")
         if action == SNOOZED:
             if until is None:
-                raise InvalidInput("--until", "a snooze needs an end time")
-            check_aware(until, "--until")
+                raise InvalidInput("until", "a snooze needs an end time")
+            check_aware(until, "until")
             if until <= self.clock():
-                raise InvalidInput("--until", f"{until.isoformat()} is not in the future")
+                raise InvalidInput("until", f"{until.isoformat()} is not in the future")
         with self.db.transaction() as session:
             row = FindingRepository(session).handle(finding_id, action, actor=actor,
                                                     reason=reason, until=until)

@@ -80,7 +80,7 @@ class MailService:
         One transaction for the whole batch; ``key`` makes a repeat a no-op (default: one
         message per case, template and participant)."""
         if template not in TEMPLATES:
-            raise InvalidInput("--template", f"'{template}' is not one of "
+            raise InvalidInput("template", f"'{template}' is not one of "
                                f"{', '.join(TEMPLATES)}")
         if not self.sender:
             raise InvalidInput("smtp.sender", "no sender address: set smtp.sender or "

@@ -198,7 +198,7 @@ class FindingRepository:
         if row.status == RESOLVED:
             raise InvalidInput("finding", f"#{finding_id} is resolved already")
         if not reason.strip():
-            raise InvalidInput("--reason", "say why (it is kept with the finding)")
+            raise InvalidInput("reason", "say why (it is kept with the finding)")
         row.status, row.handled_by, row.handled_reason = status, actor, reason
         row.snoozed_until = until
         if until is not None:  # wake the case up when the snooze ends

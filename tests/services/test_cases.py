@@ -327,7 +327,7 @@ def test_a_default_end_that_has_passed_is_refused(service: CaseService, cid: str
     service.contact_attempt(cid, "p3", EMAIL, SENT, at=clock.now - 50 * D)
     refused(service, InvalidInput, lambda: service.propose_embargo(cid), field="end",
             says="the default end (45 days after the first vendor contact attempt, "
-                 "2026-09-13T09:00:00+00:00) has passed; give --end")
+                 "2026-09-13T09:00:00+00:00) has passed; give an end date")
 
 
 def test_embargo_lifecycle(service: CaseService, cid: str, clock: Clock) -> None:

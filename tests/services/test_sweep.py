@@ -83,7 +83,7 @@ def test_acknowledge_and_snooze(service: CaseService, clock: Clock) -> None:
     doctor = DoctorService(service.db, service.settings, clock=clock)
     found = {f.data["problem"]: f for f in doctor.sweep().findings}
     unresp = found["vendor-unresponsive"]
-    with pytest.raises(InvalidInput, match="--reason"):
+    with pytest.raises(InvalidInput, match=r"^reason: "):
         doctor.handle(unresp.id, ACKNOWLEDGED, reason=" ", actor="t")
     with pytest.raises(NotFound):
         doctor.handle(99999, ACKNOWLEDGED, reason="x", actor="t")
