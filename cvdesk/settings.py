@@ -19,11 +19,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from cvdesk.domain.errors import BadInput
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
 
 
-class SettingsError(Exception):
+class SettingsError(BadInput):
     """Settings that cannot be used; the message names the key and the problem."""
 
 

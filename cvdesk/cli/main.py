@@ -1,9 +1,10 @@
 """The ``cvdesk`` command: global options, sub-commands, and error handling with exit codes.
 
-Exit codes: 0 done; 1 other failure (the database is missing, not initialised or at an
-older schema, a conflicting write); 2 bad input (a field, a file, an option, a database
-URL cvdesk does not support, a date outside the years 1970-2200); 3 a transition the
-model refuses; 4 something named does not exist.
+Exit codes come from the domain's one table (cvdesk.domain.errors.ERROR_CODES): 0 done;
+1 other failure (the database is missing, not initialised or at an older schema); 2 bad
+input (a field, a file, an option, a database URL cvdesk does not support, a date outside
+the years 1970-2200); 3 a transition the model refuses; 4 something named does not
+exist; 5 a conflicting write (someone changed the case first: run it again).
 """
 
 from __future__ import annotations
@@ -86,31 +87,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-EXIT_OTHER, EXIT_INPUT, EXIT_REFUSED, EXIT_NOT_FOUND = 1, 2, 3, 4
-
-
-def _loaded(module: str, name: str) -> Any:
-    """The class ``name`` of ``module`` if that module is loaded, else ``()`` (which no
-    exception is an instance of): an error class whose module never loaded was not
-    raised, and importing it just to find that out would cost start-up time."""
-    loaded = sys.modules.get(module)
-    return getattr(loaded, name) if loaded is not None else ()
+EXIT_OTHER, EXIT_INPUT = 1, 2
 
 
 def _exit_code(exc: Exception) -> int | None:
-    """The exit code of an error cvdesk reports in one line; None for anything else."""
-    errors = "cvdesk.domain.errors"
-    if isinstance(exc, (_loaded("cvdesk.intake.report_form", "FormError"),
-                        _loaded(errors, "InvalidInput"),
-                        _loaded("cvdesk.settings", "SettingsError"))):
-        return EXIT_INPUT
-    if isinstance(exc, _loaded(errors, "IllegalTransition")):
-        return EXIT_REFUSED
-    if isinstance(exc, _loaded(errors, "NotFound")):
-        return EXIT_NOT_FOUND
-    if isinstance(exc, _loaded(errors, "DomainError")):
-        return EXIT_OTHER
-    return None
+    """The exit code of an error cvdesk reports in one line (the domain's one table,
+    ``ERROR_CODES``); None for anything else.  Every error a command can raise derives from
+    DomainError, so when its module is not loaded no such error was raised."""
+    errors = sys.modules.get("cvdesk.domain.errors")
+    found = errors.codes(exc) if errors is not None else None
+    return found[0] if found else None
 
 
 def main(argv: list[str] | None = None) -> int:

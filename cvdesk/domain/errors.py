@@ -9,6 +9,23 @@ class DomainError(Exception):
     """Root of everything the domain refuses. Faces print the message and exit non-zero."""
 
 
+class BadInput(DomainError):
+    """Root of the errors in what someone gave: a field, a file, a setting."""
+
+
+class Conflict(DomainError):
+    """Someone else changed the same thing first; reading again and retrying can succeed."""
+
+
+class NotAllowed(DomainError):
+    """The one acting may not do or see this."""
+
+
+class Unavailable(DomainError):
+    """The desk cannot serve this now (no database, an older schema): not the user's
+    mistake, and not a refusal of the model."""
+
+
 class IllegalTransition(DomainError):
     """A trigger that the named model does not allow from the current state."""
 
@@ -27,7 +44,7 @@ class IllegalTransition(DomainError):
         )
 
 
-class InvalidInput(DomainError):
+class InvalidInput(BadInput):
     """A value that breaks a domain rule; names the field and the problem."""
 
     def __init__(self, field: str, problem: str) -> None:
@@ -38,3 +55,25 @@ class InvalidInput(DomainError):
 
 class NotFound(DomainError):
     """A case, participant or other thing that does not exist."""
+
+
+#: The one table from error classes to what each face answers: (exit code, HTTP status).
+#: The first class in the table that an error is an instance of decides, so subclasses
+#: come before their roots.  Exit code 1 covers every other refusal, as does HTTP 400.
+ERROR_CODES: tuple[tuple[type[DomainError], int, int], ...] = (
+    (BadInput, 2, 422),
+    (IllegalTransition, 3, 409),
+    (NotFound, 4, 404),
+    (Conflict, 5, 409),
+    (NotAllowed, 1, 403),
+    (Unavailable, 1, 503),
+    (DomainError, 1, 400),
+)
+
+
+def codes(error: BaseException) -> tuple[int, int] | None:
+    """(exit code, HTTP status) of a domain error; None for anything else (a bug)."""
+    for cls, exit_code, status in ERROR_CODES:
+        if isinstance(error, cls):
+            return exit_code, status
+    return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cvdesk.domain.errors import DomainError, InvalidInput
+from cvdesk.domain.errors import BadInput, InvalidInput
 from cvdesk.domain.model import (
     TLP,
     AffectedProduct,
@@ -57,7 +57,7 @@ _TITLE, _NAME, _VERSION, _LONG = (LIMITS[k] for k in ("title", "name", "version"
 _URL, _EMAIL, _PHONE, _SHORT = 2000, 254, 50, 1000
 
 
-class FormError(DomainError):
+class FormError(BadInput):
     """A report form with problems; ``problems`` is a list of (field path, message)."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cvdesk.domain.errors import DomainError
+from cvdesk.domain.errors import Unavailable
 from cvdesk.store import migrate
 from cvdesk.store.db import Database, sqlite_path
 from cvdesk.store.files import create_private
 
 
-class DatabaseNotReady(DomainError):
+class DatabaseNotReady(Unavailable):
     """The database has no schema yet, or an older one (exit 1, like any other failure
     that is not the user's input)."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.codec import to_jsonable
-from cvdesk.domain.errors import DomainError, NotFound
+from cvdesk.domain.errors import Conflict, NotFound
 from cvdesk.domain.events import Event, EventType
 from cvdesk.store.tables import (
     CaseRow,
@@ -40,7 +40,7 @@ from cvdesk.store.tables import (
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class ConcurrentUpdate(DomainError):
+class ConcurrentUpdate(Conflict):
     """Another writer changed the case between our read and our write; retry."""
 
 
