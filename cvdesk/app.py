@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cvdesk.seed.demo import DemoSummary
     from cvdesk.services.cases import CaseService
     from cvdesk.services.contacts import ContactService
     from cvdesk.services.doctor import DoctorService
@@ -96,6 +97,13 @@ class Desk:
 
         self.require_ready()
         return Worker(self.db, self.settings, clock=self.clock)
+
+    def load_demo(self, *, force: bool = False) -> DemoSummary:
+        """Create or migrate the database, then write the demo dataset through the services."""
+        from cvdesk.seed.demo import load_demo
+
+        self.init_database()
+        return load_demo(self.cases(), force=force)
 
     def close(self) -> None:
         if self._db is not None:

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from cvdesk.seed.demo import load_demo
 from cvdesk.services import CaseService, init_database
-from cvdesk.services.demo import load_demo
 from cvdesk.settings import load_settings
 from cvdesk.store.db import Database, normalize_url
 from cvdesk.store.tables import Base

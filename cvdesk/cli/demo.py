@@ -6,7 +6,6 @@ import typer
 
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import out
-from cvdesk.services.demo import load_demo
 
 
 def demo(ctx: typer.Context,
@@ -14,7 +13,6 @@ def demo(ctx: typer.Context,
                                     help="Load even if the database already has cases.")) -> None:
     """Create the database if needed and load the demo dataset (dates relative to today)."""
     app_ctx = app_context(ctx)
-    app_ctx.desk.init_database()
-    summary = load_demo(app_ctx.cases(), force=force)
+    summary = app_ctx.desk.load_demo(force=force)
     out.print(f"loaded {summary.cases} demo cases with {summary.participants} participants "
               f"and {summary.events} events")

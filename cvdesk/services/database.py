@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cvdesk.domain.errors import Unavailable
 from cvdesk.store import migrate
 from cvdesk.store.db import Database, sqlite_path
 from cvdesk.store.files import create_private
+from cvdesk.store.stats import row_counts
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How much the database holds."""
+
+    cases: int
+    participants: int
+    events: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"cases": self.cases, "participants": self.participants, "events": self.events}
+
+
+def counts(db: Database) -> Counts:
+    with db.sessions() as session:
+        return Counts(*row_counts(session))
 
 
 class DatabaseNotReady(Unavailable):

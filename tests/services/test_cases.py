@@ -31,8 +31,8 @@ from cvdesk.domain.model import (
 )
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.intake import load_report_file
+from cvdesk.seed.demo import load_demo
 from cvdesk.services import CaseService
-from cvdesk.services.demo import load_demo
 from cvdesk.settings import load_settings
 from cvdesk.store.db import Database
 from cvdesk.store.tables import Base, CaseRow, EventRow, MessageRow, ParticipantRow

@@ -22,7 +22,6 @@ from cvdesk.domain.model import (
     Channel,
     Credit,
     Direction,
-    Message,
     Report,
     ReporterInfo,
     Retrospective,
@@ -33,8 +32,7 @@ from cvdesk.domain.model import (
 )
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.services.cases import CaseService
-from cvdesk.store.tables import EventRow, ParticipantRow
-from cvdesk.troubleshoot.text import analyze
+from cvdesk.services.database import counts
 
 COORDINATOR = "demo-coordinator"
 E, W, PH = Channel.EMAIL, Channel.WEB_FORM, Channel.PHONE
@@ -87,12 +85,8 @@ def load_demo(svc: CaseService, *, force: bool = False) -> DemoSummary:
                   _independent_discovery, _finder_handoff, _public_before_vendor):
         build(svc, ago)
 
-    with svc.db.sessions() as session:
-        from cvdesk.store.cases import CaseRepository
-
-        repo = CaseRepository(session)
-        return DemoSummary(len(repo.list_cases()), repo.count(ParticipantRow),
-                           repo.count(EventRow))
+    total = counts(svc.db)
+    return DemoSummary(total.cases, total.participants, total.events)
 
 
 def _responsive_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
@@ -270,14 +264,12 @@ def _multi_party(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
             case.set_policy(pid, 45, at=ago(8), actor=COORDINATOR, reason="vendor PSIRT policy")
         case.observe(SignalKind.UNKNOWN_DOWNSTREAM, at=ago(7), actor=COORDINATOR,
                      text="libquill is vendored into firmware images we cannot enumerate")
-        case.log_message(Message(
-            message_id="<demo-quill-talk@cvdesk>", direction=Direction.INBOUND, at=ago(2),
-            channel=E, subject="Talk accepted", participant=2,
-            body="Good news: my talk on this bug was accepted as a keynote. A journalist "
-                 "already asked about it; I dubbed it QuillBleed."),
-            actor=COORDINATOR, flags=analyze("Talk accepted. my talk on this bug was accepted "
-                                             "as a keynote. A journalist already asked about "
-                                             "it; I dubbed it QuillBleed."))
+
+    # Through the service, as an arriving message is: it reads the words for hype itself.
+    svc.log_message(r.case_id, direction=Direction.INBOUND, channel=E, at=ago(2),
+                    subject="Talk accepted", participant="Mei Chen", actor=COORDINATOR,
+                    body="Good news: my talk on this bug was accepted as a keynote. A "
+                         "journalist already asked about it; I dubbed it QuillBleed.")
 
 
 def _legal_threat(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
