@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from cvdesk.services.doctor import DoctorService
     from cvdesk.services.inbound import InboundService
     from cvdesk.services.mail import MailService
+    from cvdesk.services.progress import Progress
     from cvdesk.services.worker import Worker
     from cvdesk.settings import Settings
     from cvdesk.store.db import Database
@@ -98,12 +99,13 @@ class Desk:
         self.require_ready()
         return Worker(self.db, self.settings, clock=self.clock)
 
-    def load_demo(self, *, force: bool = False) -> DemoSummary:
+    def load_demo(self, *, force: bool = False, progress: Progress | None = None) -> DemoSummary:
         """Create or migrate the database, then write the demo dataset through the services."""
         from cvdesk.seed.demo import load_demo
+        from cvdesk.services.progress import quiet
 
         self.init_database()
-        return load_demo(self.cases(), force=force)
+        return load_demo(self.cases(), force=force, progress=progress or quiet)
 
     def close(self) -> None:
         if self._db is not None:

@@ -6,6 +6,7 @@ import typer
 
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import out
+from cvdesk.cli.progress import progress_bar
 
 
 def demo(ctx: typer.Context,
@@ -13,6 +14,7 @@ def demo(ctx: typer.Context,
                                     help="Load even if the database already has cases.")) -> None:
     """Create the database if needed and load the demo dataset (dates relative to today)."""
     app_ctx = app_context(ctx)
-    summary = app_ctx.desk.load_demo(force=force)
+    with progress_bar("loading the demo cases") as progress:
+        summary = app_ctx.desk.load_demo(force=force, progress=progress)
     out.print(f"loaded {summary.cases} demo cases with {summary.participants} participants "
               f"and {summary.events} events")

@@ -33,6 +33,7 @@ from cvdesk.domain.model import (
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.services.cases import CaseService
 from cvdesk.services.database import counts
+from cvdesk.services.progress import Progress, quiet
 
 COORDINATOR = "demo-coordinator"
 E, W, PH = Channel.EMAIL, Channel.WEB_FORM, Channel.PHONE
@@ -63,27 +64,26 @@ def _report(title: str, vendor: str, product: str, days_found: str, *, reporter:
         wants_credit=True, share_contact=True, **extra)  # type: ignore[arg-type]
 
 
-def load_demo(svc: CaseService, *, force: bool = False) -> DemoSummary:
-    existing = svc.list_cases(None)
+def load_demo(svc: CaseService, *, force: bool = False,
+              progress: Progress = quiet) -> DemoSummary:
+    """Write the demo cases; refused on a database that has cases unless ``force``."""
+    existing = counts(svc.db).cases
     if existing and not force:
-        raise DomainError(f"the database already has {len(existing)} case(s); use a fresh "
-                          "database, or --force to add the demo cases anyway")
+        raise DomainError(f"the database already has {existing} case(s); load the demo into "
+                          "a fresh database, or force the load to add the demo cases anyway")
     now = svc.clock().replace(second=0, microsecond=0)
 
     def ago(days: float, hours: float = 0) -> datetime:
         return now - timedelta(days=days, hours=hours)
 
-    _responsive_vendor(svc, ago)
-    _unresponsive_vendor(svc, ago)
-    _unreachable_vendor(svc, ago)
-    _exploited_during_embargo(svc, ago)
-    _closed_case(svc, ago)
-    _fresh_report(svc, ago)
-    _invalid_report(svc, ago)
-    _multi_party(svc, ago)
-    for build in (_legal_threat, _vendor_declined, _leaked, _embargo_ending,
-                  _independent_discovery, _finder_handoff, _public_before_vendor):
+    builders = (_responsive_vendor, _unresponsive_vendor, _unreachable_vendor,
+                _exploited_during_embargo, _closed_case, _fresh_report, _invalid_report,
+                _multi_party, _legal_threat, _vendor_declined, _leaked, _embargo_ending,
+                _independent_discovery, _finder_handoff, _public_before_vendor)
+    progress(0, len(builders))
+    for done, build in enumerate(builders, 1):
         build(svc, ago)
+        progress(done, len(builders))
 
     total = counts(svc.db)
     return DemoSummary(total.cases, total.participants, total.events)
