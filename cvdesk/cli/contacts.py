@@ -83,9 +83,7 @@ def discover(
     Exits 0 when a valid security.txt was found, 1 when none was or it is not valid."""
     result = _service(ctx).discover(domain, organization)
     if as_json:
-        emit_json({"host": result.host, "organization": result.organization,
-                   "security_txt": result.security_txt.to_json(), "csaf": result.csaf,
-                   "stored": [{"kind": k, "value": v} for k, v in result.stored]})
+        emit_json(result.to_json())
     else:
         _print_report(result.security_txt)
         if result.csaf:
@@ -101,15 +99,14 @@ def contact_list(ctx: typer.Context,
                  organization: str | None = typer.Option(None, "--org"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """The contact directory: organizations and their contacts, with source and check time."""
-    rows = _service(ctx).directory(organization)
+    entries = _service(ctx).directory(organization)
     if as_json:
-        emit_json([{"organization": o.name, "kind": c.kind, "value": c.value,
-                    "source": c.source, "verified_at": c.verified_at, "details": c.details}
-                   for o, c in rows])
+        emit_json([e.to_json() for e in entries])
         return
     tz = app_context(ctx).settings.display_timezone
-    table(f"{len(rows)} contact(s)", ["organization", "kind", "value", "source", "verified"],
-          [[o.name, c.kind, c.value, c.source, fmt_time(c.verified_at, tz)] for o, c in rows])
+    table(f"{len(entries)} contact(s)", ["organization", "kind", "value", "source", "verified"],
+          [[e.organization, e.kind, e.value, e.source, fmt_time(e.verified_at, tz)]
+           for e in entries])
 
 
 @contact_app.command("add")

@@ -29,13 +29,13 @@ def _svc(ctx: typer.Context) -> CoordinationService:
 @coordinator_app.command("list")
 def coordinator_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """The coordinator directory."""
-    rows = _svc(ctx).coordinators()
+    coordinators = _svc(ctx).coordinators()
     if as_json:
-        emit_json([{k: getattr(r, k) for k in ("name", "kind", "country", "email", "url",
-                                               "notes")} for r in rows])
+        emit_json([c.to_json() for c in coordinators])
         return
-    table(f"{len(rows)} coordinator(s)", ["name", "kind", "country", "email", "url", "notes"],
-          [[r.name, r.kind, r.country, r.email, r.url, r.notes] for r in rows])
+    table(f"{len(coordinators)} coordinator(s)",
+          ["name", "kind", "country", "email", "url", "notes"],
+          [[c.name, c.kind, c.country, c.email, c.url, c.notes] for c in coordinators])
 
 
 @coordinator_app.command("add")
@@ -49,9 +49,9 @@ def coordinator_add(
     notes: str = typer.Option("", "--notes"),
 ) -> None:
     """Add a coordinator to the directory."""
-    row = _svc(ctx).add_coordinator(name, kind, country=country, email=email, url=url,
-                                    notes=notes)
-    out.print(f"added {row.name} ({row.kind})")
+    added = _svc(ctx).add_coordinator(name, kind, country=country, email=email, url=url,
+                                      notes=notes)
+    out.print(f"added {added.name} ({added.kind})")
 
 
 @coordinator_app.command("remove")
@@ -152,23 +152,22 @@ def retro_list(
     """Search retrospectives, or list closed cases that still need one."""
     svc = _svc(ctx)
     if missing:
-        rows = svc.closed_without_retrospective()
+        cases = svc.closed_without_retrospective()
         if as_json:
-            emit_json([r.case_id for r in rows])
+            # A list of case ids, as scripts have read it since the command was written.
+            emit_json([c.case_id for c in cases])
         else:
-            table(f"{len(rows)} closed case(s) without a retrospective", ["case", "title"],
-                  [[r.case_id, r.title] for r in rows])
+            table(f"{len(cases)} closed case(s) without a retrospective", ["case", "title"],
+                  [[c.case_id, c.title] for c in cases])
         return
     found = svc.retrospectives(case_id=case_id, query=query)
     if as_json:
-        emit_json([{"case_id": cid, "went_well": r.went_well, "went_wrong": r.went_wrong,
-                    "do_differently": r.do_differently, "author": r.author,
-                    "created_at": r.created_at} for r, cid in found])
+        emit_json([r.to_json() for r in found])
         return
     tz = app_context(ctx).settings.display_timezone
-    for r, cid in found:
-        out.print(f"[bold]{cid}[/] {fmt_time(r.created_at, tz)} by {escape(r.author)}",
-                  markup=True)
+    for r in found:
+        out.print(f"[bold]{escape(r.case_id)}[/] {fmt_time(r.created_at, tz)} by "
+                  f"{escape(r.author)}", markup=True)
         out.print(f"  went well:       {r.went_well}")
         out.print(f"  went wrong:      {r.went_wrong}")
         out.print(f"  do differently:  {r.do_differently}")

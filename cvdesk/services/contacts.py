@@ -1,4 +1,5 @@
-"""Finding vendor contacts (guide 4.2; 6.1): security.txt discovery into the directory."""
+"""Finding vendor contacts (guide 4.2; 6.1): security.txt discovery, manual entries, import
+and export of the contact directory.  The SQL lives in cvdesk/store/directory.py."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
 
 from cvdesk.channels.fetch import Deadline, FetchPolicy
 from cvdesk.channels.securitytxt import SecurityTxt, discover, provider_metadata, validate
@@ -22,11 +21,11 @@ from cvdesk.domain.safetext import json_text
 from cvdesk.services.cases import utcnow
 from cvdesk.settings import Settings
 from cvdesk.store.db import Database
+from cvdesk.store.directory import DirectoryEntry, DirectoryRepository
 from cvdesk.store.files import write_private
-from cvdesk.store.tables import ContactRow, OrganizationRow
 
-__all__ = ["ContactService", "Discovery", "ImportProblems", "SecurityTxt", "check_securitytxt",
-           "fallbacks", "normalize_host"]
+__all__ = ["ContactService", "DirectoryEntry", "Discovery", "ImportProblems", "SecurityTxt",
+           "check_securitytxt", "fallbacks", "normalize_host"]
 
 _HOST = re.compile(r"^(?=.{1,253}(:\d{1,5})?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*"
                    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$|^\d{1,3}(\.\d{1,3}){3}"
@@ -40,6 +39,11 @@ class Discovery:
     security_txt: SecurityTxt
     csaf: dict[str, Any] | None
     stored: list[tuple[str, str]]  # (kind, value) recorded in the directory
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "organization": self.organization,
+                "security_txt": self.security_txt.to_json(), "csaf": self.csaf,
+                "stored": [{"kind": k, "value": v} for k, v in self.stored]}
 
 
 def normalize_host(value: str) -> str:
@@ -109,17 +113,19 @@ class ContactService:
         deadline = Deadline(policy.discovery_seconds, "discovery")
         found = discover(host, policy, deadline)
         csaf = provider_metadata(host, policy, deadline)
-        name = (organization or host.split(":")[0]).strip()
+        name = (organization or "").strip() or host.split(":")[0]
         entries = contact_entries(found, csaf)
         if not found.url and not csaf:
             return Discovery(host, name, found, csaf, [])  # nothing found: nothing to store
         now = self.clock()
         with self.db.transaction() as session:
-            org = _organization(session, name, now, website=f"https://{host}")
+            repo = DirectoryRepository(session)
+            org = repo.upsert_organization(name, website=f"https://{host}", now=now)
             for kind, value, details in entries:
                 # A contact counts as verified only when the file that lists it is valid.
-                _upsert(session, org, ContactKind(kind), value, ContactSource.SECURITY_TXT,
-                        now if found.valid else None, details, now)
+                repo.add_contact(org, ContactKind(kind), value, ContactSource.SECURITY_TXT,
+                                 verified_at=now if found.valid else None, details=details,
+                                 now=now)
         return Discovery(host, name, found, csaf, [(k, v) for k, v, _ in entries])
 
     def add(self, organization: str, kind: ContactKind, value: str, *,
@@ -131,14 +137,15 @@ class ContactService:
             raise InvalidInput("organization", "must not be empty")
         now = self.clock()
         with self.db.transaction() as session:
-            return _upsert(session, _organization(session, organization.strip(), now), kind,
-                           value, source, now if verified else None, details, now)
+            repo = DirectoryRepository(session)
+            org = repo.upsert_organization(organization, now=now)
+            return repo.add_contact(org, kind, value, source, details=details, now=now,
+                                    verified_at=now if verified else None)
 
     def import_rows(self, rows: list[dict[str, Any]], source_name: str) -> int:
         """Import directory rows (all or nothing); every bad row is named with its problem."""
         problems: list[str] = []
-        clean: list[tuple[str, ContactKind, str, ContactSource, datetime | None,
-                          dict[str, Any] | None]] = []
+        clean: list[DirectoryEntry] = []
         for n, row in enumerate(rows, start=1):
             try:
                 clean.append(_import_row(row))
@@ -146,18 +153,16 @@ class ContactService:
                 problems.append(f"row {n}: {exc}")
         if problems:
             raise ImportProblems(source_name, problems)
-        now = self.clock()
-        added = 0
         with self.db.transaction() as session:
-            for org_name, kind, value, source, verified_at, details in clean:
-                org = _organization(session, org_name, now)
-                added += _upsert(session, org, kind, value, source, verified_at, details, now)
-        return added
+            return DirectoryRepository(session).import_entries(clean, now=self.clock())
 
     def export_rows(self) -> list[dict[str, Any]]:
-        return [{"organization": o.name, "kind": c.kind, "value": c.value, "source": c.source,
-                 "verified_at": c.verified_at.isoformat() if c.verified_at else "",
-                 "details": c.details or {}} for o, c in self.directory()]
+        """The directory in the import format: the columns ``import_rows`` reads, with no
+        nulls (an empty check time and empty details), so a CSV cell is never 'None'."""
+        return [{"organization": e.organization, "kind": e.kind, "value": e.value,
+                 "source": e.source,
+                 "verified_at": e.verified_at.isoformat() if e.verified_at else "",
+                 "details": e.details or {}} for e in self.directory()]
 
     def export_text(self, fmt: str) -> tuple[str, int]:
         """The whole directory as JSON or CSV (the columns import reads), and how many
@@ -182,25 +187,11 @@ class ContactService:
         write_private(path, text)
         return count
 
-    def directory(self, organization: str | None = None,
-                  ) -> Sequence[tuple[OrganizationRow, ContactRow]]:
+    def directory(self, organization: str | None = None) -> list[DirectoryEntry]:
+        """The contacts of every organization, or of one (its name in any case, spaces
+        around it ignored)."""
         with self.db.sessions() as session:
-            stmt = (select(OrganizationRow, ContactRow)
-                    .join(ContactRow, ContactRow.organization_id == OrganizationRow.id)
-                    .order_by(OrganizationRow.name, ContactRow.kind, ContactRow.value))
-            if organization:
-                stmt = stmt.where(OrganizationRow.name_key == organization.strip().lower())
-            return [(o, c) for o, c in session.execute(stmt)]
-
-
-def _organization(session: Any, name: str, now: datetime, website: str = "") -> OrganizationRow:
-    key = name.lower()
-    org = session.scalar(select(OrganizationRow).where(OrganizationRow.name_key == key))
-    if org is None:
-        org = OrganizationRow(name=name, name_key=key, website=website, created_at=now)
-        session.add(org)
-        session.flush()
-    return org
+            return DirectoryRepository(session).entries(organization)
 
 
 class ImportProblems(InvalidInput):
@@ -210,8 +201,7 @@ class ImportProblems(InvalidInput):
                          + "\n  ".join(problems))
 
 
-def _import_row(row: dict[str, Any]) -> tuple[str, ContactKind, str, ContactSource,
-                                              datetime | None, dict[str, Any] | None]:
+def _import_row(row: dict[str, Any]) -> DirectoryEntry:
     known = {"organization", "kind", "value", "source", "verified_at", "details"}
     extra = set(row) - known
     if extra:
@@ -247,28 +237,7 @@ def _import_row(row: dict[str, Any]) -> tuple[str, ContactKind, str, ContactSour
             raise InvalidInput("details", "not JSON") from None
     if details is not None and not isinstance(details, dict):
         raise InvalidInput("details", "must be a JSON object")
-    return org, kind, value, source, verified_at, details
-
-
-def _upsert(session: Any, org: OrganizationRow, kind: ContactKind, value: str,
-            source: ContactSource, verified_at: datetime | None,
-            details: dict[str, Any] | None, now: datetime) -> bool:
-    row = session.scalar(select(ContactRow).where(
-        ContactRow.organization_id == org.id, ContactRow.kind == kind.value,
-        ContactRow.value == value))
-    created = row is None
-    if row is None:
-        row = ContactRow(organization_id=org.id, kind=kind.value, value=value,
-                         source=source.value, created_at=now)
-        session.add(row)
-    elif source is ContactSource.FALLBACK:
-        return False  # a guess never replaces what the directory already knows
-    row.source = source.value
-    if details is not None:
-        row.details = details
-    if verified_at is not None:
-        row.verified_at = verified_at
-    return created
+    return DirectoryEntry(org, kind, value, source, verified_at, details)
 
 
 def fallbacks(host: str) -> list[dict[str, str]]:

@@ -1,30 +1,37 @@
 """What the troubleshooting advice leads to (guide 6.9): hand the case to a third-party
-coordinator, publish early, credit the helpers, and learn from the case afterwards."""
+coordinator, publish early, credit the helpers, and learn from the case afterwards.
+The coordinator directory and the retrospectives are read and written through
+cvdesk/store/coordinators.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import func, or_, select
 
 from cvdesk.domain.checks import same_party
 from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.em import EM, EM_IN_FORCE
-from cvdesk.domain.errors import DomainError, InvalidInput, NotFound
+from cvdesk.domain.errors import DomainError, InvalidInput
 from cvdesk.domain.events import EventType
 from cvdesk.domain.model import Credit, Retrospective, Role, check_email
 from cvdesk.services.cases import CaseService
 from cvdesk.services.doctor import finding_data
-from cvdesk.store.cases import CaseRepository
+from cvdesk.store.coordinators import (
+    CaseToReview,
+    CoordinatorRepository,
+    CoordinatorView,
+    RetrospectiveRepository,
+    RetrospectiveView,
+)
 from cvdesk.store.files import write_private
-from cvdesk.store.tables import CaseRow, CoordinatorRow, RetrospectiveRow
 from cvdesk.troubleshoot import diagnose
+
+__all__ = ["COORDINATOR_KINDS", "HANDOFF_FORMAT", "CaseToReview", "CoordinationService",
+           "CoordinatorView", "RetrospectiveView"]
 
 COORDINATOR_KINDS = ("coordinator", "national-csirt", "bug-bounty", "vendor-psirt", "other")
 HANDOFF_FORMAT = "cvdesk-handoff/1"
@@ -36,16 +43,17 @@ class CoordinationService:
         self.db = cases.db
 
     # ------------------------------------------------------------ coordinator directory
-    def coordinators(self) -> list[CoordinatorRow]:
+    def coordinators(self) -> list[CoordinatorView]:
         with self.db.sessions() as session:
-            return list(session.scalars(select(CoordinatorRow).order_by(CoordinatorRow.id)))
+            return CoordinatorRepository(session).all()
 
-    def coordinator(self, name: str) -> CoordinatorRow:
+    def coordinator(self, name: str) -> CoordinatorView:
+        """The entry of that name, in any letter case; NotFound otherwise."""
         with self.db.sessions() as session:
-            return _find_coordinator(session, name)
+            return CoordinatorRepository(session).find(name)
 
     def add_coordinator(self, name: str, kind: str, *, country: str = "", email: str = "",
-                        url: str = "", notes: str = "") -> CoordinatorRow:
+                        url: str = "", notes: str = "") -> CoordinatorView:
         if not name.strip():
             raise InvalidInput("name", "must not be empty")
         if kind not in COORDINATOR_KINDS:
@@ -55,18 +63,13 @@ class CoordinationService:
         if url and not re.match(r"^https?://", url):
             raise InvalidInput("url", f"'{url}' is not an http(s) URL")
         with self.db.transaction() as session:
-            taken = session.scalar(select(CoordinatorRow).where(
-                func.lower(CoordinatorRow.name) == name.strip().lower()))
-            if taken is not None:
-                raise InvalidInput("name", f"'{name}' is already in the directory")
-            row = CoordinatorRow(name=name.strip(), kind=kind, country=country, email=email,
-                                 url=url, notes=notes, created_at=self.cases.clock())
-            session.add(row)
-        return row
+            return CoordinatorRepository(session).add(
+                name, kind, country=country, email=email, url=url, notes=notes,
+                now=self.cases.clock())
 
     def remove_coordinator(self, name: str) -> None:
         with self.db.transaction() as session:
-            session.delete(_find_coordinator(session, name))
+            CoordinatorRepository(session).remove(name)
 
     # ------------------------------------------------------------ hand-off
     def handoff(self, case_id: str, coordinator: str, out: Path | None = None, *,
@@ -92,7 +95,7 @@ class CoordinationService:
                 raise InvalidInput("output file", f"{path}: {exc.strerror or exc}") from None
         return path, digest
 
-    def package(self, case_id: str, coord: CoordinatorRow) -> dict[str, Any]:
+    def package(self, case_id: str, coord: CoordinatorView) -> dict[str, Any]:
         view = self.cases.show(case_id)
         events = self.cases.timeline(case_id)
         case = self.cases.replay(case_id)
@@ -187,35 +190,15 @@ class CoordinationService:
             case.retrospective(retro, at=at, actor=self.cases.actor(actor))
 
     def retrospectives(self, *, case_id: str | None = None, query: str = "",
-                       ) -> Sequence[tuple[RetrospectiveRow, str]]:
-        """Retrospectives, newest first, optionally of one case or containing ``query``."""
+                       ) -> list[RetrospectiveView]:
+        """Retrospectives, newest first, optionally of one case or with every word of
+        ``query`` in an answer or the case title: what past cases taught (6.9)."""
         with self.db.sessions() as session:
-            stmt = (select(RetrospectiveRow, CaseRow.case_id)
-                    .join(CaseRow, CaseRow.id == RetrospectiveRow.case_pk)
-                    .order_by(RetrospectiveRow.created_at.desc(), RetrospectiveRow.id.desc()))
-            if case_id:
-                stmt = stmt.where(CaseRow.case_id == CaseRepository(session).case_row(
-                    case_id).case_id)
-            for word in query.split():
-                like = f"%{word.lower()}%"
-                stmt = stmt.where(or_(*(func.lower(col).like(like) for col in (
-                    RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
-                    RetrospectiveRow.do_differently, CaseRow.title))))
-            return [(r, cid) for r, cid in session.execute(stmt)]
+            return RetrospectiveRepository(session).search(case_id=case_id, query=query)
 
-    def closed_without_retrospective(self) -> list[CaseRow]:
+    def closed_without_retrospective(self) -> list[CaseToReview]:
         with self.db.sessions() as session:
-            done = select(RetrospectiveRow.case_pk)
-            return list(session.scalars(select(CaseRow).where(
-                CaseRow.status == "closed", CaseRow.id.not_in(done)).order_by(CaseRow.id)))
-
-
-def _find_coordinator(session: Any, name: str) -> CoordinatorRow:
-    row = session.scalar(select(CoordinatorRow).where(
-        func.lower(CoordinatorRow.name) == name.strip().lower()))
-    if row is None:
-        raise NotFound(f"no coordinator '{name}' in the directory (cvdesk coordinator list)")
-    return row
+            return RetrospectiveRepository(session).closed_cases_without()
 
 
 def _redacted(form: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def test_manual_fallback_and_precedence(svc: ContactService) -> None:
     for item in fallbacks("acme.example"):
         if item["kind"] == "email":
             svc.add("Acme", ContactKind.EMAIL, item["value"], source=ContactSource.FALLBACK)
-    rows = {c.value: c for _, c in svc.directory("ACME")}
+    rows = {c.value: c for c in svc.directory("ACME")}
     assert rows["psirt@acme.example"].source == "manual"  # not downgraded by a guess
     assert rows["psirt@acme.example"].verified_at is not None
     assert rows["security@acme.example"].source == "fallback"

@@ -155,15 +155,15 @@ def test_discovery_fills_the_directory(site: Site, db: Database) -> None:
                            "canonical_url": f"https://{site.host}/.well-known/csaf/"
                                             "provider-metadata.json"}
     rows = svc.directory("vendor inc")
-    assert [(c.kind, c.value, c.source) for _, c in rows] == [
+    assert [(c.kind, c.value, c.source) for c in rows] == [
         ("csaf-provider", f"https://{site.host}/.well-known/csaf/provider-metadata.json",
          "security.txt"),
         ("email", "psirt@vendor.example", "security.txt"),
         ("pgp-key", f"https://{site.host}/key.asc", "security.txt"),
         ("policy", f"https://{site.host}/cvd", "security.txt"),
         ("web-form", f"https://{site.host}/report", "security.txt")]
-    assert all(c.verified_at is not None for _, c in rows)
-    assert rows[0][1].details == {"name": "Vendor PSIRT", "namespace": "https://vendor.example",
+    assert all(c.verified_at is not None for c in rows)
+    assert rows[0].details == {"name": "Vendor PSIRT", "namespace": "https://vendor.example",
                                   "category": "vendor"}
     svc.discover(site.host, organization="Vendor Inc")  # again: no duplicates
     assert len(svc.directory("Vendor Inc")) == 5

@@ -187,5 +187,5 @@ def test_a_contact_with_control_characters_is_not_saved(site: Site, db: Database
     assert [p.line for p in result.security_txt.problems
             if p.code == "control_character"] == [2, 3]
     rows = svc.directory("Vendor Inc")
-    assert [(c.kind, c.value) for _, c in rows] == [("email", "psirt@vendor.example")]
-    assert rows[0][1].verified_at is None  # from a file that is not valid
+    assert [(c.kind, c.value) for c in rows] == [("email", "psirt@vendor.example")]
+    assert rows[0].verified_at is None  # from a file that is not valid

@@ -117,7 +117,7 @@ def test_credits_and_retrospectives(service: CaseService) -> None:
     coord.add_retrospective(cid, Retrospective("coordinator took over fast",
                                                "vendor never answered", "phone first"))
     assert coord.closed_without_retrospective() == []
-    [(row, case_id)] = coord.retrospectives(query="vendor ANSWERED")
-    assert case_id == cid and row.do_differently == "phone first"
+    [retro] = coord.retrospectives(query="vendor ANSWERED")
+    assert retro.case_id == cid and retro.do_differently == "phone first"
     assert coord.retrospectives(query="nothing-like-this") == []
     assert len(coord.retrospectives(case_id=cid)) == 1
