@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +9,7 @@ import typer
 
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import emit_json, fmt_time, neutralise, out, table
+from cvdesk.cli.progress import progress_bar
 from cvdesk.cli.transitions import choice, contact_app
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource
@@ -128,23 +126,9 @@ def contact_add(
 def contact_import(ctx: typer.Context,
                    file: Path = typer.Argument(..., help=".csv or .json")) -> None:
     """Import contacts (columns: organization, kind, value, source, verified_at, details)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput("FILE", f"{file}: {exc}") from None
-    if file.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-    elif file.suffix.lower() == ".json":
-        try:
-            rows = json.loads(text)
-        except ValueError as exc:
-            raise InvalidInput("FILE", f"{file}: invalid JSON ({exc})") from None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise InvalidInput("FILE", f"{file}: expected a JSON list of objects")
-    else:
-        raise InvalidInput("FILE", f"{file}: use a .csv or .json file")
-    added = _service(ctx).import_rows(rows, str(file))
-    out.print(f"imported {len(rows)} row(s) from {file}: {added} new contact(s)")
+    with progress_bar("importing contacts") as progress:
+        done = _service(ctx).import_file(file, progress=progress)
+    out.print(f"imported {done.rows} row(s) from {file}: {done.added} new contact(s)")
 
 
 @contact_app.command("export")

@@ -19,17 +19,60 @@ from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource, check_contact
 from cvdesk.domain.safetext import json_text
 from cvdesk.services.cases import utcnow
+from cvdesk.services.progress import Progress, quiet
 from cvdesk.settings import Settings
 from cvdesk.store.db import Database
 from cvdesk.store.directory import DirectoryEntry, DirectoryRepository
 from cvdesk.store.files import write_private
 
-__all__ = ["ContactService", "DirectoryEntry", "Discovery", "ImportProblems", "SecurityTxt",
-           "check_securitytxt", "fallbacks", "normalize_host"]
+__all__ = [
+    "ContactService",
+    "DirectoryEntry",
+    "Discovery",
+    "ImportProblems",
+    "Imported",
+    "SecurityTxt",
+    "check_securitytxt",
+    "fallbacks",
+    "normalize_host",
+    "read_directory_file",
+]
 
 _HOST = re.compile(r"^(?=.{1,253}(:\d{1,5})?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*"
                    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$|^\d{1,3}(\.\d{1,3}){3}"
                    r"(:\d{1,5})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import did: rows read, contacts that were new."""
+
+    rows: int
+    added: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"rows": self.rows, "added": self.added}
+
+
+def read_directory_file(path: Path) -> list[dict[str, Any]]:
+    """The rows of a .csv or .json directory file; the file's problems name the file."""
+    field = "contacts file"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(field, f"{path}: {exc}") from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    if suffix == ".json":
+        try:
+            rows = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput(field, f"{path}: invalid JSON ({exc})") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidInput(field, f"{path}: expected a JSON list of objects")
+        return rows
+    raise InvalidInput(field, f"{path}: use a .csv or .json file")
 
 
 @dataclass(frozen=True)
@@ -142,7 +185,14 @@ class ContactService:
             return repo.add_contact(org, kind, value, source, details=details, now=now,
                                     verified_at=now if verified else None)
 
-    def import_rows(self, rows: list[dict[str, Any]], source_name: str) -> int:
+    def import_file(self, path: Path, *, progress: Progress = quiet) -> Imported:
+        """Import a directory file (.csv or .json, the columns ``export_rows`` writes),
+        all or nothing."""
+        rows = read_directory_file(path)
+        return Imported(len(rows), self.import_rows(rows, str(path), progress=progress))
+
+    def import_rows(self, rows: list[dict[str, Any]], source_name: str, *,
+                    progress: Progress = quiet) -> int:
         """Import directory rows (all or nothing); every bad row is named with its problem."""
         problems: list[str] = []
         clean: list[DirectoryEntry] = []
@@ -154,7 +204,8 @@ class ContactService:
         if problems:
             raise ImportProblems(source_name, problems)
         with self.db.transaction() as session:
-            return DirectoryRepository(session).import_entries(clean, now=self.clock())
+            return DirectoryRepository(session).import_entries(clean, now=self.clock(),
+                                                               progress=progress)
 
     def export_rows(self) -> list[dict[str, Any]]:
         """The directory in the import format: the columns ``import_rows`` reads, with no

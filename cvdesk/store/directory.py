@@ -9,7 +9,7 @@ on what counts as the same organization.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -100,14 +100,17 @@ class DirectoryRepository:
             row.verified_at = verified_at
         return created
 
-    def import_entries(self, entries: Iterable[DirectoryEntry], *, now: datetime) -> int:
+    def import_entries(self, entries: Sequence[DirectoryEntry], *, now: datetime,
+                       progress: Callable[[int, int], None] | None = None) -> int:
         """Store checked entries (the caller has refused the file if any row was bad); the
-        number of contacts that are new."""
+        number of contacts that are new.  ``progress`` hears (done, total) every 100 rows."""
         added = 0
-        for e in entries:
+        for done, e in enumerate(entries, 1):
             org = self.upsert_organization(e.organization, now=now)
             added += self.add_contact(org, ContactKind(e.kind), e.value, ContactSource(e.source),
                                       verified_at=e.verified_at, details=e.details, now=now)
+            if progress is not None and (done % 100 == 0 or done == len(entries)):
+                progress(done, len(entries))
         return added
 
     def entries(self, organization: str | None = None) -> list[DirectoryEntry]:

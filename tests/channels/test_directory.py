@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cvdesk.cli.main import main
+from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource
 from cvdesk.services.contacts import ContactService, ImportProblems, fallbacks
 from cvdesk.settings import load_settings
@@ -74,3 +75,23 @@ def test_export_then_import_round_trips(svc: ContactService, db_url: str, tmp_pa
     assert "row 1: kind: 'fax' is not one of" in capsys.readouterr().err
     assert main(["contact", "import", str(tmp_path / "dir.txt")]) == 2
     assert main(["contact", "add", "Z", "--kind", "email", "--value", "bad"]) == 2
+
+
+def test_import_file_reports_progress_and_names_the_file(svc: ContactService,
+                                                         tmp_path: Path) -> None:
+    rows = [{"organization": f"Org {i}", "kind": "email", "value": f"sec@o{i}.example"}
+            for i in range(250)]
+    path = tmp_path / "dir.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    heard: list[tuple[int, int]] = []
+    done = svc.import_file(path, progress=lambda d, t: heard.append((d, t)))
+    assert (done.rows, done.added) == (250, 250)
+    assert heard == [(100, 250), (200, 250), (250, 250)]
+    for name, text, problem in [("x.txt", "a", "use a .csv or .json file"),
+                                ("x.json", "{", "invalid JSON"),
+                                ("x.json", "{}", "expected a JSON list of objects")]:
+        bad = tmp_path / name
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InvalidInput) as err:
+            svc.import_file(bad)
+        assert err.value.field == "contacts file" and problem in err.value.problem
