@@ -1,126 +1,129 @@
 """Settings: ``CVDESK_*`` environment variables over an optional TOML file over defaults.
 
 The file is ``--config FILE``, else ``$CVDESK_CONFIG``, else ``./cvdesk.toml`` when present.
-Nested keys use ``__`` in the environment: ``CVDESK_POLICY__EMBARGO_DEFAULT_DAYS=60``.
+Nested keys use ``__`` in the environment: ``CVDESK_POLICY__EMBARGO_DEFAULT_DAYS=60``; a
+whole section may also be given as a JSON object (``CVDESK_SMTP='{"port": 2525}'``).
+Variable names are read without regard to case.
+
+The settings are frozen dataclasses read by the small reader below rather than a
+settings library: every command reads them, and pydantic-settings (with pydantic) cost
+about 85 ms of each start (issue 9).  The reader takes what that library took (numbers
+and yes/no words written as text, which is all the environment can hold), refuses what
+it let slip (``port = true`` read as port 1), and reports every problem in one line per
+setting, named by its place in the file (``smtp.port: must be less than 65536``).
 """
 
 from __future__ import annotations
 
-import getpass
+import json
+import math
+import operator
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from typing import Any, get_type_hints
 
 from cvdesk.domain.errors import BadInput
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
+
+ENV_PREFIX = "CVDESK_"
+ENV_NESTING = "__"
 
 
 class SettingsError(BadInput):
     """Settings that cannot be used; the message names the key and the problem."""
 
 
-class DeskSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _bounded(default: float, *, gt: float | None = None, ge: float | None = None,
+             lt: float | None = None, le: float | None = None) -> Any:
+    """A number setting with bounds, checked when the settings are read."""
+    bounds = {k: v for k, v in (("gt", gt), ("ge", ge), ("lt", lt), ("le", le))
+              if v is not None}
+    return field(default=default, metadata={"bounds": bounds})
+
+
+@dataclass(frozen=True)
+class DeskSettings:
     name: str = "cvdesk"
     role: Role = Role.COORDINATOR
     email: str = ""
 
 
-class FetchSettings(BaseModel):
+@dataclass(frozen=True)
+class FetchSettings:
     """Outbound HTTP. ``allow_loopback`` and ``ca_bundle`` exist for tests on 127.0.0.1."""
 
-    model_config = ConfigDict(extra="forbid")
     allow_loopback: bool = False
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    max_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
-    max_redirects: int = Field(default=3, ge=0, le=10)
+    timeout_seconds: float = _bounded(10.0, gt=0, le=120)
+    max_bytes: int = _bounded(64 * 1024, gt=0, le=16 * 1024 * 1024)
+    max_redirects: int = _bounded(3, ge=0, le=10)
     ca_bundle: str = ""
-    discovery_seconds: float = Field(default=30.0, gt=0, le=600)  # one whole discovery
+    discovery_seconds: float = _bounded(30.0, gt=0, le=600)  # one whole discovery
 
 
-class SmtpSettings(BaseModel):
+@dataclass(frozen=True)
+class SmtpSettings:
     """Outbound mail server and the outbox worker's pacing."""
 
-    model_config = ConfigDict(extra="forbid")
     host: str = "127.0.0.1"
-    port: int = Field(default=25, gt=0, lt=65536)
+    port: int = _bounded(25, gt=0, lt=65536)
     starttls: bool = False
     ca_bundle: str = ""  # extra CA certificates for STARTTLS, e.g. a private CA
     username: str = ""
     password: str = ""
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = _bounded(30.0, gt=0)
     sender: str = ""  # default: desk.email
     domain: str = ""  # for Message-IDs; default: the sender's domain
-    lease_seconds: float = Field(default=120.0, gt=0)
-    max_attempts: int = Field(default=8, ge=1)
-    retry_base_seconds: float = Field(default=60.0, gt=0)
+    lease_seconds: float = _bounded(120.0, gt=0)
+    max_attempts: int = _bounded(8, ge=1)
+    retry_base_seconds: float = _bounded(60.0, gt=0)
 
 
-class ImapSettings(BaseModel):
+@dataclass(frozen=True)
+class ImapSettings:
     """The mailbox ``mail fetch`` reads.  The password is never a command-line option
     (other users see command lines): here, ``CVDESK_IMAP__PASSWORD``,
     ``CVDESK_IMAP_PASSWORD``, or typed at a hidden prompt."""
 
-    model_config = ConfigDict(extra="forbid")
     host: str = ""
-    port: int = Field(default=993, gt=0, lt=65536)
+    port: int = _bounded(993, gt=0, lt=65536)
     ssl: bool = True
     user: str = ""
     password: str = ""
     mailbox: str = "INBOX"
 
 
-class MailSettings(BaseModel):
+@dataclass(frozen=True)
+class MailSettings:
     """Inbound mail: the desk's own OpenPGP key, to read encrypted replies."""
 
-    model_config = ConfigDict(extra="forbid")
     private_key_file: str = ""
     passphrase: str = ""
 
 
 def _default_actor() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "cvdesk"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CVDESK_", env_nested_delimiter="__",
-                                      extra="forbid")
-
+@dataclass(frozen=True)
+class Settings:
     database_url: str = "sqlite:///cvdesk.db"
-    actor: str = Field(default_factory=_default_actor)
+    actor: str = field(default_factory=_default_actor)
     display_timezone: str = "UTC"
-    desk: DeskSettings = DeskSettings()
-    fetch: FetchSettings = FetchSettings()
-    smtp: SmtpSettings = SmtpSettings()
-    mail: MailSettings = MailSettings()
-    imap: ImapSettings = ImapSettings()
-    policy: Policy = Policy()
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if _config_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_config_file))
-        return tuple(sources)
-
-
-_config_file: Path | None = None
+    desk: DeskSettings = field(default_factory=DeskSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    imap: ImapSettings = field(default_factory=ImapSettings)
+    policy: Policy = field(default_factory=Policy)
 
 
 def config_path(explicit: Path | None = None) -> Path | None:
@@ -133,20 +136,277 @@ def config_path(explicit: Path | None = None) -> Path | None:
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
-    """Read settings; raises SettingsError naming each bad key."""
-    global _config_file
+    """Read settings: ``overrides`` (the command line's) over the environment over the file
+    over the defaults; raises SettingsError naming each bad key."""
     path = config_path(config)
-    if path is not None and not path.is_file():
-        raise SettingsError(f"config file {path}: not found")
-    _config_file = path
+    where = f"settings ({path})" if path else "settings"
+    data: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise SettingsError(f"config file {path}: not found")
+        import tomllib
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{where}: {exc}") from None
+        except OSError as exc:
+            raise SettingsError(f"config file {path}: cannot be read ({exc.strerror})") from None
+    problems: list[str] = []
+    _merge(data, _from_environment(os.environ, problems))
+    _merge(data, overrides)
+    settings = _build(Settings, data, "", problems)
+    if problems:
+        raise SettingsError(f"{where}: {'; '.join(problems)}")
+    return settings
+
+
+# ------------------------------------------------------------------ reading the sources
+def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The ``CVDESK_*`` variables that name a setting, as nested keys.  Other variables
+    with the prefix (CVDESK_CONFIG, CVDESK_IMAP_PASSWORD, ...) are not settings."""
+    top = {f.name for f in fields(Settings)}
+    found: dict[str, Any] = {}
+    # Whole sections given as JSON first, so that a nested variable refines them.
+    for name, value in sorted(environ.items(), key=lambda kv: kv[0].count(ENV_NESTING)):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        keys = name[len(ENV_PREFIX):].lower().split(ENV_NESTING)
+        if keys[0] not in top or not all(keys):
+            continue
+        if _is_table(_kind_at(keys)):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                problems.append(f"{'.'.join(keys)}: {name} must be a JSON object, e.g. "
+                                f"'{{\"key\": 1}}' (or set {name}{ENV_NESTING}KEY)")
+                continue
+        nested: dict[str, Any] = {keys[-1]: value}
+        for key in reversed(keys[:-1]):
+            nested = {key: nested}
+        _merge(found, nested)
+    return found
+
+
+def _kind_at(keys: list[str]) -> Any:
+    """The type of the setting at ``keys`` (None when there is no such setting)."""
+    kind: Any = Settings
+    for key in keys:
+        if isinstance(kind, type) and is_dataclass(kind):
+            kind = _hints(kind).get(key)
+        elif getattr(kind, "__origin__", None) is dict:
+            kind = kind.__args__[1]
+        else:
+            return None
+    return kind
+
+
+def _is_table(kind: Any) -> bool:
+    return (isinstance(kind, type) and is_dataclass(kind)) or \
+        getattr(kind, "__origin__", None) is dict
+
+
+def _merge(into: dict[str, Any], more: Mapping[str, Any]) -> None:
+    """Deep-merge ``more`` into ``into``; ``more`` wins, tables merge key by key."""
+    for key, value in more.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+            if isinstance(value, Mapping):  # a copy: later sources must not change the caller's
+                into[key] = {}
+                _merge(into[key], value)
+
+
+# ------------------------------------------------------------------ checking the values
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _build(cls: type, data: Any, where: str, problems: list[str]) -> Any:
+    """An instance of the dataclass ``cls`` from ``data`` (a table), every problem added to
+    ``problems`` (then the defaults stand in, so that one run lists them all)."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, Mapping):
+        problems.append(f"{where or 'settings'}: must be a table of settings "
+                        f"([{where}] in the file), not {_shown(data)}")
+        return cls()
+    names = [f.name for f in fields(cls) if f.init]
+    for key in data:
+        if key not in names:
+            problems.append(f"{where}{'.' if where else ''}{key}: unknown setting"
+                            f"{_did_you_mean(key, names)}")
+    values: dict[str, Any] = {}
+    before = len(problems)
+    hints = _hints(cls)
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        path = f"{where}.{f.name}" if where else f.name
+        value = _value(hints[f.name], data[f.name], path, problems)
+        if value is not _BAD:
+            bounds = f.metadata.get("bounds", {})
+            problem = _out_of_bounds(value, bounds)
+            if problem:
+                problems.append(f"{path}: {problem}")
+            else:
+                values[f.name] = value
+    if len(problems) > before:
+        return cls()
     try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors())
-        raise SettingsError(f"settings{f' ({path})' if path else ''}: {problems}") from None
-    except ValueError as exc:  # e.g. a TOML syntax error
-        raise SettingsError(f"settings{f' ({path})' if path else ''}: {exc}") from None
-    finally:
-        _config_file = None
+        return cls(**values)
+    except ValueError as exc:  # Policy checks its numbers against each other
+        problems.append(str(exc))
+        return cls()
+
+
+def _did_you_mean(key: object, names: list[str]) -> str:
+    from difflib import get_close_matches
+
+    near = get_close_matches(str(key), names, n=1)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+_BAD = object()
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+_FALSE = {"0", "false", "f", "no", "n", "off"}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _value(kind: Any, raw: Any, path: str, problems: list[str]) -> Any:
+    """``raw`` read as ``kind``, or _BAD (with the problem added)."""
+    if isinstance(kind, type) and is_dataclass(kind):
+        if kind is Policy:
+            return _policy(raw, path, problems)
+        return _build(kind, raw, path, problems)
+    if getattr(kind, "__origin__", None) is dict:
+        if not isinstance(raw, Mapping):
+            problems.append(f"{path}: must be a table, not {_shown(raw)}")
+            return _BAD
+        return dict(raw)
+    convert = _CONVERTERS.get(kind)
+    if convert is None and isinstance(kind, type) and issubclass(kind, Enum):
+        convert = _enum(kind)
+    assert convert is not None, f"no reader for settings of type {kind!r}"
+    try:
+        return convert(raw)
+    except ValueError as exc:
+        problems.append(f"{path}: {exc}")
+        return _BAD
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"must be text (in quotes), not {_shown(raw)}")
+    return raw
+
+
+def _flag(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    raise ValueError(f"must be true or false, not {_shown(raw)}")
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError(f"must be a number, not {_shown(raw)}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"must be a number, not {_shown(raw)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {_shown(raw)}")
+    return value
+
+
+def _whole(raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            pass
+    try:
+        value = _number(raw)
+    except ValueError:
+        raise ValueError(f"must be a whole number, not {_shown(raw)}") from None
+    if not value.is_integer():
+        raise ValueError(f"must be a whole number, not {_shown(raw)}")
+    return int(value)
+
+
+def _enum(kind: type[Enum]) -> Callable[[Any], Any]:
+    def convert(raw: Any) -> Any:
+        try:
+            return kind(raw.strip().lower() if isinstance(raw, str) else raw)
+        except ValueError:
+            names = ", ".join(str(m.value) for m in kind)
+            raise ValueError(f"must be one of {names}, not {_shown(raw)}") from None
+    return convert
+
+
+_CONVERTERS: dict[Any, Callable[[Any], Any]] = {str: _text, bool: _flag, int: _whole,
+                                                float: _number}
+
+
+_BOUNDS = (("gt", operator.gt, "greater than"), ("ge", operator.ge, "at least"),
+           ("lt", operator.lt, "less than"), ("le", operator.le, "at most"))
+
+
+def _out_of_bounds(value: Any, bounds: Mapping[str, float]) -> str | None:
+    for key, holds, words in _BOUNDS:
+        limit = bounds.get(key)
+        if limit is not None and not holds(value, limit):
+            return f"must be {words} {_plain(limit)} (got {_plain(value)})"
+    return None
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _policy(raw: Any, where: str, problems: list[str]) -> Any:
+    """The policy: its numbers read like other settings, and each organization's overrides
+    read the same way, named by their place (``policy.organizations.Acme.stalled_days``)."""
+    if isinstance(raw, Policy):
+        return raw
+    if isinstance(raw, Mapping) and "organizations" in raw:
+        orgs = raw["organizations"]
+        if isinstance(orgs, Mapping):
+            hints = _hints(Policy)
+            names = [f.name for f in fields(Policy) if f.name != "organizations"]
+            read: dict[str, dict[str, Any]] = {}
+            for org, values in orgs.items():
+                path = f"{where}.organizations.{org}"
+                if not isinstance(values, Mapping):
+                    problems.append(f"{path}: must be a table of policy settings, "
+                                    f"not {_shown(values)}")
+                    continue
+                read[org] = {}
+                for key, value in values.items():
+                    if key not in names:
+                        problems.append(f"{path}.{key}: not a policy setting"
+                                        f"{_did_you_mean(key, names)}")
+                        continue
+                    converted = _value(hints[key], value, f"{path}.{key}", problems)
+                    if converted is not _BAD:
+                        read[org][key] = converted
+            raw = {**raw, "organizations": read}
+    before = len(problems)
+    built = _build(Policy, raw, where, problems)
+    return _BAD if len(problems) > before else built

@@ -57,7 +57,7 @@ def case_list(
     app_ctx = app_context(ctx)
     rows = app_ctx.cases().list_cases(None if status == "all" else status)
     if as_json:
-        emit_json([_case_json(r) for r in rows])
+        emit_json(rows.to_json())
         return
     tz = app_ctx.settings.display_timezone
     table(f"{len(rows)} case(s)", ["case", "title", "status", "EM", "embargo ends", "pxa",
@@ -68,26 +68,6 @@ def case_list(
            for r in rows])
 
 
-def _case_json(r: object) -> dict[str, object]:
-    keys = ("case_id", "title", "tlp", "status", "em_state", "embargo_end_text",
-            "proposed_end_text", "pxa", "participants_count", "vendors_count", "opened_at",
-            "closed_at", "last_event_at", "version")
-    d = {k: getattr(r, k) for k in keys}
-    d["embargo_end"] = d.pop("embargo_end_text")
-    d["proposed_end"] = d.pop("proposed_end_text")
-    return d
-
-
-def _participant_json(p: object) -> dict[str, object]:
-    keys = ("pid", "name", "roles", "organization", "email", "phone", "rm_state", "consent",
-            "vfd", "first_attempt_at", "last_attempt_at", "last_attempt_outcome", "attempts",
-            "channels", "first_reply_at", "last_reply_at", "replies", "added_at")
-    d = {k: getattr(p, k) for k in keys}
-    d["roles"] = str(d["roles"]).split(",")
-    d["channels"] = [c for c in str(d["channels"]).split(",") if c]
-    return d
-
-
 @case_app.command("show")
 def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
               as_json: bool = JSON) -> None:
@@ -96,11 +76,7 @@ def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
     view = app_ctx.cases().show(case_id)
     c = view.case
     if as_json:
-        emit_json({**_case_json(c),
-                   "participants": [_participant_json(p) for p in view.participants],
-                   "reports": [{"tracking_id": r.tracking_id, "received_at": r.received_at,
-                                "title": r.title, "tlp": r.tlp} for r in view.reports],
-                   "vulnerabilities": [v.data for v in view.vulnerabilities]})
+        emit_json(view.to_json())
         return
     tz = app_ctx.settings.display_timezone
     out.print(f"[bold]{c.case_id}[/]  {escape(c.title)}", markup=True)
@@ -133,12 +109,10 @@ def case_timeline(ctx: typer.Context, case_id: str = typer.Argument(...),
     app_ctx = app_context(ctx)
     events = app_ctx.cases().timeline(case_id)
     if as_json:
-        emit_json([{"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
-                    "participant": e.participant, "reason": e.reason, "data": e.data}
-                   for e in events])
+        emit_json(events.to_json())
         return
     tz = app_ctx.settings.display_timezone
-    table(f"{case_id.upper()}: {len(events)} event(s)", ["#", "when", "event", "what", "actor",
+    table(f"{events.case_id}: {len(events)} event(s)", ["#", "when", "event", "what", "actor",
                                                          "reason"],
           [[e.seq, fmt_time(e.at, tz), e.type, e.summary(), e.actor, e.reason]
            for e in events])
@@ -225,7 +199,7 @@ def participant_list(ctx: typer.Context, case_id: str = typer.Argument(...),
     app_ctx = app_context(ctx)
     view = app_ctx.cases().show(case_id)
     if as_json:
-        emit_json([_participant_json(p) for p in view.participants])
+        emit_json([p.to_json() for p in view.participants])
         return
     tz = app_ctx.settings.display_timezone
     table(f"{view.case.case_id}: {len(view.participants)} participant(s)",

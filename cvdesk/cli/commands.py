@@ -20,7 +20,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from cvdesk.cli.helpfmt import plain_help
+from cvdesk.cli.helpfmt import plain_help, quick_help_option
 
 #: name -> first paragraph of its help, in the order ``cvdesk --help`` lists them
 #: (Typer lists plain commands before groups).
@@ -150,6 +150,9 @@ class LazyGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quick_help_option(super().get_help_option(ctx))
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # TyperGroup.format_commands, with a stand-in carrying the short help for each

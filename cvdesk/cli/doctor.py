@@ -11,7 +11,8 @@ from rich.markup import escape
 from cvdesk.cli.context import app_context, days_after, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.services.doctor import DoctorService, FindingAction, ShownFinding, SweepResult
+from cvdesk.services.doctor import DoctorService, FindingAction
+from cvdesk.services.views import ShownFinding, SweepResult
 
 finding_app = typer.Typer(help="Acknowledge or snooze troubleshooting findings.",
                           no_args_is_help=True)
@@ -42,9 +43,7 @@ def doctor(
     result = (svc.preview(at=when, case_id=case_id) if when is not None
               else svc.sweep(case_id=case_id, show_handled=show_all))
     if as_json:
-        emit_json({"at": result.at, "swept": result.swept, "open_cases": result.open_cases,
-                   "next_checks": result.next_checks,
-                   "findings": [_finding_json(f) for f in result.findings]})
+        emit_json(result.to_json())
         return
     _print_result(result, app_context(ctx).settings.display_timezone, preview=when is not None)
 
@@ -116,11 +115,6 @@ def _print_group(items: list[ShownFinding]) -> None:
                   f"--json lists each one[/]", markup=True)
 
 
-def _finding_json(f: ShownFinding) -> dict[str, object]:
-    return {"id": f.id, "status": f.status, "first_seen_at": f.first_seen_at,
-            "snoozed_until": f.snoozed_until, "handled_reason": f.handled_reason, **f.data}
-
-
 @finding_app.command("list")
 def finding_list(
     ctx: typer.Context,
@@ -131,7 +125,7 @@ def finding_list(
     result = _service(ctx).current(at=app_context(ctx).cases().clock(), case_id=case_id,
                                    show_handled=True)
     if as_json:
-        emit_json([_finding_json(f) for f in result.findings])
+        emit_json([f.to_json() for f in result.findings])
         return
     tz = app_context(ctx).settings.display_timezone
     table(f"{len(result.findings)} finding(s)", ["#", "case", "severity", "problem", "title",

@@ -4,7 +4,8 @@ Typer's own help draws boxes, writes ``<str>``/``<bool>`` after every option, sh
 required argument as ``{case_id}``, and reads docstrings as Rich markup (so
 "settings: [smtp]" lost its "[smtp]").  ``plain_help`` walks the built command tree
 once per run and switches it to click's plain layout: ``--until UNTIL``, flags with no
-value, arguments as ``CASE_ID``.  It touches only help and usage text; parsing is
+value, arguments as ``CASE_ID``.  It touches help and usage text, and how a value is
+converted only where that needs no pydantic validator (cvdesk.cli.params); parsing is
 Typer's.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from typer.core import TyperArgument, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+from cvdesk.cli.params import quick_param
 
 #: Help for arguments that several commands share and that carry none of their own.
 ARGUMENT_HELP = {
@@ -28,7 +31,48 @@ def _name(param: Any) -> str:
     return param.metavar or (param.name or "").upper()
 
 
-class PlainArgument(TyperArgument):
+class QuickArgument(TyperArgument):
+    """Typer's argument, its value read without pydantic where that changes nothing."""
+
+    def get_runtime_param(self) -> Any:
+        if self._runtime_param is None:
+            self._runtime_param = quick_param(self)
+        return self._runtime_param
+
+
+class QuickOption(TyperOption):
+    """Typer's option, its value read without pydantic where that changes nothing."""
+
+    def get_runtime_param(self) -> Any:
+        if self._runtime_param is None:
+            self._runtime_param = quick_param(self)
+        return self._runtime_param
+
+
+def quick_help_option(option: Any) -> Any:
+    """A command's ``--help`` option (made on its first use) as a QuickOption."""
+    if type(option) is TyperOption:
+        option.__class__ = QuickOption
+    return option
+
+
+# The classes a command is switched to keep Typer's object layout (no new base before
+# Typer's own), so that plain_help can switch them in place.
+class PlainCommand(TyperCommand):
+    __slots__ = ()
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quick_help_option(super().get_help_option(ctx))
+
+
+class PlainGroup(TyperGroup):
+    __slots__ = ()
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quick_help_option(super().get_help_option(ctx))
+
+
+class PlainArgument(QuickArgument):
     """An argument shown as CASE_ID in usage, help and errors."""
 
     @property
@@ -46,7 +90,7 @@ class PlainArgument(TyperArgument):
                 self.help or ARGUMENT_HELP.get(self.name or "", ""))
 
 
-class PlainOption(TyperOption):
+class PlainOption(QuickOption):
     """An option shown as ``--until UNTIL``; a flag takes no value and shows none."""
 
     def display_type_rich(self, ctx: Any) -> str | None:
@@ -63,6 +107,10 @@ def plain_help(command: Any, *, width: int = 120) -> Any:
     while stack:
         cmd = stack.pop()
         cmd.rich_markup_mode = None  # click's plain layout; docstrings are not markup
+        if type(cmd) is TyperCommand:
+            cmd.__class__ = PlainCommand
+        elif type(cmd) is TyperGroup:
+            cmd.__class__ = PlainGroup
         for param in cmd.params:
             if type(param) is TyperArgument:
                 param.__class__ = PlainArgument

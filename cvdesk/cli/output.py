@@ -94,6 +94,8 @@ err = SafeConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def emit_json(value: Any) -> None:
+    """Print JSON for scripts.  A query's result is printed as its view's ``to_json()``
+    (cvdesk.services.views), so --json shows the same shape every face gives."""
     print(json_text(to_jsonable(value)))
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cvdesk.domain import cs
 from cvdesk.domain.case import Case, default_embargo_end
@@ -36,25 +36,35 @@ from cvdesk.domain.model import (
     check_aware,
 )
 from cvdesk.domain.rm import RMTrigger
-from cvdesk.settings import Settings
-from cvdesk.store.cases import CaseRepository
-from cvdesk.store.db import Database
-from cvdesk.store.tables import CaseRow, ParticipantRow, ReportRow, VulnerabilityRow
-from cvdesk.troubleshoot.similarity import (
-    TEXT_ONLY_THRESHOLD,
-    fingerprint,
-    from_stored,
-    gram_keys,
-    match,
-    product_probe,
-    stored_keys,
-    to_stored,
-    word_probe,
+from cvdesk.services.views import (
+    CaseList,
+    CaseSummary,
+    CaseView,
+    ParticipantView,
+    ReportForm,
+    ReportView,
+    Timeline,
+    VulnerabilityView,
 )
-from cvdesk.troubleshoot.text import analyze
+from cvdesk.settings import Settings
+from cvdesk.store.db import Database
+from cvdesk.store.queries import case_summaries
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cvdesk.store.cases import CaseRepository
 
 #: What may happen to the case embargo as a whole (the per-participant triggers are consent).
 EMBARGO_ACTIONS = ("accept", "reject", "terminate")
+
+
+def _repository(session: Session) -> CaseRepository:
+    """The ORM repository, imported on first use: ``list_cases`` reads through SQLAlchemy
+    Core (cvdesk.store.queries), so ``cvdesk case list`` never loads the ORM (issue 9)."""
+    from cvdesk.store.cases import CaseRepository
+
+    return CaseRepository(session)
 
 
 def utcnow() -> datetime:
@@ -65,16 +75,6 @@ def utcnow() -> datetime:
 class Submitted:
     tracking_id: str
     case_id: str
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """A read-only picture of one case, from the projections (no log replay)."""
-
-    case: CaseRow
-    participants: list[ParticipantRow]
-    reports: list[ReportRow]
-    vulnerabilities: list[VulnerabilityRow]
 
 
 def read_report_file(path: Path) -> Report:
@@ -109,7 +109,7 @@ class CaseService:
     def case(self, case_id: str) -> Iterator[Case]:
         """Load a case for several commands in one transaction; saved when the block ends."""
         with self.db.transaction() as session:
-            repo = CaseRepository(session)
+            repo = _repository(session)
             row, case = repo.load(case_id)
             yield case
             repo.save(row, case)
@@ -132,7 +132,7 @@ class CaseService:
         at = self.when(at)
         who = self.actor(actor)
         with self.db.transaction() as session:
-            repo = CaseRepository(session)
+            repo = _repository(session)
             case_id = repo.new_case_id(at.astimezone(UTC).year)
             tracking_id = repo.new_tracking_id(at)
             case = Case.open(case_id, report.title, report.tlp, at=at, actor=who)
@@ -187,18 +187,36 @@ class CaseService:
         person to check independence.
 
         Only reports that can match are read: those sharing a product key with the new one
-        (the 0.25 word bar needs one) and those sharing one of its rarer words (without a
-        product in common, the 0.6 bar needs one of them).  Each is then judged by ``match``
-        on its stored fingerprint, so the matches are those a comparison with every open
-        report finds, at a cost that follows the candidates rather than the store."""
+        (the 0.25 word bar needs one) and those whose early words share enough weight with
+        the new one's (without a product in common, the 0.6 bar needs that; the proof is in
+        cvdesk.troubleshoot.similarity).  Each is then judged by ``match`` on its stored
+        fingerprint, so the matches are those a comparison with every open report finds, at
+        a cost that follows the candidates rather than the store."""
+        from cvdesk.troubleshoot.similarity import (
+            PREFIX_BOUND,
+            SHORT_LIST,
+            fingerprint,
+            from_stored,
+            gram_keys,
+            match,
+            product_probe,
+            shares_product,
+            stored_keys,
+            to_stored,
+            word_prefix,
+            word_probe,
+        )
+
         new = fingerprint(report)
         # What is filed must be what the stored form decodes to (a later submit compares
         # against it), so it is computed from the form as it is stored.
         stored = fingerprint(report_from_dict(to_jsonable(report)))
-        repo.add_fingerprint(tracking_id, to_stored(stored), stored_keys(stored))
-        rarity = repo.key_counts({f"w:{w}" for w in new.words} | gram_keys(new))
-        candidates = repo.reports_under(word_probe(new, TEXT_ONLY_THRESHOLD, rarity) |
-                                        product_probe(new, rarity))
+        repo.add_fingerprint(tracking_id, to_stored(stored), stored_keys(stored),
+                             word_prefix(stored))
+        rarity = repo.key_counts(gram_keys(new), cap=SHORT_LIST)
+        by_product = repo.product_keys(repo.reports_under_all(product_probe(new, rarity)))
+        candidates = ({pk for pk, keys in by_product.items() if shares_product(new, keys)} |
+                      repo.reports_sharing_words(word_probe(new), PREFIX_BOUND))
         for other_id, other_tid, data in repo.fingerprints(candidates, exclude=case.case_id):
             found = match(new, from_stored(data))
             if found is None:
@@ -314,7 +332,11 @@ class CaseService:
             message = Message(message_id=f"<{uuid.uuid4()}@cvdesk>", direction=direction,
                               at=at, channel=channel, subject=subject, body=body,
                               participant=pid, tlp=tlp)
-            flags = analyze(f"{subject}\n{body}") if direction is Direction.INBOUND else {}
+            flags = {}
+            if direction is Direction.INBOUND:
+                from cvdesk.troubleshoot.text import analyze
+
+                flags = analyze(f"{subject}\n{body}")
             case.log_message(message, actor=self.actor(actor), flags=flags)
             return message
 
@@ -357,38 +379,45 @@ class CaseService:
             case.note(text, at=at, actor=self.actor(actor))
 
     # ------------------------------------------------------------ queries
-    def list_cases(self, status: str | None = "open") -> list[CaseRow]:
+    # Each query copies what it read into frozen views (cvdesk.services.views) before its
+    # session closes: no ORM row reaches a face.
+    def list_cases(self, status: str | None = "open") -> CaseList:
         """Cases with this status (open or closed), or every case for None."""
         if status is not None:
             status = member(CaseStatus, status, "status", "case status").value
-        with self.db.sessions() as session:
-            return list(CaseRepository(session).list_cases(status))
+        return CaseList(tuple(CaseSummary.of(r) for r in case_summaries(self.db, status)))
 
     def show(self, case_id: str) -> CaseView:
         with self.db.sessions() as session:
-            repo = CaseRepository(session)
+            repo = _repository(session)
             row = repo.case_row(case_id)
-            return CaseView(row, list(repo.participants(row.id)), list(repo.reports(row.id)),
-                            list(repo.vulnerabilities(row.id)))
+            return CaseView(CaseSummary.of(row),
+                            tuple(ParticipantView.of(p) for p in repo.participants(row.id)),
+                            tuple(ReportView.of(r) for r in repo.reports(row.id)),
+                            tuple(VulnerabilityView.of(v) for v in repo.vulnerabilities(row.id)))
 
-    def timeline(self, case_id: str) -> list[Event]:
+    def timeline(self, case_id: str) -> Timeline:
         """The case log in time order (back-dated entries where they happened)."""
         with self.db.sessions() as session:
-            repo = CaseRepository(session)
-            events = repo.events(repo.case_row(case_id).id)
-        return sorted(events, key=lambda e: (e.at, e.seq))
+            repo = _repository(session)
+            row = repo.case_row(case_id)
+            found, events = row.case_id, repo.events(row.id)
+        return Timeline(found, tuple(sorted(events, key=lambda e: (e.at, e.seq))))
 
     def replay(self, case_id: str) -> Case:
-        """The case as its log says it is (used to audit the projections)."""
+        """The case as its log says it is: the domain's own aggregate, rebuilt from the log,
+        for services that judge or package a case and for audits of the projections.  It
+        is not a view for faces (they get ``show`` and ``timeline``), and changing it
+        stores nothing."""
         with self.db.sessions() as session:
-            repo = CaseRepository(session)
+            repo = _repository(session)
             row = repo.case_row(case_id)
             return Case.replay(row.case_id, repo.events(row.id))
 
-    def report(self, tracking_id: str) -> dict[str, Any]:
+    def report(self, tracking_id: str) -> ReportForm:
+        """One report as it was submitted."""
         with self.db.sessions() as session:
-            row = CaseRepository(session).report_by_tracking_id(tracking_id)
-            return {"tracking_id": row.tracking_id, "form": row.form}
+            return ReportForm.of(_repository(session).report_by_tracking_id(tracking_id))
 
 
 def _vendor_names(report: Report) -> list[str]:

@@ -8,7 +8,6 @@ from cvdesk.domain.errors import Unavailable
 from cvdesk.store import migrate
 from cvdesk.store.db import Database, sqlite_path
 from cvdesk.store.files import create_private
-from cvdesk.store.stats import row_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +23,10 @@ class Counts:
 
 
 def counts(db: Database) -> Counts:
+    # Imported here: it loads the ORM tables, which the schema check run before every
+    # command does not need (issue 9, start-up).
+    from cvdesk.store.stats import row_counts
+
     with db.sessions() as session:
         return Counts(*row_counts(session))
 

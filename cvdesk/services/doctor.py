@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -23,12 +22,21 @@ from cvdesk.domain.checks import choose
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import CaseStatus, check_aware
 from cvdesk.services.cases import utcnow
+from cvdesk.services.views import ShownFinding, SweepResult
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
-from cvdesk.store.findings import ACKNOWLEDGED, OPEN, SNOOZED, CaseOutcome, FindingRepository
-from cvdesk.store.snapshot import case_from_rows, participants_by_case
+from cvdesk.store.findings import (
+    ACKNOWLEDGED,
+    OPEN,
+    SNOOZED,
+    CaseOutcome,
+    FindingRepository,
+    json_text,
+)
+from cvdesk.store.snapshot import cases_of, participants_by_case
 from cvdesk.troubleshoot import Diagnosis, Finding, diagnose
+from cvdesk.troubleshoot.stored import facts, facts_text, worded, words
 
 BATCH = 500
 
@@ -59,35 +67,15 @@ class FindingAction(StrEnum):
 
 
 def finding_data(f: Finding) -> dict[str, Any]:
-    return {"problem": f.problem, "key": f.key, "title": f.title, "section": f.section,
-            "severity": f.severity.label, "severity_level": int(f.severity),
-            "case_id": f.case_id, "phase": f.phase.value,
-            "concerns": [r.value for r in f.concerns], "subject": f.subject,
-            "subject_name": f.subject_name, "evidence": list(f.evidence),
-            "actions": [{"role": a.role.value, "text": a.text} for a in f.actions]}
+    """A finding's words (``data`` of ``ShownFinding``)."""
+    return words(f)
 
 
-@dataclass(frozen=True)
-class ShownFinding:
-    """A finding as the desk shows it: the rule's words plus how the desk is handling it."""
-
-    id: int | None
-    case_id: str
-    case_title: str
-    status: str
-    data: dict[str, Any]
-    first_seen_at: datetime | None = None
-    snoozed_until: datetime | None = None
-    handled_reason: str = ""
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    at: datetime
-    swept: int
-    open_cases: int
-    findings: list[ShownFinding]
-    next_checks: dict[str, datetime | None]
+def stored_text(f: Finding) -> str:
+    """The JSON text a sweep stores for ``f`` (its facts; see troubleshoot/stored.py), NUL
+    replaced as the data column would replace it."""
+    text = facts_text(f)
+    return json_text(facts(f)) if "\\u0000" in text else text
 
 
 class DoctorService:
@@ -118,21 +106,25 @@ class DoctorService:
                 session.flush()
                 if case_id:
                     break
-                after = due[-1].id
+                after = due[-1][0]
                 gc.collect(1)  # the young generations only: cheap, and frees any cycles
         return swept
 
     def _sweep_batch(self, repo: FindingRepository, due: Sequence[Any], now: datetime) -> int:
-        pks = [c.id for c in due]
-        people = participants_by_case(repo.session, pks)
+        """Judge a batch of due cases (rows of ``mapping.CASE_COLUMNS``) and store the
+        outcome.  Each finding goes to the store as its JSON text with its problem and
+        severity, so that the store compares and writes without looking inside."""
+        pks = [row[0] for row in due]
         existing = repo.unresolved_of(pks)
         policy = self.settings.policy
         verdicts = []
-        for row in due:
-            diagnosis = diagnose(case_from_rows(row, people[row.id]), policy, now)
+        for case, pk in zip(cases_of(due, participants_by_case(repo.session, pks)), pks,
+                            strict=True):
+            diagnosis = diagnose(case, policy, now)
             verdicts.append(CaseOutcome(
-                row.id, row.version, {f.key: finding_data(f) for f in diagnosis.findings},
-                diagnosis.next_check, existing[row.id]))
+                pk, case.seq, {f.key: (f.problem, int(f.severity), stored_text(f))
+                               for f in diagnosis.findings},
+                diagnosis.next_check, existing[pk]))
         repo.record_batch(verdicts, now)
         return len(due)
 
@@ -142,8 +134,11 @@ class DoctorService:
         with self.db.sessions() as session:
             repo = FindingRepository(session)
             rows = repo.listing(statuses=statuses, case_id=case_id)
-            shown = [ShownFinding(f.id, c.case_id, c.title, f.status, f.data, f.first_seen_at,
-                                  f.snoozed_until, f.handled_reason) for f, c in rows]
+            # Stored facts are worded for the time asked about: a count of days is as of
+            # ``at``, not as of the sweep that last wrote the finding.
+            shown = tuple(ShownFinding(f.id, c.case_id, c.title, f.status, worded(f.data, at),
+                                       f.first_seen_at, f.snoozed_until, f.handled_reason)
+                          for f, c in rows)
             cases = CaseRepository(session).list_cases("open")
             checks = {c.case_id: c.next_check_at for c in cases
                       if not case_id or c.case_id == case_id.upper()}
@@ -171,7 +166,7 @@ class DoctorService:
                 shown.extend(ShownFinding(None, row.case_id, row.title, "preview",
                                           finding_data(f)) for f in diagnosis.findings)
         shown.sort(key=lambda s: (-s.data["severity_level"], s.case_id, s.data["key"]))
-        return SweepResult(at, len(checks), len(checks), shown, checks)
+        return SweepResult(at, len(checks), len(checks), tuple(shown), checks)
 
     def handle(self, finding_id: int, action: FindingAction | str, *, reason: str, actor: str,
                until: datetime | None = None) -> ShownFinding:
@@ -187,5 +182,6 @@ class DoctorService:
         with self.db.transaction() as session:
             row = FindingRepository(session).handle(finding_id, action, actor=actor,
                                                     reason=reason, until=until)
-            return ShownFinding(row.id, row.data["case_id"], "", row.status, row.data,
-                                row.first_seen_at, row.snoozed_until, row.handled_reason)
+            return ShownFinding(row.id, row.data["case_id"], "", row.status,
+                                worded(row.data, self.clock()), row.first_seen_at,
+                                row.snoozed_until, row.handled_reason)

@@ -10,11 +10,11 @@ Mail that cannot be filed is kept whole in the quarantine with the reason.
 connection, a lock, a serialization conflict), so that the listener answers 451 and the
 sending server retries.  Whatever fails the same way every time (a message the desk
 cannot read, a value the database refuses) is quarantined, never retried forever.
+The queries, and the judgement of which database failures pass, are in store/inbound.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,42 +22,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import (
-    DBAPIError,
-    DisconnectionError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from cvdesk.channels.inbound import CASE_TAG, InboundMail, MalformedMail, parse
 from cvdesk.domain.case import Case
 from cvdesk.domain.errors import DomainError, InvalidInput, NotFound
-from cvdesk.domain.events import EventType
 from cvdesk.domain.model import CaseStatus, Channel, Direction, Message
 from cvdesk.services.cases import CaseService
 from cvdesk.store.cases import CaseRepository, ConcurrentUpdate
-from cvdesk.store.tables import (
-    AttachmentRow,
-    CaseRow,
-    ContactRow,
-    EventRow,
-    MessageRow,
-    OrganizationRow,
-    OutboxRow,
-    QuarantineRow,
-)
+from cvdesk.store.directory import organization_key
+from cvdesk.store.inbound import InboundRepository, failure, transient, write_race
 from cvdesk.troubleshoot.text import analyze
 
 #: How far a Date header may run ahead of the desk's clock (senders' clocks drift).
 DATE_SKEW = timedelta(minutes=15)
 #: Tries when another writer got there first (the same case, or the same message).
 ATTEMPTS = 3
-#: PostgreSQL error classes that pass: connection (08), rollback (40), resources (53),
-#: operator intervention (57), system (58).  Others (bad data, limits) repeat forever.
-_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +60,13 @@ class Quarantined:
     sender: str
     subject: str
     size: int
+
+
+@dataclass(frozen=True)
+class QuarantinedMail(Quarantined):
+    """A quarantined message with its bytes, exactly as they arrived."""
+
+    raw: bytes
 
 
 class InboundService:
@@ -112,48 +97,41 @@ class InboundService:
                 return self._receive(mail, received)
             except _Unmatched as exc:
                 return self._quarantine(raw, source, str(exc), mail, received)
-            except (ConcurrentUpdate, IntegrityError) as exc:
-                # Another writer filed on the case, or this very message, meanwhile:
-                # look again (a second copy then shows up as a duplicate).
-                if attempt < ATTEMPTS:
-                    continue
-                if isinstance(exc, ConcurrentUpdate):
-                    raise
-                return self._quarantine(raw, source, f"cannot be stored: {_why(exc)}",
-                                        mail, received)
             except Exception as exc:
-                if transient(exc):
+                if write_race(exc):
+                    # Another writer filed on the case, or this very message, meanwhile:
+                    # look again (a second copy then shows up as a duplicate).
+                    if attempt < ATTEMPTS:
+                        continue
+                    if isinstance(exc, ConcurrentUpdate):
+                        raise
+                elif transient(exc):
                     raise
-                return self._quarantine(raw, source, f"cannot be stored: {_why(exc)}",
+                return self._quarantine(raw, source, f"cannot be stored: {failure(exc)}",
                                         mail, received)
         raise AssertionError("unreachable")
 
     def _receive(self, mail: InboundMail, received: datetime) -> Outcome:
         with self.db.sessions() as s:
-            if self._same_as_filed(s, mail):
+            repo = InboundRepository(s)
+            if self._same_as_filed(repo, mail):
                 return Outcome(True, message_id=mail.message_id, duplicate=True)
-            case_id, pid, why = self._match(s, mail)
+            case_id, pid, why = self._match(repo, mail)
         if not case_id:
             raise _Unmatched(why)
         return self._file(mail, case_id, pid, why, received)
 
-    def _same_as_filed(self, s: Any, mail: InboundMail) -> bool:
+    def _same_as_filed(self, repo: InboundRepository, mail: InboundMail) -> bool:
         """True for a copy of a message already filed; _Unmatched for another message
         under a Message-ID already taken (it is kept for a person, never dropped)."""
-        known = s.execute(select(MessageRow.direction, MessageRow.participant,
-                                 MessageRow.case_pk, CaseRow.case_id)
-                          .join(CaseRow, CaseRow.id == MessageRow.case_pk)
-                          .where(MessageRow.message_id == mail.message_id)).first()
+        known = repo.filed(mail.message_id)
         if known is None:
             return False
         taken = f"Message-ID {mail.message_id} is already on {known.case_id}"
         if known.direction != Direction.INBOUND.value:
             raise _Unmatched(f"{taken} as a message the desk sent; a copy of our own mail "
                              "is not a reply")
-        events = s.execute(select(EventRow.actor, EventRow.data).where(
-            EventRow.case_pk == known.case_pk, EventRow.type == EventType.MESSAGE.value,
-            EventRow.participant == known.participant if known.participant is not None
-            else EventRow.participant.is_(None)))
+        events = repo.message_entries(known.case_pk, known.participant)
         filed = next(((actor, data) for actor, data in events
                       if _stored(data.get("message_id")) == _stored(mail.message_id)), None)
         if filed is None:
@@ -169,34 +147,28 @@ class InboundService:
         return True
 
     # ------------------------------------------------------------ matching
-    def _match(self, s: Any, mail: InboundMail) -> tuple[str, int | None, str]:
+    def _match(self, repo: InboundRepository, mail: InboundMail,
+               ) -> tuple[str, int | None, str]:
         for ref in mail.references:
-            hit = s.execute(select(CaseRow.case_id, OutboxRow.participant, OutboxRow.recipient)
-                            .join(CaseRow, CaseRow.id == OutboxRow.case_pk)
-                            .where(OutboxRow.message_id == ref)).first()
+            hit = repo.sent_message(ref)
             if hit:
                 same = hit.recipient.lower() == mail.sender
                 return hit.case_id, hit.participant if same else None, f"reply to {ref}"
         for ref in mail.references:
             tag = CASE_TAG.search(f"[{ref.strip('<>').split('@')[0]}]")
-            if tag and s.scalar(select(CaseRow.id).where(CaseRow.case_id == tag.group(1)
-                                                         .upper())):
+            if tag and repo.case_exists(tag.group(1).upper()):
                 return tag.group(1).upper(), None, f"in the thread {ref}"
-        if mail.case_tag and s.scalar(select(CaseRow.id).where(
-                CaseRow.case_id == mail.case_tag)):
+        if mail.case_tag and repo.case_exists(mail.case_tag):
             return mail.case_tag, None, f"case tag [{mail.case_tag}] in the subject"
         return "", None, "no known case: no reply to a message of ours and no case tag"
 
-    def _sender_pid(self, s: Any, case: Case, sender: str) -> int | None:
+    def _sender_pid(self, repo: InboundRepository, case: Case, sender: str) -> int | None:
         for p in case.participants.values():
             if p.email.lower() == sender:
                 return p.pid
-        org_keys = {(p.organization or p.name).strip().lower(): p.pid
+        org_keys = {organization_key(p.organization or p.name): p.pid
                     for p in case.participants.values()}
-        rows = s.execute(select(OrganizationRow.name_key).join(
-            ContactRow, ContactRow.organization_id == OrganizationRow.id)
-            .where(ContactRow.kind == "email", ContactRow.value == sender))
-        for (key,) in rows:
+        for key in repo.address_owners(sender):
             if key in org_keys:
                 return org_keys[key]
         return None
@@ -212,7 +184,8 @@ class InboundService:
                 raise _Unmatched(f"{exc} ({why})") from None
             if case.status is CaseStatus.CLOSED:
                 raise _Unmatched(f"{case_id} is closed ({why})")
-            pid = pid if pid is not None else self._sender_pid(session, case, mail.sender)
+            pid = (pid if pid is not None
+                   else self._sender_pid(InboundRepository(session), case, mail.sender))
             if pid is None:
                 raise _Unmatched(f"{mail.sender} is not a participant of {case_id} ({why})")
             at, date_note = when(mail, case.opened_at, received)
@@ -231,12 +204,9 @@ class InboundService:
             except DomainError as exc:
                 raise _Unmatched(f"cannot file on {case_id}: {exc}") from None
             repo.save(row, case)
-            for a in mail.attachments:
-                session.add(AttachmentRow(case_pk=row.id, message_id=mail.message_id,
-                                          filename=a.filename, content_type=a.content_type,
-                                          size=len(a.data),
-                                          sha256=hashlib.sha256(a.data).hexdigest(),
-                                          data=a.data))
+            InboundRepository(session).add_attachments(
+                row.id, mail.message_id,
+                ((a.filename, a.content_type, a.data) for a in mail.attachments))
         return Outcome(True, case_id, pid, mail.message_id)
 
     @staticmethod
@@ -255,30 +225,32 @@ class InboundService:
         values: dict[str, Any] = {
             "received_at": received, "source": source, "reason": reason, "raw": raw,
             "message_id": mail.message_id if mail else "",
-            "sender": mail.sender if mail else "", "subject": mail.subject if mail else "",
-            "released": False}
+            "sender": mail.sender if mail else "", "subject": mail.subject if mail else ""}
         try:
             with self.db.transaction() as session:
-                session.add(QuarantineRow(**values))
+                InboundRepository(session).quarantine(**values)
         except Exception as exc:
             if transient(exc):
                 raise
             # The database refused a header copied out of the message; the message itself
             # (bytes) and the reason are what must not be lost.
             values.update(message_id="", sender="", subject="",
-                          reason=f"{reason} (headers not stored: {_why(exc)})")
+                          reason=f"{reason} (headers not stored: {failure(exc)})")
             with self.db.transaction() as session:
-                session.add(QuarantineRow(**values))
+                InboundRepository(session).quarantine(**values)
         return Outcome(False, message_id=mail.message_id if mail else "", reason=reason)
 
-    def quarantined(self) -> list[QuarantineRow]:
+    def quarantined(self) -> list[QuarantinedMail]:
+        """Mail that could not be filed, oldest first, with the bytes as they came."""
         with self.db.sessions() as s:
-            return list(s.scalars(select(QuarantineRow).order_by(QuarantineRow.id)))
+            return [QuarantinedMail(*r)
+                    for r in InboundRepository(s).quarantined(with_raw=True)]
 
     def quarantine(self) -> list[Quarantined]:
-        """Mail that could not be filed, oldest first, as views any face can show."""
-        return [Quarantined(r.id, r.received_at, r.source, r.reason, r.message_id, r.sender,
-                            r.subject, len(r.raw)) for r in self.quarantined()]
+        """Mail that could not be filed, oldest first, as views any face can show (the
+        bytes are left in the store: only their size is read)."""
+        with self.db.sessions() as s:
+            return [Quarantined(*r) for r in InboundRepository(s).quarantined(with_raw=False)]
 
     def fetch_imap(self, *, host: str, port: int, user: str, password: str, mailbox: str,
                    use_ssl: bool, on_outcome: Callable[[Outcome], None] | None = None,
@@ -367,22 +339,3 @@ def _stored(text: object) -> object:
 
 def _actor(mail: InboundMail) -> str:
     return f"mail:{mail.sender}"
-
-
-def transient(exc: BaseException) -> bool:
-    """Whether trying again later can succeed (the database, not the message, failed)."""
-    if isinstance(exc, DisconnectionError | PoolTimeout | ConcurrentUpdate):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        state = getattr(exc.orig, "sqlstate", None)
-        if isinstance(state, str) and state:
-            return state[:2] in _TRANSIENT_CLASSES
-        return isinstance(exc, OperationalError | InterfaceError)
-    return False
-
-
-def _why(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__

@@ -1,5 +1,6 @@
 """Outbound e-mail: every message goes into the outbox in the same transaction as the case
-event that records it; the worker (services/worker.py) delivers it."""
+event that records it; the worker (services/worker.py) delivers it.  The SQL lives in
+store/outbox.py (the queue) and store/directory.py (the recipients' contacts)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
-
 from cvdesk.channels.mail import TEMPLATES, compose, render
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Channel, Direction, Message, Role
 from cvdesk.services.cases import CaseService
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.tables import CaseRow, ContactRow, OrganizationRow, OutboxRow
-
-PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
+from cvdesk.store.directory import DirectoryEntry, DirectoryRepository, organization_key
+from cvdesk.store.outbox import PENDING, OutboxRepository
 
 
 @dataclass(frozen=True)
@@ -51,16 +49,8 @@ def outbox_entries(cases: CaseService, *, status: str | None = None,
     """The outbox in queue order, optionally of one delivery state or one case.  Needs no
     sender address, unlike queueing."""
     with cases.db.sessions() as s:
-        stmt = (select(OutboxRow, CaseRow.case_id)
-                .join(CaseRow, CaseRow.id == OutboxRow.case_pk, isouter=True)
-                .order_by(OutboxRow.id))
-        if status:
-            stmt = stmt.where(OutboxRow.status == status)
-        if case_id:
-            stmt = stmt.where(CaseRow.case_id == case_id.upper())
-        return [OutboxEntry(o.id, c, o.participant, o.recipient, o.template, o.status,
-                            o.attempts, o.in_doubt, o.message_id, o.last_error, o.sent_at)
-                for o, c in s.execute(stmt)]
+        return [OutboxEntry(*r) for r in
+                OutboxRepository(s).entries(status=status, case_id=case_id)]
 
 
 class MailService:
@@ -94,10 +84,13 @@ class MailService:
             people = ([case.find_participant(p) for p in participants] if participants
                       is not None else [p for p in case.vendors if Role.VENDOR in p.roles])
             keys = _keys(case, people, template, key)
-            taken = set(session.scalars(select(OutboxRow.idempotency_key).where(
-                OutboxRow.idempotency_key.in_(keys.values())))) if keys else set()
+            outbox_repo = OutboxRepository(session)
+            taken = outbox_repo.taken(keys.values()) if keys else set()
             todo = [p for p in people if keys[p.pid] not in taken]
-            directory = _directory(session, [_org_key(p) for p in todo])
+            # The directory's contacts of every recipient, read at once rather than per
+            # recipient.
+            directory = (DirectoryRepository(session).contacts_by_key(
+                _org_key(p) for p in todo) if todo else {})
             common = {
                 "desk": self.cases.settings.desk.name, "title": case.title,
                 "embargo_end": case.embargo_end.isoformat() if case.embargo_end
@@ -126,8 +119,7 @@ class MailService:
                 done.append(Queued(p.pid, address, message_id, True))
                 if progress:
                     progress(1)
-            if outbox:  # one multi-row INSERT rather than an ORM object per message
-                session.execute(insert(OutboxRow), outbox)
+            outbox_repo.add(outbox)
             repo.save(row, case)
         return done
 
@@ -137,33 +129,21 @@ class MailService:
 
 
 def _org_key(p: ParticipantState) -> str:
-    return (p.organization or p.name).strip().lower()
+    return organization_key(p.organization or p.name)
 
 
-def _directory(session: Any, org_keys: list[str]) -> dict[str, list[ContactRow]]:
-    """The directory's contacts of these organisations (by name key), in one query per
-    500 names rather than one per recipient."""
-    found: dict[str, list[ContactRow]] = {}
-    wanted = sorted(set(org_keys))
-    for i in range(0, len(wanted), 500):
-        rows = session.execute(
-            select(OrganizationRow.name_key, ContactRow)
-            .join(OrganizationRow, OrganizationRow.id == ContactRow.organization_id)
-            .where(OrganizationRow.name_key.in_(wanted[i:i + 500])))
-        for name_key, contact in rows:
-            found.setdefault(name_key, []).append(contact)
-    return found
+def _address(p: ParticipantState, contacts: list[DirectoryEntry]) -> tuple[str, str]:
+    """The participant's e-mail address and, when the directory has it, an OpenPGP key.
 
-
-def _address(p: ParticipantState, contacts: list[ContactRow]) -> tuple[str, str]:
-    """The participant's e-mail address and, when the directory has it, an OpenPGP key."""
+    ``contacts`` come oldest first: among equally good addresses (checked beats unchecked,
+    anything beats a guessed fallback) the oldest wins, as does the oldest key."""
     emails = sorted((c for c in contacts if c.kind == "email"),
-                    key=lambda c: (c.verified_at is None, c.source == "fallback", c.id))
+                    key=lambda c: (c.verified_at is None, c.source == "fallback"))
     address = p.email or (emails[0].value if emails else "")
     if not address:
         raise InvalidInput("participant", f"{p.label} has no e-mail address; add one "
                            "(participant add --email, or contact add)")
-    key = next((c.details["armored"] for c in sorted(contacts, key=lambda c: c.id)
+    key = next((c.details["armored"] for c in contacts
                 if c.kind == "pgp-key" and c.details and c.details.get("armored")), "")
     return address, key
 

@@ -21,6 +21,9 @@ delivery is unknown.  A later worker marks it sent with ``in_doubt`` set rather 
 a second copy, so a crash costs at most one message a person has to check.  Temporary
 SMTP failures (4xx) are retried with exponential backoff; permanent ones (5xx) or too many
 tries fail the message and log a bounced attempt on the case.
+
+Each step's SQL, with its guard (the status it expects, the worker holding the lease), is
+in store/outbox.py; this module holds the order of the steps and the SMTP dialogue.
 """
 
 from __future__ import annotations
@@ -37,15 +40,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-
 from cvdesk.domain.model import AttemptOutcome, Channel
 from cvdesk.services.cases import utcnow
-from cvdesk.services.mail import COMMITTED, FAILED, PENDING, SENDING, SENT
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.db import WRITE_OPTION, Database
-from cvdesk.store.tables import CaseRow, OutboxRow
+from cvdesk.store.db import Database
+from cvdesk.store.outbox import OutboxMarks, OutboxRepository
 
 #: run() logs contact attempts at least this often (in messages); see run().
 LOG_EVERY = 5000
@@ -133,52 +133,28 @@ class Worker:
     def busy(self) -> bool:
         """Messages still waiting (for their retry time or for another worker's lease)."""
         with self.db.sessions() as s:
-            return s.scalar(select(OutboxRow.id).where(
-                OutboxRow.status.in_((PENDING, SENDING, COMMITTED))).limit(1)) is not None
+            return OutboxRepository(s).busy()
 
     # ------------------------------------------------------------ claiming
     def recover(self) -> int:
         """Take back messages whose worker's lease ran out."""
         now = self.clock()
         with self.db.transaction() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.status == SENDING,
-                                              OutboxRow.lease_until < now)
-                      .values(status=PENDING, worker="", lease_until=None))
-            doubtful = list(s.scalars(select(OutboxRow).where(
-                OutboxRow.status == COMMITTED, OutboxRow.lease_until < now)
-                .with_for_update(skip_locked=True)))
-            for row in doubtful:
-                row.status, row.in_doubt, row.sent_at, row.logged = SENT, True, now, True
-                row.last_error = "worker stopped at end-of-data: delivery not confirmed"
-            unlogged = list(s.scalars(select(OutboxRow).where(
-                OutboxRow.status == SENT, OutboxRow.logged.is_(False),
-                OutboxRow.lease_until < now).with_for_update(skip_locked=True)))
-            for row in unlogged:
-                row.logged, row.lease_until = True, None
+            doubtful, unlogged = OutboxRepository(s).recover(now)
             self._log_attempts(s, [
-                *((r.case_pk, r.participant, r.recipient, AttemptOutcome.SENT,
+                *((case_pk, pid, address, AttemptOutcome.SENT,
                    "delivery not confirmed (worker stopped); check with the recipient")
-                  for r in doubtful),
-                *((r.case_pk, r.participant, r.recipient, AttemptOutcome.SENT, "")
-                  for r in unlogged)])
+                  for case_pk, pid, address in doubtful),
+                *((case_pk, pid, address, AttemptOutcome.SENT, "")
+                  for case_pk, pid, address in unlogged)])
         return len(doubtful)
 
     def claim(self, batch: int) -> list[Claimed]:
         now = self.clock()
         lease = now + timedelta(seconds=self.smtp.lease_seconds)
         with self.db.transaction() as s:
-            ids = list(s.scalars(select(OutboxRow.id).where(
-                OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now)
-                .order_by(OutboxRow.id).limit(batch).with_for_update(skip_locked=True)))
-            if not ids:
-                return []
-            s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))
-                      .values(status=SENDING, worker=self.name, lease_until=lease))
-            rows = s.execute(select(OutboxRow.id, OutboxRow.case_pk, OutboxRow.participant,
-                                    OutboxRow.sender, OutboxRow.recipient, OutboxRow.raw,
-                                    OutboxRow.attempts)
-                             .where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))
-            return [Claimed(*r) for r in rows]
+            return [Claimed(*r) for r in OutboxRepository(s).claim(
+                now=now, batch=batch, worker=self.name, lease_until=lease)]
 
     # ------------------------------------------------------------ delivering
     def deliver(self, claimed: Sequence[Claimed], stats: RunStats,
@@ -188,7 +164,7 @@ class Worker:
         left in ``unlogged`` for the caller to log (run() logs many batches at once)."""
         done: list[Claimed] = []
         smtp: smtplib.SMTP | None = None
-        marks = _Marks(self.db, self.name)
+        marks = OutboxMarks(self.db, self.name)
         delivered: Claimed | None = None  # answered 250, 'sent' not yet committed
         try:
             for item in claimed:
@@ -196,8 +172,9 @@ class Worker:
                     if smtp is None:
                         smtp = self._connect()
                     # One commit per message: the previous one is sent, this one is about to
-                    # be.  At most one row is 'committed' at any time, as before.
-                    ready = marks.advance(delivered, item, self.clock())
+                    # be.  So at most one row is 'committed' at any time.
+                    ready = marks.advance(delivered.id if delivered else None, item.id,
+                                          self.clock())
                     delivered = None
                     if ready:  # else the lease ran out: another worker owns it now
                         self._send(smtp, item)
@@ -219,7 +196,7 @@ class Worker:
         finally:
             try:
                 if delivered is not None:
-                    marks.advance(delivered, None, self.clock())
+                    marks.advance(delivered.id, None, self.clock())
             finally:
                 marks.close()
                 if smtp is not None:
@@ -279,8 +256,7 @@ class Worker:
 
     def _uncommit(self, item: Claimed) -> None:
         with self.db.transaction() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.id == item.id)
-                      .values(status=SENDING))
+            OutboxRepository(s).uncommit(item.id)
 
     def _mark_sent(self, done: list[Claimed]) -> None:
         """Log deliveries on their cases, in one transaction.  The rows are locked first,
@@ -288,27 +264,15 @@ class Worker:
         if not done:
             return
         with self.db.transaction() as s:
-            mine: set[int] = set()
-            ids = [d.id for d in done]
-            for i in range(0, len(ids), 500):
-                mine.update(s.scalars(select(OutboxRow.id).where(
-                    OutboxRow.id.in_(ids[i:i + 500]), OutboxRow.status == SENT,
-                    OutboxRow.logged.is_(False)).with_for_update()))
-            for chunk in _chunks(sorted(mine), 500):
-                s.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk))
-                          .values(logged=True, lease_until=None))
+            mine = OutboxRepository(s).take_unlogged([d.id for d in done])
             self._log_attempts(s, [(d.case_pk, d.participant, d.recipient,
                                     AttemptOutcome.SENT, "") for d in done if d.id in mine])
 
     def _in_doubt(self, item: Claimed, error: str, stats: RunStats) -> None:
         """Record a message the server may or may not have: sent, flagged for a person."""
         with self.db.transaction() as s:
-            result = s.execute(update(OutboxRow).where(
-                OutboxRow.id == item.id, OutboxRow.status == COMMITTED,
-                OutboxRow.worker == self.name).values(
-                status=SENT, in_doubt=True, sent_at=self.clock(), attempts=item.attempts + 1,
-                last_error=error[:500], lease_until=None, logged=True))
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if OutboxRepository(s).in_doubt(item.id, worker=self.name, now=self.clock(),
+                                            attempts=item.attempts + 1, error=error):
                 self._log_attempts(s, [(item.case_pk, item.participant, item.recipient,
                                         AttemptOutcome.SENT, error[:200])])
                 stats.in_doubt += 1
@@ -320,18 +284,15 @@ class Worker:
             return
         delay = self.smtp.retry_base_seconds * 2 ** (attempts - 1)
         with self.db.transaction() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.id == item.id,
-                                              OutboxRow.worker == self.name).values(
-                status=PENDING, attempts=attempts, last_error=error[:500], worker="",
-                lease_until=None, next_attempt_at=self.clock() + timedelta(seconds=delay)))
+            OutboxRepository(s).retry(item.id, worker=self.name, attempts=attempts,
+                                      error=error,
+                                      at=self.clock() + timedelta(seconds=delay))
         stats.retried += 1
 
     def _fail(self, item: Claimed, error: str, stats: RunStats) -> None:
         with self.db.transaction() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.id == item.id,
-                                              OutboxRow.worker == self.name).values(
-                status=FAILED, attempts=item.attempts + 1, last_error=error[:500],
-                lease_until=None, logged=True))
+            OutboxRepository(s).fail(item.id, worker=self.name, attempts=item.attempts + 1,
+                                     error=error)
             self._log_attempts(s, [(item.case_pk, item.participant, item.recipient,
                                     AttemptOutcome.BOUNCED, error[:200])])
         stats.failed += 1
@@ -346,58 +307,15 @@ class Worker:
                 by_case[case_pk].append((pid, address, outcome, note))
         repo = CaseRepository(session)
         now = self.clock()
+        case_ids = OutboxRepository(session).case_ids(by_case) if by_case else {}
         for case_pk, items in by_case.items():
-            case_id = session.scalar(select(CaseRow.case_id).where(CaseRow.id == case_pk))
-            row, case = repo.load(case_id)
+            row, case = repo.load(case_ids[case_pk])
             if case.status.value == "closed":
                 continue
             for pid, address, outcome, note in items:
                 case.contact_attempt(pid, Channel.EMAIL, outcome, at=now, actor=self.name,
                                      reason=note, address=address)
             repo.save(row, case)
-
-
-class _Marks:
-    """The per-message commits of a batch, on one connection held for the batch and with
-    plain statements: they are most of what the worker adds to the SMTP dialogue."""
-
-    def __init__(self, db: Database, worker: str) -> None:
-        self.db = db
-        self.worker = worker
-        self.conn: Any = None
-        table = OutboxRow.__table__
-        self.sent = (update(table).where(table.c.id == bindparam("sent_id"),
-                                         table.c.status == COMMITTED)
-                     .values(status=SENT, sent_at=bindparam("now"),
-                             attempts=table.c.attempts + 1))
-        self.commit = update(table).where(
-            table.c.id == bindparam("commit_id"), table.c.status == SENDING,
-            table.c.worker == bindparam("me")).values(status=COMMITTED)
-
-    def advance(self, sent: Claimed | None, commit: Claimed | None, now: datetime) -> bool:
-        """In one transaction: ``sent`` (answered 250) becomes 'sent' and ``commit`` (whose
-        end-of-data line is next) becomes 'committed'.  False when ``commit`` is no longer
-        this worker's (its lease ran out)."""
-        if self.conn is None:
-            self.conn = self.db.engine.execution_options(**{WRITE_OPTION: True}).connect()
-        ok = True
-        with self.conn.begin():
-            if sent is not None:
-                self.conn.execute(self.sent, {"sent_id": sent.id, "now": now})
-            if commit is not None:
-                result = self.conn.execute(self.commit, {"commit_id": commit.id,
-                                                         "me": self.worker})
-                ok = result.rowcount == 1
-        return ok
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _drop(smtp: smtplib.SMTP | None) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.events import EventType
-from cvdesk.store.cases import case_values, participant_values
+from cvdesk.store.mapping import case_values, participant_values
 from cvdesk.store.tables import CaseRow, EventRow, ParticipantRow, ReportRow
 
 T = TypeVar("T")

@@ -14,25 +14,24 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
-from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.errors import Conflict, NotFound
 from cvdesk.domain.events import Event, EventType
+from cvdesk.store.directory import DirectoryRepository
+from cvdesk.store.mapping import case_values, participant_values
 from cvdesk.store.tables import (
     CaseRow,
-    ContactRow,
     CounterRow,
     EventRow,
     MessageRow,
-    OrganizationRow,
     ParticipantRow,
     ReportFingerprintRow,
     ReportKeyRow,
     ReportRow,
+    ReportWordRow,
     RetrospectiveRow,
     VulnerabilityRow,
 )
@@ -129,43 +128,112 @@ class CaseRepository:
 
     # ------------------------------------------------------------ report fingerprints
     def add_fingerprint(self, tracking_id: str, data: dict[str, Any], keys: Collection[str],
-                        ) -> None:
-        """File a stored report's fingerprint and look-up keys (guide 6.5)."""
-        pk = self.report_by_tracking_id(tracking_id).id
-        self.session.add(ReportFingerprintRow(report_pk=pk, data=data))
-        self.session.add_all(ReportKeyRow(report_pk=pk, key=k) for k in sorted(keys))
+                        words: dict[int, tuple[float, float]]) -> None:
+        """File a stored report's fingerprint, product keys and word prefix (guide 6.5).
 
-    def key_counts(self, keys: Collection[str]) -> dict[str, int]:
-        """How many stored reports are filed under each key (rare keys narrow a search)."""
+        These and the look-ups below run on the session's connection without the ORM:
+        they are plain rows, and a submit writes and reads a hundred or so of them."""
+        pk = self.report_by_tracking_id(tracking_id).id
+        conn = self.session.connection()
+        conn.execute(insert(ReportFingerprintRow), [{"report_pk": pk, "data": data}])
+        if keys:
+            conn.execute(insert(ReportKeyRow), [{"report_pk": pk, "key": k} for k in sorted(keys)])
+        if words:
+            conn.execute(insert(ReportWordRow), [
+                {"word_id": w, "tail": tail, "report_pk": pk, "weight": x}
+                for w, (x, tail) in sorted(words.items())])
+
+    def key_counts(self, keys: Collection[str], cap: int = 64) -> dict[str, int]:
+        """How many stored reports are filed under each key, counted up to ``cap``: only
+        the rarest key is wanted, and counting a key every report has (a gram such as
+        "model") would read the whole list on every submit."""
         counts: dict[str, int] = {}
-        for chunk in _chunks(sorted(keys)):
-            counts.update((k, n) for k, n in self.session.execute(
-                select(ReportKeyRow.key, func.count()).where(ReportKeyRow.key.in_(chunk))
-                .group_by(ReportKeyRow.key)))
+        conn = self.session.connection()
+        for chunk in _chunks(sorted(keys), 100):
+            params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(chunk)}
+            params["cap"] = cap
+            row = conn.execute(text("SELECT " + ", ".join(
+                f"(SELECT count(*) FROM (SELECT 1 FROM report_keys WHERE key = :k{i} "
+                f"LIMIT :cap) AS c{i})" for i in range(len(chunk)))), params).one()
+            counts.update((k, n) for k, n in zip(chunk, row, strict=True) if n)
         return counts
+
+    def reports_sharing_words(self, probe: Collection[tuple[int, float, float]],
+                              bound: float) -> set[int]:
+        """Reports whose prefix entries add at least ``bound`` to the cosine with the new
+        report, counting for each (word id, least tail, new weight) of ``probe`` only the
+        entries of that word with at least that tail (cvdesk.troubleshoot.similarity
+        ``prefix_overlap`` computes the same; its comment says why that is exact).  One
+        range per word is read, so the cost follows how many reports use the new report's
+        words early in their own order, not how many are stored.  The statement is
+        written out as text (placeholders only): its shape changes with every report, and
+        building it as an expression would cost more than running it on a small store."""
+        items = sorted(probe)
+        total: dict[int, float] = {}
+        conn = self.session.connection()
+        for chunk in _chunks(items, 300):  # SQLite takes up to 500 parts in a UNION
+            params: dict[str, Any] = {"bound": bound}
+            parts = []
+            for i, (w, floor, x) in enumerate(chunk):
+                params[f"w{i}"], params[f"f{i}"], params[f"x{i}"] = w, floor, x
+                parts.append(f"SELECT report_pk, weight * :x{i} AS part FROM report_words "
+                             f"WHERE word_id = :w{i} AND tail >= :f{i}")
+            # One statement: let the store keep only the passing reports; else add up.
+            having = " HAVING SUM(part) >= :bound" if len(items) <= 300 else ""
+            for pk, x in conn.execute(text(
+                    f"SELECT report_pk, SUM(part) FROM ({' UNION ALL '.join(parts)}) AS found "
+                    f"GROUP BY report_pk{having}"), params):
+                total[pk] = total.get(pk, 0.0) + x
+        return {pk for pk, x in total.items() if x >= bound}
+
+    def reports_under_all(self, groups: Collection[Collection[str]]) -> set[int]:
+        """Reports filed under every key of at least one of ``groups`` (open or not)."""
+        found = self.reports_under({k for g in groups if len(g) == 1 for k in g})
+        for group in (g for g in groups if len(g) > 1):
+            keys = sorted(group)
+            both = self.reports_under([keys[0]])
+            for key in keys[1:]:
+                both &= self.reports_under([key]) if both else set()
+            found |= both
+        return found
 
     def reports_under(self, keys: Collection[str]) -> set[int]:
         """Reports filed under any of ``keys`` (open or not: ``fingerprints`` filters)."""
         found: set[int] = set()
+        conn = self.session.connection()
         for chunk in _chunks(sorted(keys)):
-            found.update(self.session.scalars(
-                select(ReportKeyRow.report_pk).where(ReportKeyRow.key.in_(chunk))))
+            found.update(conn.execute(
+                select(ReportKeyRow.report_pk).where(ReportKeyRow.key.in_(chunk))).scalars())
+        return found
+
+    def product_keys(self, report_pks: Collection[int]) -> dict[int, list[str]]:
+        """The product keys of these reports' fingerprints, without their word counts (a
+        report found by a product key often turns out to share none: cheaper to see that
+        first)."""
+        conn = self.session.connection()
+        found: dict[int, list[str]] = {}
+        products = ReportFingerprintRow.data["products"]
+        for chunk in _chunks(sorted(report_pks)):
+            found.update((pk, list(keys or [])) for pk, keys in conn.execute(
+                select(ReportFingerprintRow.report_pk, products)
+                .where(ReportFingerprintRow.report_pk.in_(chunk))))
         return found
 
     def fingerprints(self, report_pks: Collection[int], exclude: str = "",
                      ) -> list[tuple[str, str, dict[str, Any]]]:
         """(case id, tracking id, fingerprint) of these reports on open cases, in the order
         ``open_report_forms`` gives (by case)."""
+        conn = self.session.connection()
         found: list[tuple[int, int, str, dict[str, Any]]] = []
         for chunk in _chunks(sorted(report_pks)):
-            found += ((c, r, t, d) for r, c, t, d in self.session.execute(
+            found += ((c, r, t, d) for r, c, t, d in conn.execute(
                 select(ReportRow.id, ReportRow.case_pk, ReportRow.tracking_id,
                        ReportFingerprintRow.data)
                 .join(ReportFingerprintRow, ReportFingerprintRow.report_pk == ReportRow.id)
                 .where(ReportRow.id.in_(chunk))))
         cases: dict[int, str] = {}
         for chunk in _chunks(sorted({c for c, _, _, _ in found})):
-            cases.update((pk, cid) for pk, cid in self.session.execute(
+            cases.update((pk, cid) for pk, cid in conn.execute(
                 select(CaseRow.id, CaseRow.case_id)
                 .where(CaseRow.id.in_(chunk), CaseRow.status == "open",
                        CaseRow.case_id != exclude)))
@@ -207,15 +275,18 @@ class CaseRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(f"{case.case_id} was changed by someone else; try again")
         recorded = _utcnow()
-        s.add_all(EventRow(case_pk=row.id, seq=e.seq, type=e.type.value, at=e.at, actor=e.actor,
-                           reason=e.reason, participant=e.participant, data=e.data,
-                           recorded_at=recorded) for e in case.pending)
-        touched: set[int] = set()
-        for e in case.pending:
-            if e.participant is not None:
-                touched.add(e.participant)
-            self._project_side_tables(row, e)
-        self._project_participants(row, case, touched)
+        # Plain multi-row INSERTs (here and in the projections): an ORM object per row costs
+        # more than the write itself when one command logs hundreds of events, as a notice
+        # to every vendor of a large case does.
+        from sqlalchemy import insert
+
+        s.execute(insert(EventRow.__table__), [
+            {"case_pk": row.id, "seq": e.seq, "type": e.type.value, "at": e.at,
+             "actor": e.actor, "reason": e.reason, "participant": e.participant,
+             "data": e.data, "recorded_at": recorded} for e in case.pending])
+        self._project_side_tables(row, case.pending)
+        self._project_participants(row, case, {e.participant for e in case.pending
+                                               if e.participant is not None})
         s.flush()
         s.expire(row)  # the UPDATE above bypassed the ORM; reload when next read
         case.pending.clear()
@@ -227,57 +298,86 @@ class CaseRepository:
             setattr(row, key, value)
 
     def _project_participants(self, row: CaseRow, case: Case, pids: set[int]) -> None:
+        """Bring the rows of these participants in line with the log: a new one is
+        inserted (with its directory organization), one whose columns changed is updated,
+        the others are left alone.  Each kind is one statement for all of them."""
         if not pids:
             return
-        existing = {p.pid: p for p in self.session.scalars(select(ParticipantRow).where(
-            ParticipantRow.case_pk == row.id, ParticipantRow.pid.in_(pids)))}
-        for pid in sorted(pids):
-            p = case.participants[pid]
-            prow = existing.get(pid)
-            if prow is None:
-                prow = ParticipantRow(case_pk=row.id, pid=pid)
-                prow.organization_id = self._organization_id(p)
-                self.session.add(prow)
-            for key, value in participant_values(p).items():
-                setattr(prow, key, value)
+        from sqlalchemy import bindparam, insert
+
+        s, table = self.session, ParticipantRow.__table__
+        wanted = {pid: participant_values(case.participants[pid]) for pid in sorted(pids)}
+        names = list(next(iter(wanted.values())))
+        stored: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(pids)):
+            for r in s.execute(select(*(table.c[n] for n in names)).where(
+                    table.c.case_pk == row.id, table.c.pid.in_(chunk))):
+                old = dict(zip(names, r, strict=True))
+                stored[old["pid"]] = old
+        new: list[dict[str, Any]] = []
+        # Changed rows, grouped by the columns that changed (a contact attempt changes
+        # the same few on every vendor): one executemany per group, setting only those.
+        changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for pid, values in wanted.items():
+            old = stored.get(pid)
+            if old is None:
+                new.append(values | {"case_pk": row.id, "organization_id":
+                                     self._organization_id(case.participants[pid])})
+                continue
+            columns = tuple(k for k, v in values.items() if old[k] != v)
+            if columns:
+                changed.setdefault(columns, []).append(
+                    {k: values[k] for k in columns} | {"b_case": row.id, "b_pid": pid})
+        for params in changed.values():
+            # executemany: the SET clause is the columns of the parameter sets.
+            s.execute(table.update().where(table.c.case_pk == bindparam("b_case"),
+                                           table.c.pid == bindparam("b_pid")), params)
+        if changed:
+            # A row object of these participants already in the session is now stale.
+            stale = {p["b_pid"] for params in changed.values() for p in params}
+            for obj in list(s.identity_map.values()):
+                if (isinstance(obj, ParticipantRow) and obj.__dict__.get("case_pk") == row.id
+                        and obj.__dict__.get("pid") in stale):
+                    s.expire(obj)
+        if new:
+            s.execute(insert(table), new)
 
     def _organization_id(self, p: ParticipantState) -> int | None:
+        """The directory organization of a participant (a vendor is its own organization),
+        created or completed with the participant's e-mail and phone by the directory's
+        one upsert, so a case and the contact commands agree on who is who."""
         name = p.organization or (p.name if p.is_vendor else "")
-        if not name:
+        if not name.strip():
             return None
-        key = name.strip().lower()
-        org = self.session.scalar(select(OrganizationRow).where(OrganizationRow.name_key == key))
-        now = _utcnow()
-        if org is None:
-            org = OrganizationRow(name=name.strip(), name_key=key, created_at=now)
-            self.session.add(org)
-            self.session.flush()
-        for kind, value in (("email", p.email), ("phone", p.phone)):
-            if value and self.session.scalar(select(ContactRow.id).where(
-                    ContactRow.organization_id == org.id, ContactRow.kind == kind,
-                    ContactRow.value == value)) is None:
-                self.session.add(ContactRow(organization_id=org.id, kind=kind, value=value,
-                                            source="manual", created_at=now))
-        return org.id
+        return DirectoryRepository(self.session).upsert_organization(
+            name, emails=[p.email], phones=[p.phone], now=_utcnow())
 
-    def _project_side_tables(self, row: CaseRow, e: Event) -> None:
-        d = e.data
-        if e.type is EventType.REPORT_RECEIVED:
-            self.session.add(ReportRow(tracking_id=d["tracking_id"], case_pk=row.id,
-                                       received_at=e.at, title=d["report"]["title"],
-                                       tlp=d["report"]["tlp"], form=d["report"]))
-        elif e.type is EventType.VULNERABILITY:
-            self.session.add(VulnerabilityRow(case_pk=row.id, cve=d.get("cve") or None,
-                                              title=d["title"], data=d))
-        elif e.type is EventType.RETROSPECTIVE:
-            self.session.add(RetrospectiveRow(
-                case_pk=row.id, went_well=d["went_well"], went_wrong=d["went_wrong"],
-                do_differently=d["do_differently"], author=e.actor, created_at=e.at))
-        elif e.type is EventType.MESSAGE:
-            self.session.add(MessageRow(
-                message_id=d["message_id"], case_pk=row.id, participant=e.participant,
-                direction=d["direction"], channel=d["channel"], at=e.at,
-                subject=d["subject"], body=d["body"], tlp=d["tlp"]))
+    def _project_side_tables(self, row: CaseRow, events: Sequence[Event]) -> None:
+        """The rows some events add besides the log (reports, vulnerabilities,
+        retrospectives, messages), one multi-row INSERT per table, in log order."""
+        from sqlalchemy import insert
+
+        rows: dict[Any, list[dict[str, Any]]] = {}
+        for e in events:
+            d = e.data
+            if e.type is EventType.REPORT_RECEIVED:
+                rows.setdefault(ReportRow.__table__, []).append(dict(
+                    tracking_id=d["tracking_id"], case_pk=row.id, received_at=e.at,
+                    title=d["report"]["title"], tlp=d["report"]["tlp"], form=d["report"]))
+            elif e.type is EventType.VULNERABILITY:
+                rows.setdefault(VulnerabilityRow.__table__, []).append(dict(
+                    case_pk=row.id, cve=d.get("cve") or None, title=d["title"], data=d))
+            elif e.type is EventType.RETROSPECTIVE:
+                rows.setdefault(RetrospectiveRow.__table__, []).append(dict(
+                    case_pk=row.id, went_well=d["went_well"], went_wrong=d["went_wrong"],
+                    do_differently=d["do_differently"], author=e.actor, created_at=e.at))
+            elif e.type is EventType.MESSAGE:
+                rows.setdefault(MessageRow.__table__, []).append(dict(
+                    message_id=d["message_id"], case_pk=row.id, participant=e.participant,
+                    direction=d["direction"], channel=d["channel"], at=e.at,
+                    subject=d["subject"], body=d["body"], tlp=d["tlp"]))
+        for table, values in rows.items():
+            self.session.execute(insert(table), values)
 
 
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
@@ -285,50 +385,3 @@ def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
-
-
-def cs_times(times: dict[cs.CSEvent, datetime],
-             seqs: dict[cs.CSEvent, int]) -> dict[str, Any]:
-    """When each CS event happened, and under "seq" its place in the log: two events with
-    the same time are ordered by the log (store/snapshot.py reads both back)."""
-    out: dict[str, Any] = {e.value: t.isoformat() for e, t in times.items()}
-    if seqs:
-        out["seq"] = {e.value: n for e, n in seqs.items()}
-    return out
-
-
-def case_values(case: Case) -> dict[str, Any]:
-    """The case row's columns as the log says they are (shared with the bulk loader)."""
-    assert case.opened_at is not None and case.last_event_at is not None
-    return {
-        "case_id": case.case_id, "title": case.title, "tlp": case.tlp.value,
-        "status": case.status.value, "em_state": case.em.value,
-        "embargo_end": case.embargo_end,
-        "embargo_end_text": case.embargo_end.isoformat() if case.embargo_end else None,
-        "proposed_end_text": case.proposed_end.isoformat() if case.proposed_end else None,
-        "pxa": case.cs_label(),
-        "pxa_times": cs_times(case.pxa_at, case.pxa_seq),
-        "participants_count": len(case.participants), "vendors_count": len(case.vendors),
-        "opened_at": case.opened_at, "closed_at": case.closed_at,
-        "last_event_at": case.last_event_at, "updated_at": _utcnow(), "needs_sweep": True,
-        "signals": [to_jsonable(sig) for sig in case.signals],
-    }
-
-
-def participant_values(p: ParticipantState) -> dict[str, Any]:
-    """A participant row's columns, the contact summary included."""
-    return {
-        "pid": p.pid, "name": p.name, "roles": ",".join(sorted(r.value for r in p.roles)),
-        "is_vendor": p.is_vendor, "organization": p.organization, "email": p.email,
-        "phone": p.phone, "rm_state": p.rm.value, "rm_at": p.rm_at,
-        "consent": p.consent.value, "vfd": cs.label(p.vfd)[:3],
-        "vfd_times": cs_times(p.vfd_at, p.vfd_seq),
-        "first_attempt_at": p.first_attempt_at, "last_attempt_at": p.last_attempt_at,
-        "last_attempt_outcome": p.last_attempt_outcome.value if p.last_attempt_outcome
-        else None,
-        "attempts": p.attempts, "attempts_since_reply": p.attempts_since_reply,
-        "channels": ",".join(sorted(c.value for c in p.channels)),
-        "channels_count": len(p.channels), "first_reply_at": p.first_reply_at,
-        "last_reply_at": p.last_reply_at, "replies": p.replies, "policy_days": p.policy_days,
-        "added_at": p.added_at,
-    }

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
 
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.store.types import without_nul
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+# The ORM (sqlalchemy.orm, about 90 ms to import) is loaded when a session is first asked
+# for: a read through SQLAlchemy Core (cvdesk.store.queries) runs without it (issue 9).
 
 WRITE_OPTION = "cvdesk_write"
 
@@ -135,15 +141,25 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factories."""
 
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
-        #: Sessions for reading. Writers use ``transaction()``.
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}),
-                                     expire_on_commit=False)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions for reading. Writers use ``transaction()``."""
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def _writers(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}),
+                            expire_on_commit=False)
 
     @property
     def backend(self) -> str:

@@ -129,16 +129,16 @@ class DirectoryRepository:
         one query per 500 organizations, so notifying many vendors costs few queries."""
         found: dict[str, list[DirectoryEntry]] = {}
         wanted = sorted(set(keys))
+        c = ContactRow
         for i in range(0, len(wanted), 500):
             rows = self.session.execute(
-                select(OrganizationRow.name, OrganizationRow.name_key, ContactRow)
-                .join(OrganizationRow, OrganizationRow.id == ContactRow.organization_id)
+                select(OrganizationRow.name_key, OrganizationRow.name, c.kind, c.value,
+                       c.source, c.verified_at, c.details)
+                .join(OrganizationRow, OrganizationRow.id == c.organization_id)
                 .where(OrganizationRow.name_key.in_(wanted[i:i + 500]))
-                .order_by(ContactRow.id))
-            for name, key, c in rows:
-                found.setdefault(key, []).append(DirectoryEntry(
-                    name, c.kind, c.value, c.source, c.verified_at,
-                    dict(c.details) if c.details is not None else None))
+                .order_by(c.id))
+            for key, *entry in rows:
+                found.setdefault(key, []).append(DirectoryEntry(*entry))
         return found
 
     def _contact(self, organization_id: int, kind: ContactKind, value: str,

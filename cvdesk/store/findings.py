@@ -6,26 +6,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    DateTime,
-    Row,
-    String,
-    bindparam,
-    cast,
-    insert,
-    literal,
-    or_,
-    select,
-    type_coerce,
-    update,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from cvdesk.domain.errors import InvalidInput, NotFound
+from cvdesk.store.mapping import raw_instant
+from cvdesk.store.snapshot import cursor, driver_instant, due_cases
 from cvdesk.store.tables import CaseRow, FindingRow
 from cvdesk.store.types import without_nul
 
@@ -50,132 +38,125 @@ OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "reso
 UNRESOLVED = (OPEN, ACKNOWLEDGED, SNOOZED)
 
 
+class Stored(NamedTuple):
+    """What a sweep needs of an unresolved finding it may keep, update or resolve."""
+
+    id: int
+    status: str
+    snoozed_until: datetime | None
+    severity: int
+    data: Any  # untyped: the JSON text on SQLite, parsed on PostgreSQL (see same_data)
+
+
 @dataclass
 class CaseOutcome:
-    """One case's sweep outcome, ready to store: the findings by key, the rows it had."""
+    """One case's sweep outcome, ready to store: the findings by key as (problem,
+    severity, JSON text of the stored form), and the unresolved rows it had."""
 
     case_pk: int
     version: int
-    findings: dict[str, dict[str, Any]]
+    findings: dict[str, tuple[str, int, str]]
     next_check: datetime | None
-    existing: dict[str, Row[Any]]
+    existing: dict[str, Stored]
 
 
 class FindingRepository:
+    """Findings across sweeps.  The sweep's reads and writes go through the driver's cursor
+    with one statement per kind of change for a whole batch (executemany): they touch
+    hundreds of thousands of rows in a cold sweep, where the column types and the
+    statement compiler cost more than the database does."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._pg = session.get_bind().dialect.name == "postgresql"
 
     def due_cases(self, now: datetime, case_id: str | None = None,
-                  limit: int | None = None, after: int = 0) -> Sequence[Row[Any]]:
-        """Open cases whose log changed since their last sweep or whose check time has come,
-        in order, from the one after the case numbered ``after`` (so that a sweep goes
-        through the table once, batch after batch, instead of rescanning it per batch)."""
-        cases = CaseRow.__table__
-        stmt = select(cases).where(cases.c.status == "open", cases.c.id > after, or_(
-            cases.c.needs_sweep.is_(True), cases.c.next_check_at <= now))
-        if case_id:
-            stmt = stmt.where(cases.c.case_id == case_id.upper())
-        return self.session.execute(stmt.order_by(cases.c.id).limit(limit)).all()
+                  limit: int | None = None, after: int = 0) -> list[tuple[Any, ...]]:
+        """Open cases whose log changed since their last sweep or whose check time has come
+        (rows of ``mapping.CASE_COLUMNS``, untyped), in order, from the one after the case
+        numbered ``after``."""
+        return due_cases(self.session, now, case_id, limit, after)
 
-    def unresolved_of(self, case_pks: list[int]) -> dict[int, dict[str, Row[Any]]]:
-        result: dict[int, dict[str, Row[Any]]] = {pk: {} for pk in case_pks}
-        f = FindingRow.__table__
-        data = type_coerce(f.c.data, String).label("data")  # compared as text: no parsing
-        rows = self.session.execute(select(f.c.id, f.c.case_pk, f.c.key, f.c.status,
-                                           f.c.snoozed_until, f.c.severity, data).where(
-            f.c.case_pk.in_(case_pks), f.c.status.in_(UNRESOLVED)))
-        for r in rows:
-            result[r.case_pk][r.key] = r
+    def _sql(self, text: str) -> str:
+        """``?`` parameters as the driver writes them, and JSON data typed on PostgreSQL."""
+        if self._pg:
+            return text.replace("?::json", "CAST(%s AS jsonb)").replace("?", "%s")
+        return text.replace("?::json", "?")
+
+    def unresolved_of(self, case_pks: list[int]) -> dict[int, dict[str, Stored]]:
+        result: dict[int, dict[str, Stored]] = {pk: {} for pk in case_pks}
+        if not case_pks:
+            return result
+        cur = cursor(self.session)
+        try:
+            cur.execute(
+                "SELECT case_pk, key, id, status, snoozed_until, severity, data FROM findings "
+                f"WHERE case_pk IN ({', '.join(str(int(pk)) for pk in case_pks)}) "
+                f"AND status IN ({', '.join(repr(s) for s in UNRESOLVED)})")
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        for case_pk, key, fid, status, until, severity, data in rows:
+            result[case_pk][key] = Stored(fid, status, raw_instant(until), severity, data)
         return result
-
-    def _data_param(self, name: str) -> ColumnElement[Any]:
-        """A data value bound as the JSON text made by ``json_text``."""
-        param = bindparam(name, type_=String)
-        if self.session.get_bind().dialect.name == "postgresql":
-            return cast(param, JSONB)
-        return param
-
-    def _stamp(self, now: datetime) -> ColumnElement[Any]:
-        """``now`` converted once for the database by the column type, for statements that
-        repeat it on thousands of rows (which would convert it once per row)."""
-        dialect = self.session.get_bind().dialect
-        process = FindingRow.__table__.c.first_seen_at.type.bind_processor(dialect)
-        value = process(now) if process else now
-        return literal(value, String() if isinstance(value, str) else DateTime(timezone=True))
 
     def record_batch(self, verdicts: Sequence[CaseOutcome], now: datetime) -> None:
         """Bring each case's findings in line with its latest verdict and re-arm its index,
         with one statement per kind of change for the whole batch.
 
-        Only findings whose words, severity or status changed are rewritten, and a change of
-        words alone leaves the status index alone.  The others just get ``last_seen_at``.
+        Only findings whose stored form, severity or status changed are written; the
+        stored form keeps counts of days and hours as facts (troubleshoot/timed.py), so a
+        finding is rewritten when something in the case changed, not because a day went
+        by.  ``last_seen_at`` is therefore when its words were last written; the case's
+        ``swept_at`` says when it was last confirmed.
         """
-        f, cases = FindingRow.__table__, CaseRow.__table__
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []  # status or severity changed too
-        reworded: list[dict[str, Any]] = []  # only the words changed
-        closes: list[dict[str, Any]] = []
-        rearm: list[dict[str, Any]] = []
-        seen: list[int] = []  # kept findings whose words did not change
+        stamp = driver_instant(self.session, now)
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []  # status or severity changed too
+        reworded: list[tuple[Any, ...]] = []  # only the stored form changed
+        closes: list[tuple[Any, ...]] = []
+        rearm: list[tuple[Any, ...]] = []
         for v in verdicts:
-            for key, row in v.existing.items():
+            existing = v.existing
+            for key, row in existing.items():
                 if key not in v.findings:
-                    closes.append({"b_id": row.id})
-            for key, data in v.findings.items():
-                row = v.existing.get(key)
+                    closes.append((stamp, row.id))
+            for key, (problem, level, text) in v.findings.items():
+                row = existing.get(key)
                 if row is None:
-                    inserts.append({"b_case": v.case_pk, "b_key": key,
-                                    "b_problem": data["problem"],
-                                    "b_severity": data["severity_level"],
-                                    "b_data": json_text(data)})
+                    inserts.append((v.case_pk, key, problem, level, text, stamp, stamp))
                     continue
                 woke = (row.status == SNOOZED and row.snoozed_until is not None
                         and row.snoozed_until <= now)
-                text = json_text(data)
-                if woke or row.severity != data["severity_level"]:
-                    updates.append({"b_id": row.id, "b_data": text,
-                                    "b_severity": data["severity_level"],
-                                    "b_status": OPEN if woke else row.status})
+                if woke or row.severity != level:
+                    updates.append((text, stamp, level, OPEN if woke else row.status, row.id))
                 elif not same_data(row.data, text):
-                    reworded.append({"b_id": row.id, "b_data": text})
-                else:
-                    seen.append(row.id)
-            wake = [r.snoozed_until for r in v.existing.values()
+                    reworded.append((text, stamp, row.id))
+            wake = [r.snoozed_until for r in existing.values()
                     if r.status == SNOOZED and r.snoozed_until and r.snoozed_until > now]
             checks = [t for t in (v.next_check, *wake) if t is not None]
-            rearm.append({"b_id": v.case_pk, "b_version": v.version,
-                          "b_next": min(checks) if checks else None})
-        ex = self.session.execute
-        # Our own codes and ``now`` go in untyped (String: no per-row conversion); the
-        # column types would only copy them, row by row.
-        stamp, code = self._stamp(now), String()
+            rearm.append((driver_instant(self.session, min(checks)) if checks else None,
+                          stamp, v.case_pk, v.version))
+        # Written through the driver (no statement compiling, no column types), but still
+        # through the engine, so its events (the NUL net of store/db.py) see every row.
+        run, sql = self.session.connection().exec_driver_sql, self._sql
         if closes:
-            ex(update(f).where(f.c.id == bindparam("b_id")).values(
-                status=literal(RESOLVED, code), resolved_at=stamp), closes)
-        for start in range(0, len(seen), 1000):
-            ex(update(f).where(f.c.id.in_(seen[start:start + 1000]))
-               .values(last_seen_at=stamp))
-        if reworded:  # the usual change: a count of days or hours in the evidence
-            ex(update(f).where(f.c.id == bindparam("b_id")).values(
-                data=self._data_param("b_data"), last_seen_at=stamp), reworded)
+            run(sql(f"UPDATE findings SET status = '{RESOLVED}', resolved_at = ? WHERE id = ?"),
+                closes)
+        if reworded:
+            run(sql("UPDATE findings SET data = ?::json, last_seen_at = ? WHERE id = ?"),
+                reworded)
         if updates:
-            ex(update(f).where(f.c.id == bindparam("b_id")).values(
-                data=self._data_param("b_data"), last_seen_at=stamp,
-                severity=bindparam("b_severity"), status=bindparam("b_status", type_=code)),
-               updates)
+            run(sql("UPDATE findings SET data = ?::json, last_seen_at = ?, severity = ?, "
+                    "status = ? WHERE id = ?"), updates)
         if inserts:
-            ex(insert(f).values(
-                case_pk=bindparam("b_case"), key=bindparam("b_key", type_=code),
-                problem=bindparam("b_problem", type_=code), severity=bindparam("b_severity"),
-                status=literal(OPEN, code), data=self._data_param("b_data"),
-                first_seen_at=stamp, last_seen_at=stamp, handled_by=literal("", code),
-                handled_reason=literal("", code)), inserts)
+            run(sql("INSERT INTO findings (case_pk, key, problem, severity, status, data, "
+                    "first_seen_at, last_seen_at, handled_by, handled_reason) "
+                    f"VALUES (?, ?, ?, ?, '{OPEN}', ?::json, ?, ?, '', '')"), inserts)
         if rearm:
             # Only clear needs_sweep if nobody wrote to the case since we read it.
-            ex(update(cases).where(cases.c.id == bindparam("b_id"),
-                                   cases.c.version == bindparam("b_version"))
-               .values(needs_sweep=False, next_check_at=bindparam("b_next"), swept_at=stamp),
-               rearm)
+            run(sql("UPDATE cases SET needs_sweep = FALSE, next_check_at = ?, swept_at = ? "
+                    "WHERE id = ? AND version = ?"), rearm)
 
     def listing(self, *, statuses: Sequence[str], case_id: str | None = None,
                 ) -> Sequence[tuple[FindingRow, CaseRow]]:

@@ -1,139 +1,103 @@
-"""Build a domain Case from its projection rows, without replaying the log.
+"""Cases as a sweep reads them: from their projection rows, without replaying the log.
 
-Sweeps use this: the rows hold every field the troubleshooting rules read.  A
-test checks that, for every case of the demo, the result agrees with a replay.
+The mapping between rows and domain state is cvdesk.store.mapping's.  What this module
+adds is the reading: a sweep reads tens of participants per case and hundreds of
+thousands per sweep, so the rows are fetched through the driver's own cursor as plain
+tuples (no column types, no result rows), and the instants are converted here, each
+distinct one once per batch.  Tests check, for the demo and for generated cases, that
+the result agrees with a replay.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from cvdesk.domain import cs
 from cvdesk.domain.case import Case, ParticipantState
-from cvdesk.domain.em import EM, Consent
-from cvdesk.domain.model import (
-    TLP,
-    AttemptOutcome,
-    CaseStatus,
-    Channel,
-    Role,
-    Signal,
-    SignalKind,
+from cvdesk.store.mapping import (
+    CASE_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    case_from_raw,
+    case_from_rows,
+    participant_from_raw,
+    participant_from_row,
+    raw_instant,
 )
-from cvdesk.domain.rm import RM
-from cvdesk.store.tables import CaseRow, ParticipantRow
+from cvdesk.store.tables import CaseRow
 
-_EVENTS: dict[str, cs.CSState] = {}
-_ROLES: dict[str, frozenset[Role]] = {}
-_CHANNELS: dict[str, frozenset[Channel]] = {}
-# Enum members by stored value: a dictionary look-up instead of an Enum call, which the
-# sweep would otherwise make a few hundred thousand times.
-_RM = {m.value: m for m in RM}
-_CONSENT = {m.value: m for m in Consent}
-_OUTCOME = {m.value: m for m in AttemptOutcome}
+__all__ = ["SweptCase", "case_from_raw", "case_from_rows", "cases_of", "cursor",
+           "driver_instant", "due_cases", "marker", "participant_from_row",
+           "participants_by_case"]
 
 
-def _events(label: str) -> cs.CSState:
-    found = _EVENTS.get(label)
-    if found is None:
-        found = _EVENTS[label] = frozenset(cs.CSEvent(ch) for ch in label if ch.isupper())
-    return found
+class SweptCase(Case):
+    """A case rebuilt for a sweep, which only reads it: the vendors, asked for by most
+    rules, are listed once."""
+
+    _vendors: list[ParticipantState] | None = None
+
+    @property
+    def vendors(self) -> list[ParticipantState]:
+        if self._vendors is None:
+            self._vendors = [p for p in self.participants.values() if p.is_vendor]
+        return self._vendors
 
 
-def _roles(text: str) -> frozenset[Role]:
-    found = _ROLES.get(text)
-    if found is None:
-        found = _ROLES[text] = frozenset(Role(x) for x in text.split(",") if x)
-    return found
+def cursor(session: Session) -> Any:
+    """A cursor of the driver on the session's connection, inside its transaction."""
+    return session.connection().connection.cursor()
 
 
-def _channels(text: str) -> frozenset[Channel]:
-    found = _CHANNELS.get(text)
-    if found is None:
-        found = _CHANNELS[text] = frozenset(Channel(c) for c in text.split(",") if c)
-    return found
+def marker(session: Session, name: str) -> str:
+    """How the driver spells a named parameter."""
+    return f"%({name})s" if session.get_bind().dialect.name == "postgresql" else f":{name}"
 
 
-def _utc(text: str) -> datetime:
-    """Instants as the log gives them back: in UTC, whatever offset they were written with."""
-    return datetime.fromisoformat(text).astimezone(UTC)
+_WRITERS: dict[str, Any] = {}
 
 
-def _times(data: dict[str, Any]) -> dict[cs.CSEvent, datetime]:
-    return {cs.CSEvent(k): _utc(v) for k, v in data.items() if k != "seq"}
+def driver_instant(session: Session, value: datetime | None) -> Any:
+    """``value`` as the ``UTCDateTime`` columns hand it to the driver (text on SQLite)."""
+    dialect = session.get_bind().dialect
+    process = _WRITERS.get(dialect.name)
+    if process is None:
+        process = _WRITERS[dialect.name] = CaseRow.__table__.c.next_check_at.type.dialect_impl(
+            dialect).bind_processor(dialect) or (lambda v: v)
+    return process(value)
 
 
-def _seqs(data: dict[str, Any]) -> dict[cs.CSEvent, int]:
-    """Log positions of the CS events (rows written before they were kept have none)."""
-    return {cs.CSEvent(k): int(v) for k, v in data.get("seq", {}).items()}
-
-
-def participant_from_row(r: ParticipantRow) -> ParticipantState:
-    times = r.vfd_times
-    outcome = r.last_attempt_outcome
-    return ParticipantState(
-        pid=r.pid, name=r.name, roles=_roles(r.roles),
-        added_at=r.added_at, organization=r.organization, email=r.email, phone=r.phone,
-        rm=_RM.get(r.rm_state) or RM(r.rm_state), rm_at=r.rm_at,
-        consent=_CONSENT.get(r.consent) or Consent(r.consent), vfd=_events(r.vfd),
-        vfd_at=_times(times) if times else {}, vfd_seq=_seqs(times) if times else {},
-        first_attempt_at=r.first_attempt_at,
-        last_attempt_at=r.last_attempt_at,
-        last_attempt_outcome=(_OUTCOME.get(outcome) or AttemptOutcome(outcome))
-        if outcome else None,
-        attempts=r.attempts, attempts_since_reply=r.attempts_since_reply,
-        channels=_channels(r.channels),
-        first_reply_at=r.first_reply_at, last_reply_at=r.last_reply_at, replies=r.replies,
-        policy_days=r.policy_days)
-
-
-def _raw_instant(value: Any) -> datetime | None:
-    """An instant read without the column type: SQLite gives the stored UTC text,
-    PostgreSQL an aware datetime; both come back in UTC as ``UTCDateTime`` gives them."""
-    if value is None:
-        return None
-    if value.__class__ is str:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _raw_json(value: Any) -> Any:
-    """A JSON column read without the column type: text on SQLite, parsed on PostgreSQL."""
-    if value.__class__ is not str:
-        return value
-    return {} if value == "{}" else json.loads(value)
-
-
-_PEOPLE = ParticipantRow.__table__.c
-_INSTANTS = ("added_at", "rm_at", "first_attempt_at", "last_attempt_at", "first_reply_at",
-             "last_reply_at")
-_PLAIN = ("pid", "name", "roles", "organization", "email", "phone", "rm_state", "consent",
-          "vfd", "last_attempt_outcome", "attempts", "attempts_since_reply", "channels",
-          "replies", "policy_days")
+def due_cases(session: Session, now: datetime, case_id: str | None = None,
+              limit: int | None = None, after: int = 0) -> list[tuple[Any, ...]]:
+    """Rows (``CASE_COLUMNS``, untyped) of the open cases whose log changed since their
+    last sweep or whose check time has come, by number, from the one after ``after`` (so
+    that a sweep reads the table once, batch after batch)."""
+    params: dict[str, Any] = {"now": driver_instant(session, now)}
+    sql = (f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE status = 'open' "
+           f"AND id > {int(after)} AND (needs_sweep OR next_check_at <= "
+           f"{marker(session, 'now')})")
+    if case_id:
+        sql += f" AND case_id = {marker(session, 'case_id')}"
+        params["case_id"] = case_id.upper()
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cur = cursor(session)
+    try:
+        cur.execute(sql, params)
+        return cur.fetchall()  # type: ignore[no-any-return]
+    finally:
+        cur.close()
 
 
 def participants_by_case(session: Session, case_pks: Sequence[int],
                          ) -> dict[int, list[ParticipantState]]:
-    """The participants of many cases, in one query, ordered by number.
-
-    The sweep reads tens of participants per case; the instants and the CS times are
-    fetched untyped and converted here, which is several times cheaper than going
-    through the column types row by row.
-    """
+    """The participants of many cases, in one query, ordered by number."""
     result: dict[int, list[ParticipantState]] = {pk: [] for pk in case_pks}
     if not case_pks:
         return result
-    cols = [_PEOPLE.case_pk, *(_PEOPLE[n] for n in _PLAIN),
-            *(type_coerce(_PEOPLE[n], String).label(n) for n in _INSTANTS),
-            type_coerce(_PEOPLE.vfd_times, String).label("vfd_times")]
-    stmt = select(*cols).where(_PEOPLE.case_pk.in_(case_pks)).order_by(
-        _PEOPLE.case_pk, _PEOPLE.pid)
     seen: dict[Any, datetime | None] = {None: None}
 
     def instant(value: Any) -> datetime | None:
@@ -142,47 +106,23 @@ def participants_by_case(session: Session, case_pks: Sequence[int],
         try:
             return seen[value]
         except KeyError:
-            found = seen[value] = _raw_instant(value)
+            found = seen[value] = raw_instant(value)
             return found
 
-    for (case_pk, pid, name, roles, organization, email, phone, rm_state, consent, vfd,
-         outcome, attempts, since_reply, channels, replies, policy_days, added_at, rm_at,
-         first_attempt, last_attempt, first_reply, last_reply, times,
-         ) in session.execute(stmt):
-        times = _raw_json(times)
-        result[case_pk].append(ParticipantState(
-            pid=pid, name=name, roles=_roles(roles),
-            added_at=instant(added_at),  # type: ignore[arg-type]  # never NULL
-            organization=organization, email=email, phone=phone,
-            rm=_RM.get(rm_state) or RM(rm_state), rm_at=instant(rm_at),
-            consent=_CONSENT.get(consent) or Consent(consent), vfd=_events(vfd),
-            vfd_at=_times(times) if times else {}, vfd_seq=_seqs(times) if times else {},
-            first_attempt_at=instant(first_attempt), last_attempt_at=instant(last_attempt),
-            last_attempt_outcome=(_OUTCOME.get(outcome) or AttemptOutcome(outcome))
-            if outcome else None,
-            attempts=attempts, attempts_since_reply=since_reply, channels=_channels(channels),
-            first_reply_at=instant(first_reply), last_reply_at=instant(last_reply),
-            replies=replies, policy_days=policy_days))
+    cur = cursor(session)
+    try:
+        cur.execute(f"SELECT {', '.join(PARTICIPANT_COLUMNS)} FROM participants "
+                    f"WHERE case_pk IN ({', '.join(str(int(pk)) for pk in case_pks)}) "
+                    "ORDER BY case_pk, pid")
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    for values in rows:
+        result[values[0]].append(participant_from_raw(values, instant))
     return result
 
 
-def case_from_rows(row: CaseRow,
-                   participants: Iterable[ParticipantRow | ParticipantState]) -> Case:
-    """The case of ``row``; its participants as rows, or as built by
-    ``participants_by_case``."""
-    return Case(
-        case_id=row.case_id, title=row.title, tlp=TLP(row.tlp), status=CaseStatus(row.status),
-        opened_at=row.opened_at, closed_at=row.closed_at,
-        participants={p.pid: p if isinstance(p, ParticipantState) else
-                      participant_from_row(p) for p in participants},
-        em=EM(row.em_state),
-        embargo_end=datetime.fromisoformat(row.embargo_end_text)
-        if row.embargo_end_text else None,
-        proposed_end=datetime.fromisoformat(row.proposed_end_text)
-        if row.proposed_end_text else None,
-        pxa=_events(row.pxa), pxa_at=_times(row.pxa_times), pxa_seq=_seqs(row.pxa_times),
-        last_event_at=row.last_event_at,
-        signals=[Signal(SignalKind(d["kind"]), _utc(d["at"]), d["seq"],
-                        d["participant"], d["text"], d["url"], d["source"])
-                 for d in row.signals],
-        seq=row.version)
+def cases_of(rows: Iterable[tuple[Any, ...]], people: dict[int, list[ParticipantState]],
+             ) -> list[Case]:
+    """The cases of rows read by ``due_cases``, with their participants."""
+    return [case_from_raw(row, people[row[0]], SweptCase) for row in rows]

@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Constraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -168,6 +170,21 @@ class ReportKeyRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     key: Mapped[str] = mapped_column(Text)
+
+
+class ReportWordRow(Base):
+    """One word of a report's prefix (cvdesk.troubleshoot.similarity ``word_prefix``): its
+    id, its share of the report's length and what is left of the report from it on.  Keyed
+    by word, then tail, so that the duplicate check reads one range per word of the new
+    report and adds up what two reports share without reading either report."""
+
+    __tablename__ = "report_words"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    word_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tail: Mapped[float] = mapped_column(Float, primary_key=True)
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True,
+                                           autoincrement=False)
+    weight: Mapped[float] = mapped_column(Float)
 
 
 class VulnerabilityRow(Base):

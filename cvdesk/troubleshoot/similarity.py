@@ -7,6 +7,7 @@ A match is a prompt for a person to check real independence, never a merge.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -76,6 +77,12 @@ def _product_overlap(a: frozenset[str], b: frozenset[str]) -> str:
     return ""
 
 
+def shares_product(new: Fingerprint, products: list[str]) -> bool:
+    """Whether a stored report with these product keys shares a product with ``new`` (the
+    0.25 word bar needs one; without it only the 0.6 bar, found by words, can match)."""
+    return bool(_product_overlap(new.products, frozenset(products)))
+
+
 def match(new: Fingerprint, old: Fingerprint) -> Match | None:
     """A Match when the two reports look like the same vulnerability, else None."""
     text = cosine(new.words, old.words)
@@ -87,9 +94,9 @@ def match(new: Fingerprint, old: Fingerprint) -> Match | None:
 
 
 # ------------------------------------------------------------------ look-up keys
-# A stored report is found through keys ("p:", "g:", "w:" strings) rather than by comparing
-# it with every open report.  The keys only narrow the search: every candidate is still
-# judged by ``match``, so the result is the one a full scan gives.  A change to
+# A stored report is found through keys ("p:", "g:", "t:" strings) and word prefixes
+# rather than by comparing it with every open report.  They only narrow the search: every
+# candidate is still judged by ``match``, so the result is the one a full scan gives.  A change to
 # ``fingerprint`` or to the keys needs a migration that recomputes the stored ones.
 
 #: Length of the character grams that find one product key inside another.
@@ -101,10 +108,10 @@ def _grams(key: str) -> set[str]:
 
 
 def stored_keys(fp: Fingerprint) -> set[str]:
-    """The keys a stored report is filed under: its words ("w:"), its short product keys as
-    they are ("p:"), and for each longer one every 5-character gram ("g:") and its last
-    gram ("t:")."""
-    keys = {f"w:{w}" for w in fp.words}
+    """The product keys a stored report is filed under: its short product keys as they are
+    ("p:"), and for each longer one every 5-character gram ("g:") and its last gram ("t:").
+    Its words are filed apart, by ``word_prefix``."""
+    keys: set[str] = set()
     for key in fp.products:
         if len(key) > 4:
             keys |= {f"g:{g}" for g in _grams(key)}
@@ -119,45 +126,123 @@ def gram_keys(fp: Fingerprint) -> set[str]:
     return {f"g:{g}" for key in fp.products if len(key) > 4 for g in _grams(key)}
 
 
-def product_probe(fp: Fingerprint, rarity: dict[str, int] | None = None) -> set[str]:
-    """Keys that every stored report sharing a product with ``fp`` is filed under at least
-    one of.  Equal short keys share their "p:" key.  A stored key that contains a longer new
-    key x holds every gram of x, so x's rarest gram finds it; a stored key inside x has its
-    last gram among x's grams, so the "t:" keys of all x's grams find it."""
+#: A key filed under fewer reports than this counts as short enough to read in full.
+SHORT_LIST = 256
+
+
+def product_probe(fp: Fingerprint, rarity: dict[str, int] | None = None,
+                  ) -> list[frozenset[str]]:
+    """Groups of keys such that every stored report sharing a product with ``fp`` is filed
+    under all the keys of at least one group.  Equal short keys share their "p:" key.  A
+    stored key that contains a longer new key x holds every gram of x, so it is filed under
+    x's rarest gram and, when that list is short too (``rarity`` counts up to SHORT_LIST),
+    under its second rarest as well; reading both short lists and keeping the reports on
+    both leaves few.  A stored key inside x has its last gram among x's grams, so the "t:"
+    keys of all x's grams find it."""
     counts = rarity or {}
-    keys: set[str] = set()
+    groups: list[frozenset[str]] = []
     for key in fp.products:
         if len(key) > 4:
-            grams = sorted(_grams(key))
-            keys.add("g:" + min(grams, key=lambda g: (counts.get(f"g:{g}", 0), g)))
-            keys |= {f"t:{g}" for g in grams}
+            grams = sorted(_grams(key), key=lambda g: (counts.get(f"g:{g}", 0), g))
+            rare = [f"g:{g}" for g in grams[:2] if counts.get(f"g:{g}", 0) < SHORT_LIST]
+            groups.append(frozenset(rare or [f"g:{grams[0]}"]))
+            groups += [frozenset({f"t:{g}"}) for g in grams]
         else:
-            keys.add(f"p:{key}")
-    return keys
+            groups.append(frozenset({f"p:{key}"}))
+    return groups
 
 
-def word_probe(fp: Fingerprint, threshold: float, rarity: dict[str, int] | None = None,
-               ) -> set[str]:
-    """Words of ``fp`` that every report at least ``threshold`` similar shares one of.
+# ------------------------------------------------------------------ word prefixes
+# The 0.6 bar needs no product in common, so the words must find those candidates.  All
+# reports' words are put in ONE fixed order (``word_order``).  Write u and v for two
+# reports' word counts divided by their lengths (so cosine = u.v), and T_x(w) for the
+# length of what is left of report x from word w on, w included, as a share of the whole
+# (1 at its first word, falling along the order).
+#
+# Why the look-up finds every pair at least TEXT_ONLY_THRESHOLD similar.  Along the order
+# the product T_x(w) * T_y(w) only falls.  Split the shared words where it drops below
+# PREFIX_TAIL = 1/2: the early ones B (product >= 1/2) and the rest, which all come at or
+# after the first shared word w' with a product < 1/2.  By Cauchy-Schwarz over the words
+# from w' on, the rest add at most T_x(w') * T_y(w') < 1/2 to the cosine.  So a pair with
+# cosine >= 0.6 has
+#     sum over B of u_w * v_w  >=  0.6 - 0.5 = 0.1  (PREFIX_BOUND).
+# A word of B has T_x(w) >= 1/2 and T_y(w) >= 1/2, so each report only needs filing under
+# its "prefix", the words while at least a quarter of its sum of squared counts is left,
+# each with its weight u_w and its tail T_x(w); and the store, asked for the reports whose
+# entries with T_x(w) >= 1/(2 T_y(w)) add up to 0.1, reads only those entries.  Common
+# words come late in a report's order, where T_y is small, so their long lists are read
+# only where the word comes early in the other report too.  (The plain pigeonhole form,
+# "shares one prefix word", is also exact, but then nearly every report sharing one fairly
+# common word is a candidate.)  The order decides which entries are read, never whether
+# a match is found: longer words first, as a stand-in for rarity (longer words are the
+# rarer ones in most text), then a fixed hash as the tie break.  Floats only decide with
+# a relative margin of 1e-9 on the side of reading more.  Changing the order, the tail or
+# ``word_id`` needs a migration that refiles every report (as 0009 does).
 
-    If a report shares none of the chosen words, only the rest can add to the dot product,
-    and by Cauchy-Schwarz its similarity is at most |rest| / |all|.  So the words are taken
-    (rarest first when ``rarity`` gives how many stored reports use each, to keep the
-    candidates few) until what is left weighs less than ``threshold``; a small margin keeps
-    rounding on the safe side (more words, never fewer)."""
+#: Where a shared word stops counting as early (product of the two tails).
+PREFIX_TAIL = 0.5
+#: What the early shared words must add to the cosine for a pair to reach 0.6, less the
+#: margin that keeps float rounding on the side of more candidates.
+PREFIX_BOUND = (TEXT_ONLY_THRESHOLD - PREFIX_TAIL) * (1 - 1e-9)
+_MARGIN = 1 - 1e-9
+
+
+def _digest(word: str) -> bytes:
+    return hashlib.blake2b(word.encode(), digest_size=8).digest()
+
+
+def word_order(word: str) -> tuple[int, bytes]:
+    return (-len(word), _digest(word))
+
+
+def word_id(word: str) -> int:
+    """A 63-bit number standing for the word (a word can be as long as a description, too
+    long for an index entry).  Two words with the same number only add candidates: their
+    weights are added and the larger tail kept."""
+    return int.from_bytes(_digest(word), "big") >> 1
+
+
+def word_prefix(fp: Fingerprint) -> dict[int, tuple[float, float]]:
+    """The prefix of ``fp``: word id -> (count / length, tail from that word on), for its
+    words in ``word_order`` while at least a quarter of the sum of squared counts is left
+    (integer arithmetic, so no rounding decides where it ends)."""
     total = sum(n * n for n in fp.words.values())
-    if not total:
-        return set()
-    counts = rarity or {}
-    order = sorted(fp.words, key=lambda w: (counts.get(f"w:{w}", 0), -fp.words[w], w))
-    rest, limit = total, threshold * threshold * total * (1 - 1e-9)
-    chosen: set[str] = set()
-    for w in order:
-        if rest < limit:
+    rest = total
+    out: dict[int, tuple[float, float]] = {}
+    length = math.sqrt(total)
+    for w in sorted(fp.words, key=word_order):
+        if 4 * rest < total:
             break
-        chosen.add(f"w:{w}")
-        rest -= fp.words[w] * fp.words[w]
-    return chosen
+        wid, n = word_id(w), fp.words[w]
+        weight, tail = out.get(wid, (0.0, 0.0))
+        out[wid] = (weight + n / length, max(tail, math.sqrt(rest / total)))
+        rest -= n * n
+    return out
+
+
+def tail_floor(tail: float) -> float:
+    """The least tail a stored entry needs to count as early against a new word whose own
+    tail is ``tail`` (what the store is asked for)."""
+    return PREFIX_TAIL * _MARGIN / tail
+
+
+def word_probe(fp: Fingerprint) -> list[tuple[int, float, float]]:
+    """(word id, least tail of a stored entry, weight) for each word of ``fp``'s prefix:
+    what the store is asked for (``CaseRepository.reports_sharing_words``)."""
+    return [(w, tail_floor(tail), x) for w, (x, tail) in word_prefix(fp).items()]
+
+
+def prefix_overlap(new: dict[int, tuple[float, float]],
+                   old: dict[int, tuple[float, float]]) -> float:
+    """What the early shared words add to the cosine (the store computes the same)."""
+    return sum(x * old[w][0] for w, (x, tail) in new.items()
+               if w in old and old[w][1] >= tail_floor(tail))
+
+
+def may_reach_text_bar(new: dict[int, tuple[float, float]],
+                       old: dict[int, tuple[float, float]]) -> bool:
+    """False only when the two reports cannot be TEXT_ONLY_THRESHOLD similar."""
+    return prefix_overlap(new, old) >= PREFIX_BOUND
 
 
 def to_stored(fp: Fingerprint) -> dict[str, object]:

@@ -85,6 +85,25 @@ def test_case_list_loads_only_what_it_needs(tmp_path: Path,
     loaded = _loaded_after(["case", "list"], tmp_path, env=dict(os.environ))
     assert "cvdesk.cli.cases" in loaded and "sqlalchemy" in loaded
     assert sorted(m for m in loaded if m.startswith(HEAVY)) == []
+    # Typer reads option values through pydantic; plain values are read without it
+    # (cvdesk.cli.params), and the settings are dataclasses (cvdesk.settings).
+    assert sorted(m for m in loaded if m.startswith(("pydantic", "pydantic_settings"))) == []
+
+
+def test_case_list_loads_neither_the_orm_nor_the_troubleshooting_rules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    monkeypatch.setenv("CVDESK_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init"]) == 0
+    import os
+
+    loaded = _loaded_after(["case", "list"], tmp_path, env=dict(os.environ))
+    # The ORM and the mapped tables cost as much again as SQLAlchemy's core (issue 9); the
+    # PostgreSQL dialect is for PostgreSQL databases.
+    assert sorted(m for m in loaded if m.startswith((
+        "sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "cvdesk.store.tables",
+        "cvdesk.troubleshoot"))) == []
 
 
 def test_stored_revision_is_what_alembic_reads(db: Database) -> None:

@@ -80,7 +80,12 @@ def cid(service: CaseService) -> str:
 
 
 def people(service: CaseService, case_id: str) -> dict[int, ParticipantRow]:
-    return {p.pid: p for p in service.show(case_id).participants}
+    """The participants' projection rows (every column, the sweep's own ones included);
+    faces see them through ``show``'s views."""
+    with service.db.sessions() as session:
+        case_pk = session.scalar(select(CaseRow.id).where(CaseRow.case_id == case_id.upper()))
+        return {p.pid: p for p in session.scalars(
+            select(ParticipantRow).where(ParticipantRow.case_pk == case_pk))}
 
 
 def event_types(service: CaseService, case_id: str) -> list[str]:
@@ -448,7 +453,8 @@ def test_log_message_and_observe(service: CaseService, cid: str, clock: Clock) -
     logged = [e for e in service.timeline(cid) if e.type == "message.logged"]
     assert [e.data["flags"] for e in logged] == [
         {"legal-threat": ["our lawyers", "cease and desist"]}, {}]
-    signals = service.show(cid).case.signals
+    with service.db.sessions() as s:  # the sweep's index of signals on the case row
+        signals = s.scalar(select(CaseRow.signals).where(CaseRow.case_id == cid))
     assert [(s["kind"], s["participant"], s["text"], s["url"], s["source"]) for s in signals] == [
         ("legal-threat", 3, "our lawyers; cease and desist", "", "message"),
         ("leak", None, "PoC posted", "https://forum.example/t/1", "observation")]
@@ -518,7 +524,7 @@ def test_a_closed_case_refuses_commands(service: CaseService, closed: str,
 def test_close_and_reopen(service: CaseService, closed: str, clock: Clock) -> None:
     c = service.show(closed).case
     assert (c.status, c.closed_at) == ("closed", clock.now)
-    assert service.list_cases() == [] and service.list_cases("open") == []
+    assert len(service.list_cases()) == 0 and len(service.list_cases("open")) == 0
     assert [r.case_id for r in service.list_cases("closed")] == [closed]
     assert [r.case_id for r in service.list_cases(None)] == [closed]
     clock.advance(hours=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from benchmarks.intake import NOW, build, submits, time_submits
+from benchmarks.intake import NOW, build, planted, submits, time_submits
 from cvdesk.domain.codec import report_from_dict
 from cvdesk.services import CaseService
 from cvdesk.settings import load_settings
@@ -22,5 +22,6 @@ def test_a_copy_of_a_bulk_loaded_report_is_flagged(tmp_path: Path) -> None:
     service = CaseService(db, load_settings(database_url=db.url), clock=lambda: NOW)
     case_id = service.submit_report(report_from_dict(form)).case_id
     assert [e for e in service.timeline(case_id) if e.data.get("case_id") == "CVD-2026-000001"]
-    seconds, _ = time_submits(db, submits(2))
-    assert seconds > 0
+    [(seconds, cpu, flagged)] = time_submits([db], [planted(db, 40, submits(3))])
+    assert len(seconds) == len(cpu) == 3 and min(seconds) > 0
+    assert flagged >= 2  # the copy above, and the planted copy of a stored report

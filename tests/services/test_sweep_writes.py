@@ -1,11 +1,11 @@
-"""What a sweep writes: only the findings whose words changed are rewritten, and words
-that carry a NUL are stored as the data column stores them (U+FFFD), on both backends."""
+"""What a sweep writes: only the findings whose stored facts changed are rewritten (a
+count of days or hours is worded when shown, not stored), and words that carry a NUL
+are stored as the data column stores them (U+FFFD), on both backends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, select
@@ -17,6 +17,7 @@ from cvdesk.store.findings import json_text, same_data
 from cvdesk.store.tables import FindingRow
 from cvdesk.store.types import without_nul
 from cvdesk.troubleshoot import diagnose
+from cvdesk.troubleshoot.stored import facts, worded
 from tests.conftest import Clock
 
 
@@ -50,38 +51,34 @@ def test_unchanged_findings_are_not_rewritten_and_nul_is_stored_replaced(
     doctor.sweep()
     first = stored(service)
     expected = diagnose(service.replay(cid), service.settings.policy, clock.now)
+    # Stored: the facts (counts of hours and days as pieces), worded again when shown.
     assert {k: v[1] for k, v in first.items()} == {
+        f.key: without_nul(facts(f)) for f in expected.findings}
+    assert {k: worded(v[1], clock.now) for k, v in first.items()} == {
         f.key: without_nul(finding_data(f)) for f in expected.findings}
     assert {"vendor-not-notified:p3", "legal-threat:-"} <= set(first)
     assert "Ac\ufffdme has not been notified" in [v[1]["title"] for v in first.values()]
 
-    # A new event makes the case due again; a few minutes later the words are the same.
+    # A new event makes the case due again; a few minutes later nothing is written.
     clock.advance(minutes=5)
     service.note(cid, "asked around for a contact")
     with statements(service) as seen:
         assert doctor.sweep().swept == 1
-    writes = [s for s in seen if s.startswith(("update findings", "insert into findings"))]
-    assert not [s for s in writes if "data" in s.split(" where ")[0]], writes
-    again = stored(service)
-    assert set(again) == set(first)
-    for key, (fid, data, first_seen, last_seen, status) in again.items():
-        assert (fid, data, first_seen, status) == (first[key][0], first[key][1],
-                                                   first[key][2], first[key][4])
-        assert last_seen == clock.now  # seen again, without rewriting its words
+    assert [s for s in seen if s.startswith(("update findings", "insert into findings"))] == []
+    assert stored(service) == first
 
-    # An hour later the hour count in the evidence moves: that finding alone is rewritten.
+    # An hour later the hour count in the evidence moves, but only in the words shown:
+    # the stored facts are the same, so nothing is rewritten.
     clock.advance(hours=1)
     service.note(cid, "still looking")
     with statements(service) as seen:
-        doctor.sweep()
-    rewritten = [s for s in seen if s.startswith("update findings") and "data" in s]
-    assert len(rewritten) == 1
-    later = stored(service)
-    assert later["legal-threat:-"][1] == first["legal-threat:-"][1]
-    assert later["vendor-not-notified:p3"][1] != first["vendor-not-notified:p3"][1]
+        shown = doctor.sweep()
+    assert [s for s in seen if s.startswith(("update findings", "insert into findings"))] == []
+    assert stored(service) == first
     expected = diagnose(service.replay(cid), service.settings.policy, clock.now)
-    assert {k: v[1] for k, v in later.items()} == {
+    assert {f.data["key"]: f.data for f in shown.findings} == {
         f.key: without_nul(finding_data(f)) for f in expected.findings}
+    assert any("49 hours" in e for f in shown.findings for e in f.data["evidence"])
 
 
 def test_json_text_replaces_nul_and_leaves_look_alikes() -> None:
@@ -103,16 +100,22 @@ def test_sweep_a_day_later_rewrites_only_what_moved(service: CaseService,
     doctor = DoctorService(service.db, service.settings, clock=clock)
     doctor.sweep()
     before = stored(service)
+    # A day later the count of hours moved, nothing else: nothing is rewritten.
     clock.advance(days=1)
     service.note(cid, "n")
     doctor.sweep()
+    assert stored(service) == before
+    # Another hostile message adds evidence: that finding alone is rewritten.
+    clock.advance(hours=2)
+    service.observe(cid, SignalKind.HOSTILE_TONE, text="ruder")
+    shown = doctor.sweep()
     after = stored(service)
-    assert after["hostile-tone:-"][1] == before["hostile-tone:-"][1]
+    assert after["vendor-not-notified:p3"] == before["vendor-not-notified:p3"]
+    assert after["hostile-tone:-"][1] != before["hostile-tone:-"][1]
     assert after["hostile-tone:-"][3] == clock.now
-    assert after["vendor-not-notified:p3"][1]["evidence"] != \
-        before["vendor-not-notified:p3"][1]["evidence"]
-    assert timedelta(0) < after["vendor-not-notified:p3"][3] - before[
-        "vendor-not-notified:p3"][3]
+    expected = diagnose(service.replay(cid), service.settings.policy, clock.now)
+    assert {f.data["key"]: f.data for f in shown.findings} == {
+        f.key: finding_data(f) for f in expected.findings}
 
 
 def test_a_sweep_goes_through_every_due_case_batch_after_batch(

@@ -1,5 +1,6 @@
-"""Stored report fingerprints (migration 0008): filled for reports stored before it, and
-computed by the migration's frozen copy of the rules exactly as the live code does."""
+"""Stored report fingerprints (migration 0008) and word prefixes (0009): filled for reports
+stored before them, and computed by the migrations' frozen copies of the rules exactly as
+the live code does."""
 
 from __future__ import annotations
 
@@ -15,25 +16,28 @@ from cvdesk.domain.codec import report_from_dict, to_jsonable
 from cvdesk.domain.model import AffectedProduct, Report, ReporterInfo, Vulnerability
 from cvdesk.services import CaseService
 from cvdesk.store import migrate
-from cvdesk.store.tables import ReportFingerprintRow, ReportKeyRow
-from cvdesk.troubleshoot.similarity import fingerprint, stored_keys, to_stored
+from cvdesk.store.tables import ReportFingerprintRow, ReportKeyRow, ReportWordRow
+from cvdesk.troubleshoot.similarity import fingerprint, stored_keys, to_stored, word_prefix
 from tests.troubleshoot.test_duplicates_labelled import REPORTS
 
 M0008 = importlib.import_module("cvdesk.store.migrations.versions.0008_report_fingerprints")
+M0009 = importlib.import_module("cvdesk.store.migrations.versions.0009_report_word_prefixes")
 
 
-def _stored(service: CaseService) -> tuple[dict[int, object], Counter[tuple[int, str]]]:
+def _stored(service: CaseService) -> tuple[dict[int, object], Counter[tuple[int, str]],
+                                           dict[tuple[int, int], float]]:
     with service.db.sessions() as s:
         prints = {r.report_pk: r.data for r in s.scalars(select(ReportFingerprintRow))}
         keys = Counter((r.report_pk, r.key) for r in s.scalars(select(ReportKeyRow)))
-    return prints, keys
+        words = {(r.report_pk, r.word_id): r.weight for r in s.scalars(select(ReportWordRow))}
+    return prints, keys, words
 
 
 def test_the_migration_files_reports_stored_before_it(service: CaseService) -> None:
     for report in REPORTS.values():
         service.submit_report(report)
     written = _stored(service)
-    assert written[0] and written[1]
+    assert all(written)
     db = service.db
     cfg = migrate.alembic_config(db)
     with db.engine.begin() as conn:  # back to 0007, with the reports kept
@@ -42,7 +46,22 @@ def test_the_migration_files_reports_stored_before_it(service: CaseService) -> N
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0007")
     assert migrate.current_revision(db) == "0007"
-    assert migrate.upgrade(db) == ("0007", "0008")
+    assert migrate.upgrade(db) == ("0007", migrate.HEAD)
+    assert _stored(service) == written
+
+
+def test_0009_downgrades_to_word_keys_and_back(service: CaseService) -> None:
+    for report in REPORTS.values():
+        service.submit_report(report)
+    written = _stored(service)
+    cfg = migrate.alembic_config(service.db)
+    with service.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    with service.db.sessions() as s:  # 0008 filed every word as a "w:" key
+        keys = Counter((r.report_pk, r.key) for r in s.scalars(select(ReportKeyRow)))
+    assert any(k.startswith("w:") for _, k in keys)
+    assert migrate.upgrade(service.db) == ("0008", "0009")
     assert _stored(service) == written
 
 
@@ -65,4 +84,7 @@ def test_the_migration_computes_what_the_live_code_stores(report: Report) -> Non
     fp = fingerprint(report_from_dict(form))
     products, counts = M0008.fingerprint_of_form(form)
     assert {"products": products, "words": counts} == to_stored(fp)
-    assert M0008.keys_of(products, counts) == stored_keys(fp)
+    # 0009 dropped the "w:" keys (the words are filed by their prefix instead)
+    assert {k for k in M0008.keys_of(products, counts) if not k.startswith("w:")} == \
+        stored_keys(fp)
+    assert M0009.prefix_of(counts) == word_prefix(fp)

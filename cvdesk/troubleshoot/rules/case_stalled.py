@@ -7,10 +7,20 @@ from datetime import datetime, timedelta
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, days_since, plural
+from cvdesk.troubleshoot.common import day
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+from cvdesk.troubleshoot.timed import Count, Timed
 
 PROBLEM = "case-stalled"
+
+ACTIONS = (
+    Action(Role.COORDINATOR, "ask every participant for their status and the next "
+           "date; consider a third-party coordinator"),
+    Action(Role.VENDOR, "say where the fix stands, even if the answer is 'not yet'"),
+    Action(Role.REPORTER, "keep it cooperative: ask, don't threaten"),
+)
+
+CONCERNS = (Role.COORDINATOR, Role.REPORTER, Role.VENDOR)
 
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
@@ -22,14 +32,8 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     verdict.findings.append(Finding(
         problem=PROBLEM, title="The case is not moving",
         section="6.7; 6.10 row 21", severity=Severity.LOW, case_id=case.case_id,
-        phase=Phase.REMEDIATION, concerns=(Role.COORDINATOR, Role.REPORTER, Role.VENDOR),
-        evidence=(f"last event {day(case.last_event_at)}, "
-                  f"{plural(days_since(case.last_event_at, now), 'day')} ago (policy: "
-                  f"{policy.stalled_days})",),
-        actions=(
-            Action(Role.COORDINATOR, "ask every participant for their status and the next "
-                   "date; consider a third-party coordinator"),
-            Action(Role.VENDOR, "say where the fix stands, even if the answer is 'not yet'"),
-            Action(Role.REPORTER, "keep it cooperative: ask, don't threaten"),
-        )))
+        phase=Phase.REMEDIATION, concerns=CONCERNS,
+        evidence=(Timed(now, f"last event {day(case.last_event_at)}, ",
+                        Count(case.last_event_at), f" ago (policy: {policy.stalled_days})"),),
+        actions=ACTIONS))
     return verdict

@@ -11,8 +11,19 @@ from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
 from cvdesk.troubleshoot.common import plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+from cvdesk.troubleshoot.timed import Count, Timed
 
 PROBLEM = "embargo-ending-vendor-not-ready"
+
+ACTIONS = (
+    Action(Role.VENDOR, "ask for an extension now, with a reason and a date; the "
+           "embargo is a courtesy, not a right"),
+    Action(Role.COORDINATOR, "extend only if the vendor is cooperating and has a good "
+           "reason; otherwise publish on the date; never wait indefinitely"),
+    Action(Role.REPORTER, "agree an extension only with a new, firm date"),
+)
+
+CONCERNS = (Role.VENDOR, Role.REPORTER, Role.COORDINATOR)
 
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
@@ -28,9 +39,6 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
         return verdict
     verdict.check_at(end, now)
     passed = now >= end
-    left = end - now
-    when = (f"ended {plural(int(-left / timedelta(days=1)), 'day')} ago" if passed
-            else f"ends in {plural(int(left / timedelta(days=1)), 'day')}")
     names = ", ".join(p.name for p in not_ready[:5]) + (
         f" and {len(not_ready) - 5} more" if len(not_ready) > 5 else "")
     verdict.findings.append(Finding(
@@ -38,16 +46,12 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
         + f"; {plural(len(not_ready), 'vendor')} without a fix",
         section="6.10 rows 8, 19", severity=Severity.HIGH if passed else Severity.MEDIUM,
         case_id=case.case_id, phase=Phase.REMEDIATION,
-        concerns=(Role.VENDOR, Role.REPORTER, Role.COORDINATOR),
-        evidence=(f"embargo end {end.isoformat()}: {when}",
+        concerns=CONCERNS,
+        evidence=(Timed(now, f"embargo end {end.isoformat()}: ended ", Count(end), " ago")
+                  if passed else
+                  Timed(now, f"embargo end {end.isoformat()}: ends in ", Count(end, ahead=True)),
                   f"no fix ready (F) from: {names}",
                   f"policy: share the draft {policy.draft_share_min_days}-"
                   f"{policy.draft_share_max_days} days before publication"),
-        actions=(
-            Action(Role.VENDOR, "ask for an extension now, with a reason and a date; the "
-                   "embargo is a courtesy, not a right"),
-            Action(Role.COORDINATOR, "extend only if the vendor is cooperating and has a good "
-                   "reason; otherwise publish on the date; never wait indefinitely"),
-            Action(Role.REPORTER, "agree an extension only with a new, firm date"),
-        )))
+        actions=ACTIONS))
     return verdict

@@ -10,8 +10,17 @@ from cvdesk.domain.policy import Policy
 from cvdesk.troubleshoot.common import attempts_text, party_policy
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules.vendor_unreachable import unreachable
+from cvdesk.troubleshoot.timed import Count, Timed
 
 PROBLEM = "no-acknowledgement"
+
+ACTIONS = (
+    Action(Role.COORDINATOR, "send a short reminder on a second channel and "
+           "check that the address is the vendor's security contact"),
+    Action(Role.VENDOR, "acknowledge receipt, even before triage is done"),
+)
+
+CONCERNS = (Role.COORDINATOR, Role.REPORTER)
 
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
@@ -24,17 +33,14 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         due = p.first_attempt_at + window
         if not verdict.reached(due, now):
             continue
-        hours = int((now - p.first_attempt_at) / timedelta(hours=1))
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} has not acknowledged the report",
             section="6.2", severity=Severity.MEDIUM, case_id=case.case_id,
-            phase=Phase.REPORTING, concerns=(Role.COORDINATOR, Role.REPORTER),
+            phase=Phase.REPORTING, concerns=CONCERNS,
             subject=p.pid, subject_name=p.name,
-            evidence=(attempts_text(p), f"{hours} hours since the first attempt, no "
-                      f"acknowledgement (policy window {policy.ack_deadline_hours} h)"),
-            actions=(
-                Action(Role.COORDINATOR, "send a short reminder on a second channel and "
-                       "check that the address is the vendor's security contact"),
-                Action(Role.VENDOR, "acknowledge receipt, even before triage is done"),
-            )))
+            evidence=(attempts_text(p), Timed(
+                now, Count(p.first_attempt_at, "hour", "hours", plural=False),
+                " since the first attempt, no acknowledgement (policy window "
+                f"{policy.ack_deadline_hours} h)")),
+            actions=ACTIONS))
     return verdict

@@ -17,6 +17,16 @@ from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdic
 
 PROBLEM = "public-before-vendor"
 
+ACTIONS = (
+    Action(Role.VENDOR, "publish advice and a timeline now; afterwards make it "
+           "easier to report to you (security.txt, a policy, a fast reply) and "
+           "test your own product"),
+    Action(Role.COORDINATOR, "help the vendor reach its users; note the gap for "
+           "the retrospective"),
+)
+
+CONCERNS = (Role.VENDOR, Role.COORDINATOR)
+
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     public = case.pxa_at.get(CSEvent.P)
@@ -31,15 +41,9 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} learned of it from the public",
             section="6.10 row 12", severity=Severity.HIGH, case_id=case.case_id,
-            phase=Phase.PUBLIC_AWARENESS, concerns=(Role.VENDOR, Role.COORDINATOR),
+            phase=Phase.PUBLIC_AWARENESS, concerns=CONCERNS,
             subject=p.pid, subject_name=p.name,
             evidence=(f"P (public aware) {day(public)}; V (vendor aware) {day(aware)}",
                       "no fix ready (F) yet"),
-            actions=(
-                Action(Role.VENDOR, "publish advice and a timeline now; afterwards make it "
-                       "easier to report to you (security.txt, a policy, a fast reply) and "
-                       "test your own product"),
-                Action(Role.COORDINATOR, "help the vendor reach its users; note the gap for "
-                       "the retrospective"),
-            )))
+            actions=ACTIONS))
     return verdict

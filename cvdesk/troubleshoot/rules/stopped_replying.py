@@ -13,11 +13,27 @@ from datetime import datetime, timedelta
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, days_since, party_policy, plural
+from cvdesk.troubleshoot.common import day, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules.vendor_unresponsive import due_time as unresponsive_due
+from cvdesk.troubleshoot.timed import Count, Timed
 
 PROBLEM = "stopped-replying"
+
+VENDOR_CONCERNS = (Role.REPORTER, Role.COORDINATOR)
+VENDOR_ACTIONS = (
+    Action(Role.REPORTER, "give the vendor a heads-up with the date you will publish, and a "
+           "courtesy copy of the draft before it"),
+    Action(Role.COORDINATOR, "reach the vendor on another channel; if silence goes on, set a "
+           "publication date"),
+)
+OTHER_CONCERNS = (Role.VENDOR, Role.COORDINATOR)
+OTHER_ACTIONS = (
+    Action(Role.VENDOR, "go ahead with the fix and the advisory without them; send a "
+           "heads-up before publishing and keep their credit"),
+    Action(Role.COORDINATOR, "keep the participant informed of the dates; apply any "
+           "bug-bounty policy as written"),
+)
 
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
@@ -34,25 +50,15 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if not verdict.reached(due, now):
             continue
         verdict.check_at(strict, now)
-        if p.is_vendor:
-            concerns = (Role.REPORTER, Role.COORDINATOR)
-            act = (Action(Role.REPORTER, "give the vendor a heads-up with the date you will "
-                          "publish, and a courtesy copy of the draft before it"),
-                   Action(Role.COORDINATOR, "reach the vendor on another channel; if silence "
-                          "goes on, set a publication date"))
-        else:
-            concerns = (Role.VENDOR, Role.COORDINATOR)
-            act = (Action(Role.VENDOR, "go ahead with the fix and the advisory without them; "
-                          "send a heads-up before publishing and keep their credit"),
-                   Action(Role.COORDINATOR, "keep the participant informed of the dates; "
-                          "apply any bug-bounty policy as written"))
+        concerns, act = (VENDOR_CONCERNS, VENDOR_ACTIONS) if p.is_vendor else (
+            OTHER_CONCERNS, OTHER_ACTIONS)
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} ({', '.join(sorted(p.roles))}) stopped replying",
             section="6.3; 6.10 rows 6, 10", severity=Severity.MEDIUM, case_id=case.case_id,
             phase=Phase.REMEDIATION, concerns=concerns, subject=p.pid, subject_name=p.name,
-            evidence=(f"last reply {day(p.last_reply_at)}, "
-                      f"{plural(days_since(p.last_reply_at, now), 'day')} ago (policy: "
-                      f"{policy.stopped_replying_days})",
+            evidence=(Timed(now, f"last reply {day(p.last_reply_at)}, ",
+                            Count(p.last_reply_at),
+                            f" ago (policy: {policy.stopped_replying_days})"),
                       f"{plural(p.attempts_since_reply, 'attempt')} since, last "
                       f"{day(p.last_attempt_at)} (policy: at least "
                       f"{policy.stopped_replying_min_attempts})"),

@@ -14,6 +14,15 @@ from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdic
 
 PROBLEM = "vendor-declined"
 
+ACTIONS = (
+    Action(Role.REPORTER, "your obligation to the vendor ends here: publish with "
+           "mitigation advice, or ask a coordinator to try once more"),
+    Action(Role.COORDINATOR, "ask the vendor for its reasons in writing and put "
+           "them in the advisory; give deployers workarounds"),
+)
+
+CONCERNS = (Role.REPORTER, Role.COORDINATOR)
+
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
@@ -23,14 +32,9 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} declines to fix",
             section="6.10 row 7", severity=Severity.HIGH, case_id=case.case_id,
-            phase=Phase.REMEDIATION, concerns=(Role.REPORTER, Role.COORDINATOR),
+            phase=Phase.REMEDIATION, concerns=CONCERNS,
             subject=p.pid, subject_name=p.name,
             evidence=(f"{p.name} moved the report to RM {p.rm.value} on {day(p.rm_at)}",
                       "no fix ready (F) recorded for this vendor"),
-            actions=(
-                Action(Role.REPORTER, "your obligation to the vendor ends here: publish with "
-                       "mitigation advice, or ask a coordinator to try once more"),
-                Action(Role.COORDINATOR, "ask the vendor for its reasons in writing and put "
-                       "them in the advisory; give deployers workarounds"),
-            )))
+            actions=ACTIONS))
     return verdict

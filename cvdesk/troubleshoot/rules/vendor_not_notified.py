@@ -7,10 +7,19 @@ from datetime import datetime, timedelta
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, party_policy, plural
+from cvdesk.troubleshoot.common import day, party_policy
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+from cvdesk.troubleshoot.timed import Count, Timed
 
 PROBLEM = "vendor-not-notified"
+
+ACTIONS = (
+    Action(Role.COORDINATOR, "find the vendor's security contact (security.txt, "
+           "CSAF provider metadata, bug-bounty platforms, the FIRST directory) "
+           "and send the report; log the attempt"),
+)
+
+CONCERNS = (Role.COORDINATOR,)
 
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
@@ -23,18 +32,13 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         due = p.added_at + window
         if not verdict.reached(due, now):
             continue
-        hours = int((now - p.added_at) / timedelta(hours=1))
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} has not been notified",
             section="6.1; 6.10 row 16", severity=Severity.MEDIUM, case_id=case.case_id,
-            phase=Phase.REPORTING, concerns=(Role.COORDINATOR,), subject=p.pid,
+            phase=Phase.REPORTING, concerns=CONCERNS, subject=p.pid,
             subject_name=p.name,
-            evidence=(f"on the case since {day(p.added_at)} ({plural(hours, 'hour')}), "
-                      "no contact attempt logged",
+            evidence=(Timed(now, f"on the case since {day(p.added_at)} (",
+                            Count(p.added_at, "hour", "hour"), "), no contact attempt logged"),
                       f"policy: first contact within {policy.ack_target_hours} h"),
-            actions=(
-                Action(Role.COORDINATOR, "find the vendor's security contact (security.txt, "
-                       "CSAF provider metadata, bug-bounty platforms, the FIRST directory) "
-                       "and send the report; log the attempt"),
-            )))
+            actions=ACTIONS))
     return verdict

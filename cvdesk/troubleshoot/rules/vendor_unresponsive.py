@@ -13,13 +13,15 @@ in the sense of 6.2, not merely slow to reply (6.3).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.em import EM, EM_IN_FORCE
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import attempts_text, day, days_since, party_policy, plural
+from cvdesk.troubleshoot.common import attempts_text, day, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
+from cvdesk.troubleshoot.timed import Count, Timed, Until
 
 PROBLEM = "vendor-unresponsive"
 
@@ -45,13 +47,29 @@ def date_text(case: Case, policy: Policy, now: datetime) -> str:
     """Which half of the guide's "agreed date passed, or no embargo and six weeks" held."""
     end = case.embargo_end.isoformat() if case.embargo_end else "none"
     if case.em is EM.EXITED:
-        if case.embargo_end is not None and case.embargo_end > now:
-            return f"the embargo was ended before its agreed end {end}"
-        return f"the embargo has ended; its agreed end {end} has passed"
+        passed = f"the embargo has ended; its agreed end {end} has passed"
+        if case.embargo_end is None:
+            return passed
+        # Worded for the time of reading: the agreed end may pass while nothing happens.
+        return Timed(now, Until(case.embargo_end,
+                                f"the embargo was ended before its agreed end {end}", passed))
     if case.em in EM_IN_FORCE and case.embargo_end is not None:
         return f"agreed embargo end {end} has passed"
     return (f"no embargo in force; {policy.unresponsive_no_embargo_days}+ days since the "
             "last reply")
+
+CONCERNS = (Role.REPORTER, Role.COORDINATOR)
+
+
+@cache
+def _actions(courtesy_copy_days: int) -> tuple[Action, ...]:
+    return (
+        Action(Role.REPORTER, f"send the vendor a courtesy copy of the draft advisory "
+               f"{courtesy_copy_days} days ahead, then publish; or hand the case to a "
+               "third-party coordinator"),
+        Action(Role.COORDINATOR, "try the phone and the security.txt contacts; set a "
+               "publication date and tell the vendor what it is"),
+    )
 
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
@@ -67,21 +85,15 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} stopped responding",
             section="6.2; 6.10 row 6", severity=Severity.HIGH, case_id=case.case_id,
-            phase=Phase.REMEDIATION, concerns=(Role.REPORTER, Role.COORDINATOR),
+            phase=Phase.REMEDIATION, concerns=CONCERNS,
             subject=p.pid, subject_name=p.name,
             evidence=(
                 f"prior contact: {plural(p.replies, 'reply')}, last {day(p.last_reply_at)}",
                 f"{plural(p.attempts_since_reply, 'attempt')} since that reply; "
                 + attempts_text(p),
-                f"{plural(days_since(p.last_reply_at, now), 'day')} silent (policy: "
-                f"{policy.unresponsive_silence_days})",
+                Timed(now, Count(p.last_reply_at),
+                      f" silent (policy: {policy.unresponsive_silence_days})"),
                 date_text(case, policy, now),
             ),
-            actions=(
-                Action(Role.REPORTER, f"send the vendor a courtesy copy of the draft advisory "
-                       f"{policy.courtesy_copy_days} days ahead, then publish; or hand the "
-                       "case to a third-party coordinator"),
-                Action(Role.COORDINATOR, "try the phone and the security.txt contacts; set a "
-                       "publication date and tell the vendor what it is"),
-            )))
+            actions=_actions(policy.courtesy_copy_days)))
     return verdict

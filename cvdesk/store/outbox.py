@@ -1,0 +1,209 @@
+"""The outbox's SQL: queueing, listing, and the delivery states a worker moves a message
+through (``OutboxRow`` explains them; services/worker.py the protocol that keeps a crash
+from sending anything twice).
+
+Every function here is one step of that protocol and keeps its guard in the WHERE clause
+(the status it expects, the worker that holds the lease): a step that finds the row
+moved on by someone else changes nothing, and the caller learns so from the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from cvdesk.store.db import WRITE_OPTION, Database
+from cvdesk.store.tables import CaseRow, OutboxRow
+
+PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
+
+#: (case_pk, participant, recipient) of a delivery whose contact attempt is to be logged
+Delivery = tuple[int | None, int | None, str]
+
+
+def _chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """IN lists of bounded length (SQLite limits the parameters of one statement)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------ queueing and reading
+    def taken(self, keys: Collection[str]) -> set[str]:
+        """Which of these idempotency keys are queued already (a repeat is a no-op)."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(keys)):
+            found.update(self.session.scalars(select(OutboxRow.idempotency_key).where(
+                OutboxRow.idempotency_key.in_(chunk))))
+        return found
+
+    def add(self, messages: list[dict[str, Any]]) -> None:
+        """Queue messages (column values), in the caller's transaction: one plain
+        multi-row INSERT, without an ORM object (or the ORM's bulk path) per message."""
+        if messages:
+            self.session.execute(insert(OutboxRow.__table__), messages)
+
+    def entries(self, *, status: str | None = None, case_id: str | None = None,
+                ) -> list[tuple[Any, ...]]:
+        """(id, case id, participant, recipient, template, status, attempts, in_doubt,
+        message_id, last_error, sent_at) in queue order."""
+        stmt = (select(OutboxRow.id, CaseRow.case_id, OutboxRow.participant,
+                       OutboxRow.recipient, OutboxRow.template, OutboxRow.status,
+                       OutboxRow.attempts, OutboxRow.in_doubt, OutboxRow.message_id,
+                       OutboxRow.last_error, OutboxRow.sent_at)
+                .join(CaseRow, CaseRow.id == OutboxRow.case_pk, isouter=True)
+                .order_by(OutboxRow.id))
+        if status:
+            stmt = stmt.where(OutboxRow.status == status)
+        if case_id:
+            stmt = stmt.where(CaseRow.case_id == case_id.upper())
+        return [tuple(r) for r in self.session.execute(stmt)]
+
+    def busy(self) -> bool:
+        """Messages still waiting (for their retry time or for another worker's lease)."""
+        return self.session.scalar(select(OutboxRow.id).where(
+            OutboxRow.status.in_((PENDING, SENDING, COMMITTED))).limit(1)) is not None
+
+    def case_ids(self, case_pks: Collection[int]) -> dict[int, str]:
+        """The case ids of the cases these messages belong to (the worker logs by id)."""
+        found: dict[int, str] = {}
+        for chunk in _chunks(sorted(case_pks)):
+            found.update((pk, cid) for pk, cid in self.session.execute(
+                select(CaseRow.id, CaseRow.case_id).where(CaseRow.id.in_(chunk))))
+        return found
+
+    # ------------------------------------------------------------ claiming
+    def recover(self, now: datetime) -> tuple[list[Delivery], list[Delivery]]:
+        """Take back messages whose worker's lease ran out.  'sending' goes back to the
+        queue; 'committed' (the worker died around the end-of-data line) becomes sent and
+        in doubt; 'sent' but not logged gets logged.  Returns the in-doubt deliveries and
+        the unlogged ones, whose contact attempts the caller logs in this transaction."""
+        s = self.session
+        s.execute(update(OutboxRow).where(OutboxRow.status == SENDING,
+                                          OutboxRow.lease_until < now)
+                  .values(status=PENDING, worker="", lease_until=None))
+        doubtful = list(s.scalars(select(OutboxRow).where(
+            OutboxRow.status == COMMITTED, OutboxRow.lease_until < now)
+            .with_for_update(skip_locked=True)))
+        for row in doubtful:
+            row.status, row.in_doubt, row.sent_at, row.logged = SENT, True, now, True
+            row.last_error = "worker stopped at end-of-data: delivery not confirmed"
+        unlogged = list(s.scalars(select(OutboxRow).where(
+            OutboxRow.status == SENT, OutboxRow.logged.is_(False),
+            OutboxRow.lease_until < now).with_for_update(skip_locked=True)))
+        for row in unlogged:
+            row.logged, row.lease_until = True, None
+        return ([(r.case_pk, r.participant, r.recipient) for r in doubtful],
+                [(r.case_pk, r.participant, r.recipient) for r in unlogged])
+
+    def claim(self, *, now: datetime, batch: int, worker: str, lease_until: datetime,
+              ) -> list[tuple[Any, ...]]:
+        """Lease up to ``batch`` due messages to ``worker`` (``FOR UPDATE SKIP LOCKED`` on
+        PostgreSQL, so workers share the queue).  Returns (id, case_pk, participant,
+        sender, recipient, raw, attempts) in queue order."""
+        s = self.session
+        ids = list(s.scalars(select(OutboxRow.id).where(
+            OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.id).limit(batch).with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))
+                  .values(status=SENDING, worker=worker, lease_until=lease_until))
+        rows = s.execute(select(OutboxRow.id, OutboxRow.case_pk, OutboxRow.participant,
+                                OutboxRow.sender, OutboxRow.recipient, OutboxRow.raw,
+                                OutboxRow.attempts)
+                         .where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))
+        return [tuple(r) for r in rows]
+
+    # ------------------------------------------------------------ delivery outcomes
+    def uncommit(self, message: int) -> None:
+        """A refusal before the end-of-data line: back to 'sending' for the retry path."""
+        self.session.execute(update(OutboxRow).where(OutboxRow.id == message)
+                             .values(status=SENDING))
+
+    def take_unlogged(self, messages: Collection[int]) -> set[int]:
+        """Of these messages, the ones sent and not yet logged, locked and marked logged:
+        a recover() that logged one meanwhile (its lease ran out) is seen, not repeated."""
+        mine: set[int] = set()
+        for chunk in _chunks(messages):
+            mine.update(self.session.scalars(select(OutboxRow.id).where(
+                OutboxRow.id.in_(chunk), OutboxRow.status == SENT,
+                OutboxRow.logged.is_(False)).with_for_update()))
+        for chunk in _chunks(sorted(mine)):
+            self.session.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk))
+                                 .values(logged=True, lease_until=None))
+        return mine
+
+    def in_doubt(self, message: int, *, worker: str, now: datetime, attempts: int,
+                 error: str) -> bool:
+        """A message the server may or may not have: sent, flagged for a person.  False
+        when it is no longer this worker's 'committed' message."""
+        result = self.session.execute(update(OutboxRow).where(
+            OutboxRow.id == message, OutboxRow.status == COMMITTED,
+            OutboxRow.worker == worker).values(
+            status=SENT, in_doubt=True, sent_at=now, attempts=attempts,
+            last_error=error[:500], lease_until=None, logged=True))
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def retry(self, message: int, *, worker: str, attempts: int, error: str,
+              at: datetime) -> None:
+        """Back to the queue, due again at ``at``."""
+        self.session.execute(update(OutboxRow).where(
+            OutboxRow.id == message, OutboxRow.worker == worker).values(
+            status=PENDING, attempts=attempts, last_error=error[:500], worker="",
+            lease_until=None, next_attempt_at=at))
+
+    def fail(self, message: int, *, worker: str, attempts: int, error: str) -> None:
+        """Given up (a permanent refusal, or too many tries); the caller logs the bounce."""
+        self.session.execute(update(OutboxRow).where(
+            OutboxRow.id == message, OutboxRow.worker == worker).values(
+            status=FAILED, attempts=attempts, last_error=error[:500], lease_until=None,
+            logged=True))
+
+
+class OutboxMarks:
+    """The per-message commits of a batch, on one connection held for the batch and with
+    plain statements: they are most of what the worker adds to the SMTP dialogue."""
+
+    def __init__(self, db: Database, worker: str) -> None:
+        self.db = db
+        self.worker = worker
+        self.conn: Any = None
+        table = OutboxRow.__table__
+        self.sent = (update(table).where(table.c.id == bindparam("sent_id"),
+                                         table.c.status == COMMITTED)
+                     .values(status=SENT, sent_at=bindparam("now"),
+                             attempts=table.c.attempts + 1))
+        self.commit = update(table).where(
+            table.c.id == bindparam("commit_id"), table.c.status == SENDING,
+            table.c.worker == bindparam("me")).values(status=COMMITTED)
+
+    def advance(self, sent: int | None, commit: int | None, now: datetime) -> bool:
+        """In one transaction: message ``sent`` (answered 250) becomes 'sent' and message
+        ``commit`` (whose end-of-data line is next) becomes 'committed'.  False when
+        ``commit`` is no longer this worker's (its lease ran out)."""
+        if self.conn is None:
+            self.conn = self.db.engine.execution_options(**{WRITE_OPTION: True}).connect()
+        ok = True
+        with self.conn.begin():
+            if sent is not None:
+                self.conn.execute(self.sent, {"sent_id": sent, "now": now})
+            if commit is not None:
+                result = self.conn.execute(self.commit, {"commit_id": commit,
+                                                         "me": self.worker})
+                ok = result.rowcount == 1
+        return ok
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
