@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from cvdesk.seed.demo import DemoSummary
     from cvdesk.services.cases import CaseService
     from cvdesk.services.contacts import ContactService
+    from cvdesk.services.coordination import CoordinationService
+    from cvdesk.services.database import Database
     from cvdesk.services.doctor import DoctorService
     from cvdesk.services.inbound import InboundService
     from cvdesk.services.mail import MailService
     from cvdesk.services.progress import Progress
+    from cvdesk.services.ssvc import SsvcService
     from cvdesk.services.worker import Worker
     from cvdesk.settings import Settings
-    from cvdesk.store.db import Database
 
 
 def utcnow() -> datetime:
@@ -42,14 +44,16 @@ class Desk:
     @property
     def db(self) -> Database:
         if self._db is None:
-            from cvdesk.store.db import Database
+            from cvdesk.services.database import open_database
 
-            self._db = Database(self.settings.database_url)
+            self._db = open_database(self.settings.database_url)
         return self._db
 
     def database_label(self) -> str:
         """The database URL without its password, to tell a person which one is meant."""
-        return self.db.engine.url.render_as_string(hide_password=True)
+        from cvdesk.services.database import database_label
+
+        return database_label(self.db)
 
     def init_database(self) -> tuple[str | None, str]:
         """Create or migrate the schema: (schema before, schema after)."""
@@ -70,6 +74,11 @@ class Desk:
 
         self.require_ready()
         return CaseService(self.db, self.settings, clock=self.clock)
+
+    def coordination(self) -> CoordinationService:
+        from cvdesk.services.coordination import CoordinationService
+
+        return CoordinationService(self.cases())
 
     def doctor(self) -> DoctorService:
         from cvdesk.services.doctor import DoctorService
@@ -92,6 +101,11 @@ class Desk:
         from cvdesk.services.inbound import InboundService
 
         return InboundService(self.cases())
+
+    def ssvc(self) -> SsvcService:
+        from cvdesk.services.ssvc import SsvcService
+
+        return SsvcService(self.cases())
 
     def worker(self) -> Worker:
         from cvdesk.services.worker import Worker

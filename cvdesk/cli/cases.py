@@ -129,11 +129,11 @@ def case_close(ctx: typer.Context, case_id: str = typer.Argument(...),
     out.print(f"{case_id.upper()} closed")
     if retro and sys.stdin.isatty():
         from cvdesk.cli.coordination import ask_three_questions
-        from cvdesk.services.coordination import CoordinationService
 
         answers = ask_three_questions()
         if any(a.strip() for a in answers):
-            CoordinationService(svc).add_retrospective(case_id, Retrospective(*answers))
+            app_context(ctx).desk.coordination().add_retrospective(case_id,
+                                                                  Retrospective(*answers))
             out.print("retrospective recorded")
             return
     out.print(f"learn from it: cvdesk retro add {case_id.upper()} --went-well ... "

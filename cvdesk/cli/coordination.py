@@ -23,7 +23,7 @@ retro_app = typer.Typer(help="Retrospectives: learn from each case (6.9).",
 
 
 def _svc(ctx: typer.Context) -> CoordinationService:
-    return CoordinationService(app_context(ctx).cases())
+    return app_context(ctx).desk.coordination()
 
 
 @coordinator_app.command("list")

@@ -31,6 +31,20 @@ def counts(db: Database) -> Counts:
         return Counts(*row_counts(session))
 
 
+__all__ = ["Counts", "Database", "DatabaseNotReady", "counts", "database_label",
+           "init_database", "open_database", "require_ready"]
+
+
+def open_database(url: str) -> Database:
+    """The database the settings name (engines are made on first use)."""
+    return Database(url)
+
+
+def database_label(db: Database) -> str:
+    """The database URL without its password, to tell a person which one is meant."""
+    return db.engine.url.render_as_string(hide_password=True)
+
+
 class DatabaseNotReady(Unavailable):
     """The database has no schema yet, or an older one (exit 1, like any other failure
     that is not the user's input)."""
