@@ -33,6 +33,7 @@ SHORT_HELP: dict[str, str] = {
     "demo": "Create the database if needed and load the demo dataset (dates relative to "
             "today).",
     "doctor": "Sweep the open cases: store and print the findings, most urgent first.",
+    "ssvc": "Show the SSVC decisions of a case (triage, publish, patch priorities).",
     "report": "Take in vulnerability reports.",
     "case": "List, show and follow cases.",
     "participant": "People and organizations on a case.",
@@ -77,6 +78,7 @@ SOURCES: dict[str, Callable[[], Any]] = {
     "worker": _attr("mail", "worker"),
     "demo": _attr("demo", "demo"),
     "doctor": _attr("doctor", "doctor"),
+    "ssvc": _attr("ssvc", "ssvc"),
     "report": _attr("cases", "report_app"),
     "case": _attr("cases", "case_app"),
     "participant": _attr("cases", "participant_app"),

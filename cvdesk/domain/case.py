@@ -306,6 +306,18 @@ class Case(CaseState):
             raise InvalidInput("text", "must not be empty")
         self._emit(EventType.NOTE, at, actor, "", data={"text": text})
 
+    def assess_ssvc(self, values: dict[str, str | None], *, at: datetime, actor: str,
+                    reason: str = "") -> dict[str, str | None]:
+        """Record SSVC decision points a person judged (automatable, safety impact ...);
+        points the case log answers are refused (cvdesk.domain.ssvc.check_given), and an
+        empty value forgets one given before.  Returns the values as stored."""
+        from cvdesk.domain.ssvc import check_given  # the SSVC tables load only when used
+
+        self._check_open("ssvc assess")
+        checked = check_given(values)
+        self._emit(EventType.SSVC_ASSESSED, at, actor, reason, data={"values": checked})
+        return checked
+
     # ----------------------------------------------------------------- helpers
     def _check_open(self, what: str) -> None:
         if self.status is CaseStatus.CLOSED:

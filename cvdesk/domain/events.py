@@ -28,6 +28,7 @@ class EventType(StrEnum):
     CREDIT = "credit.recorded"
     HANDOFF = "case.handoff"
     RETROSPECTIVE = "retrospective.recorded"
+    SSVC_ASSESSED = "ssvc.assessed"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class Event:
                 text = f"handed off to {d['coordinator']}: {d['file']}"
             case EventType.RETROSPECTIVE:
                 text = "retrospective recorded"
+            case EventType.SSVC_ASSESSED:
+                text = "SSVC: " + ", ".join(f"{k}={v if v is not None else '(cleared)'}"
+                                            for k, v in d["values"].items())
             case EventType.CASE_OPENED:
                 text = f"case opened: {d['title']}"
             case _:

@@ -290,4 +290,5 @@ _APPLY: dict[EventType, Callable[[CaseState, Event], None]] = {
     EventType.RETROSPECTIVE: CaseState._on_retrospective,
     EventType.VULNERABILITY: CaseState._on_vulnerability,
     EventType.NOTE: CaseState._on_nothing,
+    EventType.SSVC_ASSESSED: CaseState._on_nothing,  # read by cvdesk.domain.ssvc_case
 }
