@@ -15,9 +15,11 @@ ALLOWED = {
     "troubleshoot": {"domain", "troubleshoot"},
     "intake": {"domain", "intake"},
     "channels": {"domain", "channels"},
+    # Publication formats: pure writers of the domain's advisory value (issue 10).
+    "publish": {"domain", "publish"},
     "store": {"domain", "store"},
     "services": {"domain", "store", "intake", "troubleshoot", "channels", "services",
-                 "settings"},
+                 "settings", "publish"},
     # Seed data (the demo) is written through the services, like a face writes.
     "seed": {"domain", "services", "seed"},
     # The composition root (cvdesk/app.py): builds the database and hands out services.
