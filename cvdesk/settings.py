@@ -104,6 +104,21 @@ class MailSettings:
     passphrase: str = ""
 
 
+@dataclass(frozen=True)
+class PublishSettings:
+    """Who publishes the advisories and under which names (issue 10).  The publisher
+    name and contact default to the desk's own; the namespace is the URL that names
+    the publisher in CSAF documents."""
+
+    publisher: str = ""  # default: desk.name
+    namespace: str = "https://cvdesk.invalid"
+    contact: str = ""  # default: desk.email
+    issuing_authority: str = ""
+    cve_assigner_org_id: str = "00000000-0000-4000-8000-000000000000"
+    cve_assigner_short_name: str = "cvdesk"
+    osv_prefix: str = "x_cvdesk"  # OSV ids of unregistered databases start with x_
+
+
 def _default_actor() -> str:
     import getpass
 
@@ -123,6 +138,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
     policy: Policy = field(default_factory=Policy)
 
 
