@@ -3,16 +3,24 @@
 floor, a plain smtplib loop sending the same composed messages over one connection.
 
     .venv/bin/python -m benchmarks.notify [--vendors 1000] [--batch 200] [--runs 1]
+                                          [--bounce N]
 
 Each step is timed in wall-clock and in CPU seconds of this process (the SMTP server is a
 thread of it, so both sides count, for the outbox and for the floor alike).  On a shared
 machine the wall clock also counts the time other processes held the CPU, so the CPU
 ratio is the steadier one.  With ``--runs`` above 1 the figures are medians over runs.
+
+Garbage is collected before each timed step, so that what the set-up left behind (a case
+with a thousand participants) does not make the collector run, at random, inside
+whichever step comes next; a collection the step's own objects cause still counts.
+``--bounce N`` has the server refuse every Nth recipient (550): each refusal is logged on
+the case in a transaction of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import smtplib
 import socket
 import statistics
@@ -36,9 +44,27 @@ from cvdesk.store.tables import OutboxRow
 class Counter:
     def __init__(self) -> None:
         self.count = 0
+        self.bounce = 0
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.count += 1
+        return "250 OK"
+
+
+class Refusing(Counter):
+    """Refuses every ``bounce``th recipient (a handler of its own, so that the plain runs
+    keep the server's default RCPT handling)."""
+
+    def __init__(self, bounce: int) -> None:
+        super().__init__()
+        self.bounce = bounce
+        self.seen = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        self.seen += 1
+        if self.bounce and self.seen % self.bounce == 0:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
@@ -86,11 +112,11 @@ class Run:
                 / getattr(self.floor, part))
 
 
-def one_run(vendors: int, batch: int) -> Run:
+def one_run(vendors: int, batch: int, bounce: int = 0) -> Run:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    counter = Counter()
+    counter = Refusing(bounce) if bounce else Counter()
     server = Controller(counter, hostname="127.0.0.1", port=port)
     server.start()
     queue, deliver, floor = Timing(), Timing(), Timing()
@@ -107,8 +133,10 @@ def one_run(vendors: int, batch: int) -> Run:
                 for i in range(vendors):
                     case.add_participant(f"Vendor {i}", [Role.VENDOR], at=svc.clock(),
                                          actor="bench", email=f"psirt@vendor{i}.example")
+            gc.collect()
             with timed(queue):
                 MailService(svc).queue(cid, None, "new-case")
+            gc.collect()
             with timed(deliver):
                 stats = Worker(db, settings).run(batch=batch)
             with db.sessions() as s:
@@ -117,6 +145,8 @@ def one_run(vendors: int, batch: int) -> Run:
                                              OutboxRow.raw).order_by(OutboxRow.id))]
             db.dispose()
         received = counter.count
+        counter.bounce = 0
+        gc.collect()
         plain_smtplib(port, composed, floor)
     finally:
         server.stop()
@@ -128,10 +158,12 @@ def main() -> None:
     parser.add_argument("--vendors", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--bounce", type=int, default=0,
+                        help="refuse every Nth recipient (550)")
     args = parser.parse_args()
     runs: list[Run] = []
     for n in range(args.runs):
-        runs.append(one_run(args.vendors, args.batch))
+        runs.append(one_run(args.vendors, args.batch, args.bounce))
         if args.runs > 1:
             print(f"run {n + 1}: ratio {runs[-1].ratio('wall'):.2f} "
                   f"(CPU {runs[-1].ratio('cpu'):.2f})", flush=True)

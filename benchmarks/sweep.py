@@ -87,6 +87,9 @@ def main() -> None:
         print(f"building {args.cases} cases in {path} ...", flush=True)
         print(f"  built in {build(db, args.cases):.1f} s", flush=True)
     else:
+        before, after = init_database(db)  # a database built by an older version
+        if before != after:
+            print(f"migrated {path} from {before} to {after}", flush=True)
         with db.transaction() as s:  # start from "never swept"
             s.execute(FindingRow.__table__.delete())
             s.execute(CaseRow.__table__.update().values(needs_sweep=True, next_check_at=None))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cvdesk.services.inbound import InboundService
     from cvdesk.services.mail import MailService
     from cvdesk.services.progress import Progress
+    from cvdesk.services.publication import PublicationService
     from cvdesk.services.ssvc import SsvcService
     from cvdesk.services.worker import Worker
     from cvdesk.settings import Settings
@@ -101,6 +102,11 @@ class Desk:
         from cvdesk.services.inbound import InboundService
 
         return InboundService(self.cases())
+
+    def publication(self) -> PublicationService:
+        from cvdesk.services.publication import PublicationService
+
+        return PublicationService(self.cases())
 
     def ssvc(self) -> SsvcService:
         from cvdesk.services.ssvc import SsvcService

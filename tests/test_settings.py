@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "mail": {"private_key_file": "", "passphrase": ""},
     "imap": {"host": "", "port": 993, "ssl": True, "user": "", "password": "",
              "mailbox": "INBOX"},
+    # issue 10: who publishes advisories
+    "publish": {"publisher": "", "namespace": "https://cvdesk.invalid", "contact": "",
+                "issuing_authority": "",
+                "cve_assigner_org_id": "00000000-0000-4000-8000-000000000000",
+                "cve_assigner_short_name": "cvdesk", "osv_prefix": "x_cvdesk"},
 }
 
 

@@ -20,32 +20,47 @@ try:  # the email package's own choice of body encoding, reused by the fast path
 except ImportError:  # pragma: no cover - another Python: always take the slow path
     _encode_text = None
 
+# The bodies are wrapped below 78 characters a line, so that a message with ASCII names
+# and titles goes out as 7-bit text: readable as it is stored, and no quoted-printable
+# pass over each of a thousand bodies.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "new-case": (
         "Vulnerability report: {title}",
-        "Hello {name},\n\n{desk} coordinates the disclosure of a vulnerability that affects "
-        "your product:\n\n  {title}\n\nPlease confirm that this reaches your security team "
-        "and tell us who we should work with. We will send the technical details on a "
-        "channel you choose (encrypted, if you publish a key).\n\nOur default is to publish "
-        "{days} days after this first contact; we prefer to agree a date with you.\n"),
+        "Hello {name},\n\n{desk} coordinates the disclosure of a vulnerability that\n"
+        "affects your product:\n\n  {title}\n\nPlease confirm that this reaches your "
+        "security team and tell us who\nwe should work with. We will send the technical "
+        "details on a channel\nyou choose (encrypted, if you publish a key).\n\nOur "
+        "default is to publish {days} days after this first contact; we\nprefer to agree "
+        "a date with you.\n"),
     "reminder": (
         "Reminder: {title}",
-        "Hello {name},\n\nWe wrote to you about the vulnerability below and have not heard "
-        "back yet:\n\n  {title}\n\nPlease acknowledge receipt, even before you have "
-        "triaged it.\n"),
+        "Hello {name},\n\nWe wrote to you about the vulnerability below and have not "
+        "heard\nback yet:\n\n  {title}\n\nPlease acknowledge receipt, even before you "
+        "have triaged it.\n"),
     "embargo-proposal": (
         "Proposed publication date: {title}",
         "Hello {name},\n\nWe propose to keep the details of\n\n  {title}\n\nconfidential "
-        "until {embargo_end}. Please reply whether you agree, or propose another date "
-        "with your reasons.\n"),
+        "until {embargo_end}.\nPlease reply whether you agree, or propose another date "
+        "with your\nreasons.\n"),
     "draft-advisory": (
         "Draft advisory for review: {title}",
-        "Hello {name},\n\nAttached below is the draft advisory for\n\n  {title}\n\nPlease "
-        "send corrections before {embargo_end}.\n\n{advisory}\n"),
+        "Hello {name},\n\nAttached below is the draft advisory for\n\n  {title}\n\n"
+        "Please send corrections before {embargo_end}.\n\n{advisory}\n"),
     "publication": (
         "Published: {title}",
-        "Hello {name},\n\nThe advisory for\n\n  {title}\n\nis now public. Thank you for "
-        "working with us.\n\n{advisory}\n"),
+        "Hello {name},\n\nThe advisory for\n\n  {title}\n\nis now public. Thank you "
+        "for working with us.\n\n{advisory}\n"),
+    # Issue 10: `advisory preview` and `publish` (values: version, until, url).
+    "advisory-preview": (
+        "Draft advisory {version} for review: {title}",
+        "Hello {name},\n\nBelow is the draft advisory for\n\n  {title}\n\nas we plan to "
+        "publish it on {embargo_end}. Please check what it\nsays about you and your "
+        "products, and send corrections by\n{until}. The draft is confidential until "
+        "publication.\n\n{advisory}\n"),
+    "advisory-published": (
+        "Advisory published (version {version}): {title}",
+        "Hello {name},\n\nVersion {version} of the advisory for\n\n  {title}\n\nhas been "
+        "published. Thank you for working with us.\n\n{advisory}\n"),
 }
 
 
@@ -53,7 +68,8 @@ def render(template: str, values: dict[str, str]) -> tuple[str, str]:
     if template not in TEMPLATES:
         raise KeyError(template)
     subject, body = TEMPLATES[template]
-    defaults = {"advisory": "", "embargo_end": "(no date agreed yet)", "days": "45"}
+    defaults = {"advisory": "", "embargo_end": "(no date agreed yet)", "days": "45",
+                "version": "", "until": "(no date set)"}
     merged = {**defaults, **values}
     return subject.format(**merged), body.format(**merged)
 
@@ -87,6 +103,19 @@ _BARE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*
                            r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 _PLAIN_TEXT = re.compile(r"[\x21-\x7e]+( [\x21-\x7e]+)*")
 _MESSAGE_ID = re.compile(r"<[A-Za-z0-9.-]+@[A-Za-z0-9.-]+>")
+
+
+def envelope_address(address: str) -> str:
+    """The address as MAIL FROM and RCPT TO carry it, as smtplib's ``quoteaddr`` gives it.
+
+    A plain address is only wrapped in angle brackets; ``quoteaddr`` would run the email
+    package's address parser on it first, for every message of a bulk notice.  Anything
+    else (a display name, a comment, non-ASCII) still goes through ``quoteaddr``."""
+    if _BARE_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    from smtplib import quoteaddr
+
+    return quoteaddr(address)
 
 
 def _plain(text: str, headers: dict[str, str]) -> str | None:

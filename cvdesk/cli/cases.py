@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +13,9 @@ from cvdesk.cli.context import app_context, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Retrospective, Role, Vulnerability
+
+if TYPE_CHECKING:
+    from cvdesk.services.views import StatementView
 
 report_app = typer.Typer(help="Take in vulnerability reports.", no_args_is_help=True)
 case_app = typer.Typer(help="List, show and follow cases.", no_args_is_help=True)
@@ -90,7 +94,9 @@ def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
     for r in view.reports:
         out.print(f"report {r.tracking_id} received {fmt_time(r.received_at, tz)}")
     for v in view.vulnerabilities:
-        out.print(f"vulnerability {v.cve or '(no CVE)'}: {v.title}")
+        out.print(f"vulnerability {v.key}: {v.title}")
+        show_scores(v.scores, v.references)
+    statements_table(view.statements, tz)
     shown = view.participants[:60]
     table(None, ["#", "name", "roles", "RM", "embargo", "vfd", "attempts", "channels",
                  "first attempt", "last reply"],
@@ -100,6 +106,33 @@ def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
     if len(view.participants) > len(shown):
         out.print(f"... and {len(view.participants) - len(shown)} more participants "
                   "(use --json for all)")
+
+
+def show_scores(scores: list[dict[str, Any]], references: list[str]) -> None:
+    for s in scores:
+        out.print(f"  CVSS {s['version']} {s['base_score']} {s['severity']}  {s['vector']}")
+    for url in references:
+        out.print(f"  reference {url}")
+
+
+def statements_table(statements: tuple[StatementView, ...], tz: str) -> None:
+    """Each vendor's word per product and vulnerability; one entered by the coordinator
+    and not yet confirmed by the vendor says so."""
+    if not statements:
+        return
+    table("vendor statements", ["vuln", "vendor", "product", "status", "remediations",
+                                "vendor's words", "given", "by"],
+          [[s.vulnerability, s.vendor, s.product,
+            s.status + (f": {s.justification}" if s.justification else "")
+            + (f" in {s.fixed_version}" if s.fixed_version else ""),
+            "; ".join(r["kind"] + (f": {r['text']}" if r["text"] else "")
+                      + (f" <{r['url']}>" if r["url"] else "") for r in s.remediations),
+            s.statement, fmt_time(s.at, tz, date_only=True),
+            "ON BEHALF" if s.on_behalf else "vendor"]
+           for s in statements])
+    if any(s.on_behalf for s in statements):
+        out.print("ON BEHALF: entered by the coordinator for the vendor, not yet confirmed "
+                  "(cvdesk statement confirm)")
 
 
 @case_app.command("timeline")

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
 
 from cvdesk.cli.context import app_context
 from cvdesk.cli.output import emit_json, fmt_time, log_to_stderr, out, table
+from cvdesk.cli.progress import progress_bar
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.services.inbound import InboundService, Outcome
 
@@ -43,18 +43,14 @@ def notify(
             raise InvalidInput("--vendors", f"{vendors}: {exc}") from None
     app_ctx = app_context(ctx)
     mail = app_ctx.desk.mail()
-    with Progress(transient=True) as bar:
-        task = bar.add_task("queueing", total=len(people) if people else None)
-        queued = mail.queue(case_id, people, template, key=key,
-                            progress=lambda n: bar.advance(task, n))
+    with progress_bar("queueing") as progress:
+        queued = mail.queue(case_id, people, template, key=key, progress=progress)
     new = sum(q.new for q in queued)
     out.print(f"queued {new} message(s) on {case_id.upper()}"
               + (f"; {len(queued) - new} already queued before" if len(queued) > new else ""))
     if send and new:
-        with Progress() as bar:
-            task = bar.add_task("sending", total=new)
-            stats = app_ctx.desk.worker().run(
-                progress=lambda n: bar.advance(task, n))
+        with progress_bar("sending") as progress:
+            stats = app_ctx.desk.worker().run(progress=progress)
         out.print(f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}")
 
 
@@ -64,7 +60,12 @@ def worker(
     forever: bool = typer.Option(False, "--forever", help="Keep waiting for new messages."),
 ) -> None:
     """Deliver the outbox over SMTP (settings: [smtp]); several may run at once."""
-    stats = app_context(ctx).desk.worker().run(batch=batch, until_empty=not forever)
+    worker = app_context(ctx).desk.worker()
+    if forever:  # a service with no end: no bar
+        stats = worker.run(batch=batch, until_empty=False)
+    else:
+        with progress_bar("sending") as progress:
+            stats = worker.run(batch=batch, progress=progress)
     out.print(f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, "
               f"in doubt {stats.in_doubt}")
 

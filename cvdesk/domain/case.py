@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cvdesk.domain import cs
+from cvdesk.domain.case_details import DetailCommands
+from cvdesk.domain.case_publication import PublicationCommands
 from cvdesk.domain.checks import PartyIndex, member
 from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.em import (
@@ -47,7 +49,7 @@ from cvdesk.domain.state import CaseState, ParticipantState
 __all__ = ["Case", "CaseState", "ParticipantState", "default_embargo_end"]
 
 
-class Case(CaseState):
+class Case(DetailCommands, PublicationCommands):
     """The commands on one case: each checks the models and its input, then emits events;
     a command that is refused emits nothing."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
 from cvdesk.domain.errors import InvalidInput
@@ -76,9 +77,13 @@ class PartyIndex:
         self.last_pid = 0
 
     def _catch_up(self, participants: dict[int, ParticipantState]) -> None:
-        if self._seen == len(participants):
+        behind = len(participants) - self._seen
+        if not behind:
             return
-        for p in list(participants.values())[self._seen:]:
+        # The newest ones, read from the end of the (insertion-ordered) dict: copying
+        # every participant to reach the last one made adding n vendors cost n * n.
+        newest = list(islice(reversed(participants.values()), behind))
+        for p in reversed(newest):
             if key := party_key(p.name):
                 self._by_name.setdefault(key, p)
             if key := party_key(p.email):

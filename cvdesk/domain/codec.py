@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from cvdesk.domain.advisory import Score
 from cvdesk.domain.model import (
     TLP,
     AffectedProduct,
@@ -48,7 +49,15 @@ def vulnerability_from_dict(d: dict[str, Any]) -> Vulnerability:
         title=d["title"], cve=d.get("cve", ""), cwes=tuple(d.get("cwes", ())),
         affected=tuple(product_from_dict(p) for p in d.get("affected", ())),
         description=d.get("description", ""),
+        scores=tuple(score_from_dict(s) for s in d.get("scores", ())),
+        references=tuple(d.get("references", ())),
     )
+
+
+def score_from_dict(d: dict[str, Any]) -> Score:
+    """A stored score: the numbers as computed when it was recorded (no re-scoring)."""
+    return Score(version=d["version"], vector=d["vector"], base_score=float(d["base_score"]),
+                 severity=d["severity"])
 
 
 def report_from_dict(d: dict[str, Any]) -> Report:

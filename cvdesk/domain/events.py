@@ -29,6 +29,11 @@ class EventType(StrEnum):
     HANDOFF = "case.handoff"
     RETROSPECTIVE = "retrospective.recorded"
     SSVC_ASSESSED = "ssvc.assessed"
+    VULNERABILITY_UPDATED = "vulnerability.updated"
+    STATEMENT_RECORDED = "statement.recorded"
+    STATEMENT_CONFIRMED = "statement.confirmed"
+    ADVISORY_PREVIEWED = "advisory.previewed"
+    ADVISORY_PUBLISHED = "advisory.published"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,23 @@ class Event:
                 text = f"{d['direction']} {d['channel']}: {d['subject']}"
             case EventType.VULNERABILITY:
                 text = f"vulnerability {d.get('cve') or ''} {d['title']}".replace("  ", " ")
+            case EventType.VULNERABILITY_UPDATED:
+                text = f"vulnerability {d['key']} updated: {', '.join(d['changes'])}"
+            case EventType.STATEMENT_RECORDED:
+                text = (f"statement by {d['vendor_name']} on {d['product']} ({d['key']}): "
+                        f"{d['status']}" + (f" in {d['fixed_version']}"
+                                            if d.get("fixed_version") else "")
+                        + (" [on the vendor's behalf]" if d.get("on_behalf") else ""))
+            case EventType.STATEMENT_CONFIRMED:
+                text = (f"statement by {d['vendor_name']} on {d['product']} ({d['key']}) "
+                        "confirmed by the vendor")
+            case EventType.ADVISORY_PREVIEWED:
+                text = (f"advisory draft {d['version']} sent for review until {d['until']} "
+                        f"to {len(d['recipients'])} participant(s)")
+            case EventType.ADVISORY_PUBLISHED:
+                text = (f"advisory version {d['version']} published"
+                        + (f" early: {self.reason}" if d.get("early") else "")
+                        + (f" ({d['summary']})" if d.get("summary") else ""))
             case EventType.OBSERVATION:
                 text = f"observed {d['kind']}: {d.get('text', '')}".rstrip(": ")
             case EventType.PARTICIPANT_POLICY:

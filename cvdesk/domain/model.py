@@ -10,8 +10,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cvdesk.domain.errors import InvalidInput
+
+if TYPE_CHECKING:  # advisory.py imports this module; a Score is only named here
+    from cvdesk.domain.advisory import Score
 
 
 class Role(StrEnum):
@@ -246,6 +250,9 @@ class Vulnerability:
     cwes: tuple[str, ...] = ()
     affected: tuple[AffectedProduct, ...] = ()
     description: str = ""
+    # Added in issue 10 with defaults, so vulnerabilities logged before decode unchanged:
+    scores: tuple[Score, ...] = ()  # at most one per CVSS version (cvdesk.domain.scores)
+    references: tuple[str, ...] = ()  # http(s) URLs
 
     def __post_init__(self) -> None:
         if self.cve:

@@ -10,12 +10,12 @@ commands saw, and the sweeps rebuild the same state from the projection rows
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from cvdesk.domain import cs
-from cvdesk.domain.codec import dt, vulnerability_from_dict
+from cvdesk.domain.codec import dt, to_jsonable, vulnerability_from_dict
 from cvdesk.domain.em import EM, Consent, EMTrigger
 from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.domain.events import Event, EventType
@@ -31,6 +31,7 @@ from cvdesk.domain.model import (
     Vulnerability,
 )
 from cvdesk.domain.rm import RM
+from cvdesk.domain.statements import Statement, statement_from_event, statement_key
 
 
 @dataclass
@@ -71,6 +72,18 @@ class ParticipantState:
         return f"p{self.pid} {self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """One published version of the case's advisory (an ``advisory.published`` event)."""
+
+    version: int
+    at: datetime
+    summary: str
+    formats: tuple[str, ...] = ()
+    early: bool = False
+    reason: str = ""
+
+
 def _earliest(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or b < a else a
 
@@ -99,10 +112,17 @@ class CaseState:
     pxa_seq: dict[cs.CSEvent, int] = field(default_factory=dict)
     cs_at: datetime | None = None
     reports: list[dict[str, Any]] = field(default_factory=list)
-    vulnerabilities: list[Vulnerability] = field(default_factory=list)
+    vulnerabilities: list[Vulnerability] = field(default_factory=list)  # current versions
+    # (vendor pid, product key, vulnerability place) -> the latest statement (issue 10)
+    statements: dict[tuple[int, str, int], Statement] = field(default_factory=dict)
     signals: list[Signal] = field(default_factory=list)
     credits: list[Credit] = field(default_factory=list)
     retrospectives: int = 0
+    # The advisory (issue 10): each publication is a revision, oldest first; the last
+    # draft sent for review (advisory.previewed) and the date it asked replies by.
+    publications: list[Publication] = field(default_factory=list)
+    previewed_at: datetime | None = None
+    preview_until: datetime | None = None
     last_event_at: datetime | None = None
     seq: int = 0
     pending: list[Event] = field(default_factory=list)
@@ -147,6 +167,25 @@ class CaseState:
             return True
         return (aware, p.vfd_seq.get(cs.CSEvent.V, 0)) < (
             public, self.pxa_seq.get(cs.CSEvent.P, 0))
+
+    def vulnerability_key(self, place: int) -> str:
+        """The advisory key of the vulnerability at ``place`` (1 for the first added):
+        its CVE id when it has one, else "V" and its place."""
+        return self.vulnerabilities[place - 1].cve or f"V{place}"
+
+    def find_vulnerability(self, ref: str) -> int:
+        """The place of the vulnerability named by its key: its CVE id, or "V2" (or "2")
+        for the second added, which keeps working after a CVE is assigned."""
+        text = ref.strip().upper()
+        digits = text[1:] if text[:1] == "V" else text
+        if digits.isdigit() and 0 < int(digits) <= len(self.vulnerabilities):
+            return int(digits)
+        for place, v in enumerate(self.vulnerabilities, 1):
+            if v.cve and v.cve == text:
+                return place
+        known = ", ".join(self.vulnerability_key(i)
+                          for i in range(1, len(self.vulnerabilities) + 1)) or "none yet"
+        raise NotFound(f"{self.case_id} has no vulnerability '{ref}' (known: {known})")
 
     def cs_label(self, pid: int | None = None) -> str:
         """CS state of one vendor (vfd + case pxa), or the case pxa alone."""
@@ -246,6 +285,24 @@ class CaseState:
     def _on_vulnerability(self, e: Event) -> None:
         self.vulnerabilities.append(vulnerability_from_dict(e.data))
 
+    def _on_vulnerability_updated(self, e: Event) -> None:
+        """The event carries only the fields that changed, each whole (a new CWE list,
+        the new set of scores), so the current version is the old one with them laid over."""
+        place = e.data["vulnerability"]
+        old = to_jsonable(self.vulnerabilities[place - 1])
+        self.vulnerabilities[place - 1] = vulnerability_from_dict(old | e.data["changes"])
+
+    def _on_statement(self, e: Event) -> None:
+        s = statement_from_event(e.data, e.participant, e.at)  # type: ignore[arg-type]
+        self.statements.pop(s.key, None)  # a replaced statement moves to the end
+        self.statements[s.key] = s
+
+    def _on_statement_confirmed(self, e: Event) -> None:
+        key = statement_key(e.participant, e.data["product"],  # type: ignore[arg-type]
+                            e.data["vulnerability"])
+        self.statements[key] = replace(self.statements[key], on_behalf=False,
+                                       confirmed_at=e.at)
+
     def _on_message(self, e: Event) -> None:
         for kind, phrases in e.data.get("flags", {}).items():
             self.signals.append(Signal(SignalKind(kind), e.at, e.seq, e.participant,
@@ -265,6 +322,16 @@ class CaseState:
 
     def _on_policy(self, e: Event) -> None:
         self.participants[e.participant].policy_days = e.data["days"]  # type: ignore[index]
+
+    def _on_previewed(self, e: Event) -> None:
+        self.previewed_at = e.at
+        self.preview_until = dt(e.data["until"])
+
+    def _on_published(self, e: Event) -> None:
+        d = e.data
+        self.publications.append(Publication(d["version"], e.at, d.get("summary", ""),
+                                              tuple(d.get("formats", ())),
+                                              bool(d.get("early")), e.reason))
 
     def _on_nothing(self, e: Event) -> None:
         """Messages and notes are in the log but change no state."""
@@ -291,4 +358,9 @@ _APPLY: dict[EventType, Callable[[CaseState, Event], None]] = {
     EventType.VULNERABILITY: CaseState._on_vulnerability,
     EventType.NOTE: CaseState._on_nothing,
     EventType.SSVC_ASSESSED: CaseState._on_nothing,  # read by cvdesk.domain.ssvc_case
+    EventType.VULNERABILITY_UPDATED: CaseState._on_vulnerability_updated,
+    EventType.STATEMENT_RECORDED: CaseState._on_statement,
+    EventType.STATEMENT_CONFIRMED: CaseState._on_statement_confirmed,
+    EventType.ADVISORY_PREVIEWED: CaseState._on_previewed,
+    EventType.ADVISORY_PUBLISHED: CaseState._on_published,
 }

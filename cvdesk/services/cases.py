@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cvdesk.domain import cs
+from cvdesk.domain.advisory import Remediation
 from cvdesk.domain.case import Case, default_embargo_end
 from cvdesk.domain.checks import choose, member, party_key
 from cvdesk.domain.codec import report_from_dict, to_jsonable
 from cvdesk.domain.em import ConsentTrigger
 from cvdesk.domain.errors import InvalidInput
-from cvdesk.domain.events import Event
+from cvdesk.domain.events import Event, EventType
 from cvdesk.domain.model import (
     TLP,
     AttemptOutcome,
@@ -43,6 +44,7 @@ from cvdesk.services.views import (
     ParticipantView,
     ReportForm,
     ReportView,
+    StatementView,
     Timeline,
     VulnerabilityView,
 )
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from cvdesk.store.cases import CaseRepository
+    from cvdesk.store.tables import CaseRow
 
 #: What may happen to the case embargo as a whole (the per-participant triggers are consent).
 EMBARGO_ACTIONS = ("accept", "reject", "terminate")
@@ -140,8 +143,8 @@ class CaseService:
             self._add_first_parties(case, report, at, who, reporter_is_finder)
             for vuln in report.vulnerabilities:
                 case.add_vulnerability(vuln, at=at, actor=who, reason="listed in the report")
-            repo.add(case)
-            self._flag_duplicates(repo, case, tracking_id, report, at, who)
+            row = repo.add(case)
+            self._flag_duplicates(repo, row, case, tracking_id, report, at, who)
         return Submitted(tracking_id, case_id)
 
     def _add_first_parties(self, case: Case, report: Report, at: datetime, who: str,
@@ -181,8 +184,8 @@ class CaseService:
             case.add_participant(name, [Role.VENDOR], at=at, actor=who,
                                  reason="named in the report")
 
-    def _flag_duplicates(self, repo: CaseRepository, case: Case, tracking_id: str,
-                         report: Report, at: datetime, who: str) -> None:
+    def _flag_duplicates(self, repo: CaseRepository, row: CaseRow, case: Case,
+                         tracking_id: str, report: Report, at: datetime, who: str) -> None:
         """A second report of a known vulnerability (6.5; 6.10 row 15): mark both cases for a
         person to check independence.
 
@@ -223,7 +226,7 @@ class CaseService:
                 continue
             why = (f"same product '{found.same_product}', " if found.same_product else "") + \
                 f"word similarity {found.text_similarity:.2f}"
-            row, other = repo.load(other_id)
+            other_row, other = repo.load(other_id)
             # A report entered with an earlier time (report submit --at) is noted on the
             # other case no earlier than that case's own opening.
             seen = max(at, other.opened_at) if other.opened_at else at
@@ -232,14 +235,15 @@ class CaseService:
                           f"vulnerability: {why}",
                           data={"case_id": case.case_id, "tracking_id": tracking_id,
                                 "score": found.score})
-            repo.save(row, other)
-            row, mine = repo.load(case.case_id)
-            mine.observe(SignalKind.POSSIBLE_DUPLICATE, at=at, actor=who,
+            repo.save(other_row, other)
+            # The new case was saved a moment ago and is still in hand: no need to replay
+            # a log that may hold thousands of vendors.
+            case.observe(SignalKind.POSSIBLE_DUPLICATE, at=at, actor=who,
                          text=f"may describe the same vulnerability as {other_id} (report "
                          f"{other_tid}): {why}",
                          data={"case_id": other_id, "tracking_id": other_tid,
                                "score": found.score})
-            repo.save(row, mine)
+            repo.save(row, case)
 
     # ------------------------------------------------------------ commands
     def add_participant(self, case_id: str, name: str, roles: Iterable[Role], *,
@@ -391,10 +395,11 @@ class CaseService:
         with self.db.sessions() as session:
             repo = _repository(session)
             row = repo.case_row(case_id)
+            details = _details(session, row.case_id, row.id)
             return CaseView(CaseSummary.of(row),
                             tuple(ParticipantView.of(p) for p in repo.participants(row.id)),
                             tuple(ReportView.of(r) for r in repo.reports(row.id)),
-                            tuple(VulnerabilityView.of(v) for v in repo.vulnerabilities(row.id)))
+                            _vulnerability_views(details), _statement_views(details))
 
     def timeline(self, case_id: str) -> Timeline:
         """The case log in time order (back-dated entries where they happened)."""
@@ -418,6 +423,92 @@ class CaseService:
         """One report as it was submitted."""
         with self.db.sessions() as session:
             return ReportForm.of(_repository(session).report_by_tracking_id(tracking_id))
+
+    # ------------------------------------------------------------ vulnerability details
+    # and vendor statements (issue 10)
+    def update_vulnerability(self, case_id: str, key: str, *, title: str | None = None,
+                             cve: str | None = None, cwes: Iterable[str] | None = None,
+                             description: str | None = None,
+                             cvss: Iterable[str] | None = None,
+                             references: Iterable[str] | None = None,
+                             at: datetime | None = None, actor: str | None = None,
+                             reason: str = "") -> VulnerabilityView:
+        """Change a vulnerability named by its key (its CVE id, or V1, V2 ... in the order
+        added).  ``cvss`` holds CVSS 3.1 and 4.0 vectors, at most one of each; each
+        replaces the score of its version.  Returns the vulnerability as it now is."""
+        from cvdesk.domain.scores import version_of
+
+        by_version: dict[str, str] = {}
+        for vector in cvss or ():
+            version = version_of(vector)
+            if version in by_version:
+                raise InvalidInput("cvss", f"two CVSS {version} vectors given; give one per "
+                                   "version")
+            by_version[version] = vector
+        at = self.when(at)
+        with self.case(case_id) as case:
+            place = case.find_vulnerability(key)
+            case.update_vulnerability(
+                key, at=at, actor=self.actor(actor), reason=reason, title=title, cve=cve,
+                cwes=None if cwes is None else list(cwes), description=description,
+                cvss_v3=by_version.get("3.1"), cvss_v4=by_version.get("4.0"),
+                references=None if references is None else list(references))
+            return VulnerabilityView.of_vulnerability(case.vulnerability_key(place),
+                                                      case.vulnerabilities[place - 1])
+
+    def record_statement(self, case_id: str, vendor: str, vulnerability: str, product: str,
+                         status: str, *, justification: str | None = None,
+                         fixed_version: str = "", remediations: Iterable[Remediation] = (),
+                         statement: str = "", on_behalf: bool = False,
+                         at: datetime | None = None, actor: str | None = None,
+                         reason: str = "") -> StatementView:
+        """Record a vendor's statement on one product and one vulnerability; a later one
+        for the same three replaces it.  ``on_behalf``: the coordinator enters it for the
+        vendor, marked so until the vendor confirms it."""
+        at = self.when(at)
+        with self.case(case_id) as case:
+            pid = case.find_participant(vendor).pid
+            s = case.record_statement(pid, vulnerability, product, status, at=at,
+                                      actor=self.actor(actor), justification=justification,
+                                      fixed_version=fixed_version,
+                                      remediations=tuple(remediations), statement=statement,
+                                      on_behalf=on_behalf, reason=reason)
+            return StatementView.of(case.vulnerability_key(s.vulnerability), s)
+
+    def confirm_statement(self, case_id: str, vendor: str, vulnerability: str, product: str,
+                          *, at: datetime | None = None, actor: str | None = None,
+                          reason: str = "") -> StatementView:
+        """The vendor confirms, as its own words, a statement entered on its behalf."""
+        at = self.when(at)
+        with self.case(case_id) as case:
+            pid = case.find_participant(vendor).pid
+            s = case.confirm_statement(pid, vulnerability, product, at=at,
+                                       actor=self.actor(actor), reason=reason)
+            return StatementView.of(case.vulnerability_key(s.vulnerability), s)
+
+
+#: The events a case's vulnerabilities and statements fold from, without the rest of the
+#: log (cvdesk.domain.state keeps them independent of the other events).
+DETAIL_EVENTS = (EventType.VULNERABILITY, EventType.VULNERABILITY_UPDATED,
+                 EventType.STATEMENT_RECORDED, EventType.STATEMENT_CONFIRMED)
+
+
+def _details(session: Session, case_id: str, case_pk: int) -> Case:
+    from cvdesk.store.case_log import events_of_types
+
+    return Case.replay(case_id, events_of_types(session, case_pk, DETAIL_EVENTS))
+
+
+def _vulnerability_views(case: Case) -> tuple[VulnerabilityView, ...]:
+    return tuple(VulnerabilityView.of_vulnerability(case.vulnerability_key(i), v)
+                 for i, v in enumerate(case.vulnerabilities, 1))
+
+
+def _statement_views(case: Case) -> tuple[StatementView, ...]:
+    """In vulnerability order, then in the order recorded."""
+    ordered = sorted(case.statements.values(), key=lambda s: s.vulnerability)
+    return tuple(StatementView.of(case.vulnerability_key(s.vulnerability), s)
+                 for s in ordered)
 
 
 def _vendor_names(report: Report) -> list[str]:

@@ -4,7 +4,7 @@ store/outbox.py (the queue) and store/directory.py (the recipients' contacts).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,9 +14,13 @@ from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Channel, Direction, Message, Role
 from cvdesk.services.cases import CaseService
+from cvdesk.services.progress import Progress, quiet
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.directory import DirectoryEntry, DirectoryRepository, organization_key
 from cvdesk.store.outbox import PENDING, OutboxRepository
+
+#: queue() reports progress every this many participants (a bar needs no more).
+PROGRESS_EVERY = 50
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,12 @@ class MailService:
 
     def queue(self, case_id: str, participants: Iterable[str] | None, template: str, *,
               key: str = "", values: dict[str, str] | None = None,
-              progress: Callable[[int], None] | None = None) -> list[Queued]:
+              progress: Progress = quiet) -> list[Queued]:
         """Queue ``template`` to each participant (default: every vendor with an address).
 
         One transaction for the whole batch; ``key`` makes a repeat a no-op (default: one
-        message per case, template and participant)."""
+        message per case, template and participant).  ``progress`` hears (participants
+        done, participants in all) every ``PROGRESS_EVERY`` participants and at the end."""
         if template not in TEMPLATES:
             raise InvalidInput("template", f"'{template}' is not one of "
                                f"{', '.join(TEMPLATES)}")
@@ -97,7 +102,11 @@ class MailService:
                 else "(no date agreed yet)",
                 "days": str(self.cases.settings.policy.embargo_default_days)}
             outbox: list[dict[str, Any]] = []
+            total = len(people)
+            progress(0, total)
             for p in people:
+                if len(done) % PROGRESS_EVERY == 0 and done:
+                    progress(len(done), total)
                 if keys[p.pid] in taken:
                     done.append(Queued(p.pid, "", "", False))
                     continue
@@ -117,10 +126,10 @@ class MailService:
                     next_attempt_at=at, created_at=at, worker="", last_error="",
                     in_doubt=False, logged=False))
                 done.append(Queued(p.pid, address, message_id, True))
-                if progress:
-                    progress(1)
             outbox_repo.add(outbox)
             repo.save(row, case)
+        if total:
+            progress(total, total)
         return done
 
     def outbox(self, *, status: str | None = None, case_id: str | None = None,

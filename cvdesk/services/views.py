@@ -21,6 +21,8 @@ from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.events import Event
 
 if TYPE_CHECKING:
+    from cvdesk.domain.model import Vulnerability
+    from cvdesk.domain.statements import Statement
     from cvdesk.store.tables import CaseRow, ParticipantRow, ReportRow, VulnerabilityRow
 
 
@@ -185,35 +187,90 @@ class ReportForm:
 
 @dataclass(frozen=True, slots=True)
 class VulnerabilityView:
-    """A vulnerability recorded on a case; the JSON is the vulnerability as recorded
-    (title, CVE, CWEs, affected products, description)."""
+    """A vulnerability recorded on a case, in its current version; the JSON is the
+    vulnerability (title, CVE, CWEs, affected products, description, CVSS scores,
+    references) with its advisory ``key`` (its CVE id, else "V" and its place)."""
 
     title: str
     cve: str | None
     data: dict[str, Any]
+    key: str = ""
 
     @classmethod
     def of(cls, row: VulnerabilityRow) -> VulnerabilityView:
         return cls(row.title, row.cve, dict(row.data))
+
+    @classmethod
+    def of_vulnerability(cls, key: str, vuln: Vulnerability) -> VulnerabilityView:
+        return cls(vuln.title, vuln.cve or None, {"key": key, **to_jsonable(vuln)}, key)
+
+    @property
+    def scores(self) -> list[dict[str, Any]]:
+        return list(self.data.get("scores", ()))
+
+    @property
+    def references(self) -> list[str]:
+        return list(self.data.get("references", ()))
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable(self.data)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
+class StatementView:
+    """A vendor's statement on one product and one vulnerability.  ``on_behalf`` marks
+    one the coordinator entered that the vendor has not confirmed; ``vendor`` is the
+    participant's name and ``participant`` its number."""
+
+    vendor: str
+    participant: int
+    vulnerability: str  # the vulnerability's key
+    product: str
+    status: str
+    justification: str | None
+    fixed_version: str
+    remediations: tuple[dict[str, str], ...]
+    statement: str
+    on_behalf: bool
+    at: datetime | None
+    confirmed_at: datetime | None
+
+    @classmethod
+    def of(cls, key: str, s: Statement) -> StatementView:
+        return cls(s.vendor_name, s.vendor, key, s.product, s.status.value,
+                   s.justification.value if s.justification else None, s.fixed_version,
+                   tuple({"kind": r.kind.value, "text": r.text, "url": r.url}
+                         for r in s.remediations),
+                   s.statement, s.on_behalf, s.at, s.confirmed_at)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"vendor": self.vendor, "participant": self.participant,
+                "vulnerability": self.vulnerability, "product": self.product,
+                "status": self.status, "justification": self.justification,
+                "fixed_version": self.fixed_version,
+                "remediations": [dict(r) for r in self.remediations],
+                "statement": self.statement, "on_behalf": self.on_behalf,
+                "at": _time(self.at), "confirmed_at": _time(self.confirmed_at)}
+
+
+@dataclass(frozen=True, slots=True)
 class CaseView:
-    """A read-only picture of one case, from the projections (no log replay)."""
+    """A read-only picture of one case: the states, participants and reports from the
+    projections; the vulnerabilities and vendor statements folded from their own events
+    (no whole-log replay)."""
 
     case: CaseSummary
     participants: tuple[ParticipantView, ...]
     reports: tuple[ReportView, ...]
     vulnerabilities: tuple[VulnerabilityView, ...]
+    statements: tuple[StatementView, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {**self.case.to_json(),
                 "participants": [p.to_json() for p in self.participants],
                 "reports": [r.to_json() for r in self.reports],
-                "vulnerabilities": [v.to_json() for v in self.vulnerabilities]}
+                "vulnerabilities": [v.to_json() for v in self.vulnerabilities],
+                "statements": [s.to_json() for s in self.statements]}
 
 
 def event_json(e: Event) -> dict[str, Any]:

@@ -34,14 +34,18 @@ import smtplib
 import socket
 import ssl
 import time
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cvdesk.channels.mail import envelope_address
+from cvdesk.domain.case import Case
 from cvdesk.domain.model import AttemptOutcome, Channel
 from cvdesk.services.cases import utcnow
+from cvdesk.services.progress import Progress, quiet
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
@@ -49,6 +53,8 @@ from cvdesk.store.outbox import OutboxMarks, OutboxRepository
 
 #: run() logs contact attempts at least this often (in messages); see run().
 LOG_EVERY = 5000
+#: How many cases a worker keeps between the transactions that log on them.
+KEEP_CASES = 8
 
 
 @dataclass
@@ -83,11 +89,16 @@ class DeliveryUnknown(Exception):
 
 
 def _wire(raw: str) -> bytes:
-    """The DATA payload without its end-of-data line: CRLF lines, leading dots doubled."""
-    text = re.sub(r"\r?\n", "\r\n", raw)
+    """The DATA payload without its end-of-data line: CRLF lines, leading dots doubled.
+
+    Composed messages have bare LF lines and rarely a line that starts with a dot, so
+    plain replacements do it; a message with a CR in it takes the general path."""
+    text = raw.replace("\n", "\r\n") if "\r" not in raw else re.sub(r"\r?\n", "\r\n", raw)
     if not text.endswith("\r\n"):
         text += "\r\n"
-    return re.sub(r"(?m)^\.", "..", text).encode("utf-8")
+    if text.startswith("."):
+        text = "." + text
+    return text.replace("\n.", "\n..").encode("utf-8")
 
 
 class Worker:
@@ -98,11 +109,21 @@ class Worker:
         self.smtp = settings.smtp
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        # Cases as this worker last saved them, by case key (see _log_attempts), and the
+        # ones saved by the transaction under way, kept only once it commits.
+        self._cases: OrderedDict[int, Case] = OrderedDict()
+        self._saved: list[tuple[int, Case]] = []
 
     # ------------------------------------------------------------ the loop
     def run(self, *, batch: int = 100, until_empty: bool = True, idle_seconds: float = 1.0,
-            progress: Callable[[int], None] | None = None) -> RunStats:
+            progress: Progress = quiet) -> RunStats:
+        """Deliver until the queue is empty (or, with ``until_empty`` false, forever).
+
+        ``progress`` hears (messages handled, messages due) after each message: the total
+        is what was due when the run began, and grows when more comes due (a retry, a
+        message queued meanwhile)."""
         stats = RunStats()
+        tally = _Tally(progress, self.due() if progress is not quiet else 0)
         # Deliveries still to log on their cases.  Logging loads each case, so it is done
         # once for many batches: when the queue runs dry, when this list is long, or before
         # half the lease has passed (after the lease, recover() in another worker would
@@ -116,7 +137,7 @@ class Worker:
                 if claimed:
                     if not unlogged:
                         first = time.monotonic()
-                    self.deliver(claimed, stats, progress, unlogged=unlogged)
+                    self.deliver(claimed, stats, tally.one, unlogged=unlogged)
                     if len(unlogged) >= LOG_EVERY or (
                             time.monotonic() - first > self.smtp.lease_seconds / 2):
                         self._mark_sent(unlogged)
@@ -125,6 +146,7 @@ class Worker:
                 self._mark_sent(unlogged)
                 unlogged.clear()
                 if until_empty and not self.busy():
+                    tally.end()
                     return stats
                 time.sleep(idle_seconds)
         finally:
@@ -135,11 +157,16 @@ class Worker:
         with self.db.sessions() as s:
             return OutboxRepository(s).busy()
 
+    def due(self) -> int:
+        """Messages waiting to go out now (the total a progress bar starts from)."""
+        with self.db.sessions() as s:
+            return OutboxRepository(s).due(self.clock())
+
     # ------------------------------------------------------------ claiming
     def recover(self) -> int:
         """Take back messages whose worker's lease ran out."""
         now = self.clock()
-        with self.db.transaction() as s:
+        with self._logging() as s:
             doubtful, unlogged = OutboxRepository(s).recover(now)
             self._log_attempts(s, [
                 *((case_pk, pid, address, AttemptOutcome.SENT,
@@ -158,10 +185,11 @@ class Worker:
 
     # ------------------------------------------------------------ delivering
     def deliver(self, claimed: Sequence[Claimed], stats: RunStats,
-                progress: Callable[[int], None] | None = None, *,
+                progress: Callable[[], None] | None = None, *,
                 unlogged: list[Claimed] | None = None) -> None:
         """Send the claimed messages; their contact attempts are logged at the end, or
-        left in ``unlogged`` for the caller to log (run() logs many batches at once)."""
+        left in ``unlogged`` for the caller to log (run() logs many batches at once).
+        ``progress`` is called once per message handled."""
         done: list[Claimed] = []
         smtp: smtplib.SMTP | None = None
         marks = OutboxMarks(self.db, self.name)
@@ -191,8 +219,8 @@ class Worker:
                 except (OSError, smtplib.SMTPException) as exc:
                     smtp = _drop(smtp)
                     self._retry(item, f"{type(exc).__name__}: {exc}", stats)
-                if progress:
-                    progress(1)
+                if progress is not None:
+                    progress()
         finally:
             try:
                 if delivered is not None:
@@ -230,7 +258,10 @@ class Worker:
     def _send(self, smtp: smtplib.SMTP, item: Claimed) -> None:
         """One SMTP transaction for a message already marked 'committed'.  A refusal before
         the end-of-data line puts it back to 'sending' for the retry or failure path."""
-        for code, reply in (smtp.mail(item.sender), smtp.rcpt(item.recipient)):
+        # MAIL and RCPT as smtplib's mail() and rcpt() send them (no options), without
+        # its address parser for a plain address (envelope_address).
+        for code, reply in (smtp.docmd("mail", f"from:{envelope_address(item.sender)}"),
+                            smtp.docmd("rcpt", f"to:{envelope_address(item.recipient)}")):
             if code >= 400:
                 smtp.rset()
                 self._uncommit(item)
@@ -263,14 +294,14 @@ class Worker:
         so a recover() that logged them meanwhile (lease run out) is seen, not repeated."""
         if not done:
             return
-        with self.db.transaction() as s:
+        with self._logging() as s:
             mine = OutboxRepository(s).take_unlogged([d.id for d in done])
             self._log_attempts(s, [(d.case_pk, d.participant, d.recipient,
                                     AttemptOutcome.SENT, "") for d in done if d.id in mine])
 
     def _in_doubt(self, item: Claimed, error: str, stats: RunStats) -> None:
         """Record a message the server may or may not have: sent, flagged for a person."""
-        with self.db.transaction() as s:
+        with self._logging() as s:
             if OutboxRepository(s).in_doubt(item.id, worker=self.name, now=self.clock(),
                                             attempts=item.attempts + 1, error=error):
                 self._log_attempts(s, [(item.case_pk, item.participant, item.recipient,
@@ -290,17 +321,40 @@ class Worker:
         stats.retried += 1
 
     def _fail(self, item: Claimed, error: str, stats: RunStats) -> None:
-        with self.db.transaction() as s:
+        with self._logging() as s:
             OutboxRepository(s).fail(item.id, worker=self.name, attempts=item.attempts + 1,
                                      error=error)
             self._log_attempts(s, [(item.case_pk, item.participant, item.recipient,
                                     AttemptOutcome.BOUNCED, error[:200])])
         stats.failed += 1
 
+    @contextmanager
+    def _logging(self) -> Iterator[Any]:
+        """A transaction that may log contact attempts: the cases it saves are kept for
+        the next one only if it commits."""
+        self._saved.clear()
+        try:
+            with self.db.transaction() as session:
+                yield session
+        except BaseException:
+            self._saved.clear()
+            raise
+        for case_pk, case in self._saved:
+            self._cases[case_pk] = case
+            self._cases.move_to_end(case_pk)
+        while len(self._cases) > KEEP_CASES:
+            self._cases.popitem(last=False)
+        self._saved.clear()
+
     def _log_attempts(self, session: Any,
                       attempts: list[tuple[int | None, int | None, str, AttemptOutcome, str]],
                       ) -> None:
-        """Contact attempts on the cases, in the same transaction as the outbox change."""
+        """Contact attempts on the cases, in the same transaction as the outbox change.
+
+        A case this worker saved itself is reused while its stored version is still the
+        one it saved (nobody has written to it since), instead of replaying its whole log
+        again: a run where many messages bounce logs each bounce in its own transaction,
+        on a case with thousands of events."""
         by_case: dict[int, list[tuple[int, str, AttemptOutcome, str]]] = defaultdict(list)
         for case_pk, pid, address, outcome, note in attempts:
             if case_pk is not None and pid is not None:
@@ -309,13 +363,37 @@ class Worker:
         now = self.clock()
         case_ids = OutboxRepository(session).case_ids(by_case) if by_case else {}
         for case_pk, items in by_case.items():
-            row, case = repo.load(case_ids[case_pk])
-            if case.status.value == "closed":
-                continue
-            for pid, address, outcome, note in items:
-                case.contact_attempt(pid, Channel.EMAIL, outcome, at=now, actor=self.name,
-                                     reason=note, address=address)
-            repo.save(row, case)
+            row = repo.case_row(case_ids[case_pk], for_update=True)
+            case = self._cases.pop(case_pk, None)
+            if case is None or case.seq != row.version:
+                case = Case.replay(row.case_id, repo.events(row.id))
+            if case.status.value != "closed":
+                for pid, address, outcome, note in items:
+                    case.contact_attempt(pid, Channel.EMAIL, outcome, at=now,
+                                         actor=self.name, reason=note, address=address)
+                repo.save(row, case)
+            self._saved.append((case_pk, case))
+
+
+class _Tally:
+    """Counts the messages a run handles for its ``progress`` listener."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        if progress is not quiet:
+            progress(0, total)
+
+    def one(self) -> None:
+        self.done += 1
+        self.total = max(self.total, self.done)
+        self.progress(self.done, self.total)
+
+    def end(self) -> None:
+        """The queue ran dry: whatever was counted as due and not handled went to another
+        worker, so the run ends at (done, done)."""
+        if self.total != self.done:
+            self.total = self.done
+            self.progress(self.done, self.total)
 
 
 def _drop(smtp: smtplib.SMTP | None) -> None:

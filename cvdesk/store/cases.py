@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import Conflict, NotFound
 from cvdesk.domain.events import Event, EventType
-from cvdesk.store.directory import DirectoryRepository
+from cvdesk.store.directory import DirectoryRepository, OrganizationFacts
 from cvdesk.store.mapping import case_values, participant_values
 from cvdesk.store.tables import (
     CaseRow,
@@ -37,6 +37,8 @@ from cvdesk.store.tables import (
 )
 
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#: Event types by stored text: a dictionary look-up per event instead of an Enum call.
+_EVENT_TYPES = {m.value: m for m in EventType}
 
 
 class ConcurrentUpdate(Conflict):
@@ -85,10 +87,16 @@ class CaseRepository:
         return row
 
     def events(self, case_pk: int) -> list[Event]:
-        rows = self.session.scalars(
-            select(EventRow).where(EventRow.case_pk == case_pk).order_by(EventRow.seq))
-        return [Event(EventType(r.type), r.at, r.actor, r.reason, r.participant, r.data, r.seq)
-                for r in rows]
+        """The case's log in order.  Read as plain columns (still through the column
+        types): an ORM object per event cost more than the replay itself, and a case that
+        notified a thousand vendors has several thousand events to load before each write."""
+        rows = self.session.execute(
+            select(EventRow.type, EventRow.at, EventRow.actor, EventRow.reason,
+                   EventRow.participant, EventRow.data, EventRow.seq)
+            .where(EventRow.case_pk == case_pk).order_by(EventRow.seq))
+        types = _EVENT_TYPES
+        return [Event(types.get(t) or EventType(t), at, actor, reason, participant, data, seq)
+                for t, at, actor, reason, participant, data, seq in rows]
 
     def load(self, case_id: str) -> tuple[CaseRow, Case]:
         row = self.case_row(case_id, for_update=True)
@@ -321,8 +329,7 @@ class CaseRepository:
         for pid, values in wanted.items():
             old = stored.get(pid)
             if old is None:
-                new.append(values | {"case_pk": row.id, "organization_id":
-                                     self._organization_id(case.participants[pid])})
+                new.append(values | {"case_pk": row.id})
                 continue
             columns = tuple(k for k, v in values.items() if old[k] != v)
             if columns:
@@ -340,17 +347,22 @@ class CaseRepository:
                         and obj.__dict__.get("pid") in stale):
                     s.expire(obj)
         if new:
+            orgs = self._organization_ids([case.participants[v["pid"]] for v in new])
+            for v, org in zip(new, orgs, strict=True):
+                v["organization_id"] = org
             s.execute(insert(table), new)
 
-    def _organization_id(self, p: ParticipantState) -> int | None:
-        """The directory organization of a participant (a vendor is its own organization),
-        created or completed with the participant's e-mail and phone by the directory's
-        one upsert, so a case and the contact commands agree on who is who."""
-        name = p.organization or (p.name if p.is_vendor else "")
-        if not name.strip():
-            return None
-        return DirectoryRepository(self.session).upsert_organization(
-            name, emails=[p.email], phones=[p.phone], now=_utcnow())
+    def _organization_ids(self, ps: Sequence[ParticipantState]) -> list[int | None]:
+        """The directory organization of each participant (a vendor is its own
+        organization), created or completed with the participant's e-mail and phone by the
+        directory's one upsert, so a case and the contact commands agree on who is who.
+        All in one batch: a report naming thousands of vendors adds them in one save."""
+        names = [p.organization or (p.name if p.is_vendor else "") for p in ps]
+        facts = [OrganizationFacts(name, emails=(p.email,), phones=(p.phone,))
+                 for p, name in zip(ps, names, strict=True) if name.strip()]
+        ids = iter(DirectoryRepository(self.session).upsert_organizations(
+            facts, now=_utcnow()) if facts else ())
+        return [next(ids) if name.strip() else None for name in names]
 
     def _project_side_tables(self, row: CaseRow, events: Sequence[Event]) -> None:
         """The rows some events add besides the log (reports, vulnerabilities,
@@ -378,6 +390,20 @@ class CaseRepository:
                     subject=d["subject"], body=d["body"], tlp=d["tlp"]))
         for table, values in rows.items():
             self.session.execute(insert(table), values)
+        # A vulnerability changed after intake (issue 10): its row takes the changed
+        # fields, found by its place on the case (rows are inserted in log order).
+        updates = [e.data for e in events if e.type is EventType.VULNERABILITY_UPDATED]
+        if updates:
+            table = VulnerabilityRow.__table__
+            found = self.session.execute(select(table.c.id, table.c.data).where(
+                table.c.case_pk == row.id).order_by(table.c.id)).all()
+            current = {place: (pk, dict(data)) for place, (pk, data) in enumerate(found, 1)}
+            for u in updates:
+                current[u["vulnerability"]][1].update(u["changes"])
+            for place in sorted({u["vulnerability"] for u in updates}):
+                pk, data = current[place]
+                self.session.execute(table.update().where(table.c.id == pk).values(
+                    cve=data.get("cve") or None, title=data["title"], data=data))
 
 
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[list[Any]]:

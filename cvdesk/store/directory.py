@@ -9,17 +9,18 @@ on what counts as the same organization.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource
 from cvdesk.store.tables import ContactRow, OrganizationRow
+from cvdesk.store.types import without_nul
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,22 @@ class DirectoryEntry:
                 "details": self.details}
 
 
+@dataclass(frozen=True, slots=True)
+class OrganizationFacts:
+    """What one caller knows of an organization: its name as given, and contacts to add."""
+
+    name: str
+    website: str | None = None
+    emails: Sequence[str] = ()
+    phones: Sequence[str] = ()
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """IN lists of bounded length (SQLite limits the parameters of one statement)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def organization_key(name: str) -> str:
     """The key two spellings of one organization share: trimmed, lowercased."""
     return name.strip().lower()
@@ -57,26 +74,75 @@ class DirectoryRepository:
         """The organization's id, created when its key is new.  A website fills an empty
         one; e-mail addresses and phone numbers are added when the organization does not
         have them yet, and a contact it already has is left as it is (its source and
-        check time say more than this call does)."""
-        key = organization_key(name)
-        if not key:
+        check time say more than this call does).  One organization of
+        ``upsert_organizations``, which holds the code."""
+        return self.upsert_organizations(
+            [OrganizationFacts(name, website, tuple(emails), tuple(phones))],
+            source=source, now=now)[0]
+
+    def upsert_organizations(self, facts: Sequence[OrganizationFacts], *,
+                             source: ContactSource = ContactSource.MANUAL,
+                             now: datetime | None = None) -> list[int]:
+        """``upsert_organization`` for many at once, with the same result as calling it for
+        each in turn (the first spelling of a new key names it), in a few statements per
+        500 organizations: a report naming thousands of vendors must not cost a round trip
+        per vendor."""
+        # Keys and contacts as the database holds them (a NUL comes back as U+FFFD), so that
+        # what is read back matches what was asked for.
+        keys = [without_nul(organization_key(f.name)) for f in facts]
+        if not all(keys):
             raise InvalidInput("organization", "must not be empty")
         when = now or datetime.now(UTC)
-        s = self.session
-        org = s.scalar(select(OrganizationRow).where(OrganizationRow.name_key == key))
-        if org is None:
-            org = OrganizationRow(name=name.strip(), name_key=key, website=website or "",
-                                  created_at=when)
-            s.add(org)
-            s.flush()
-        elif website and not org.website:
-            org.website = website
-        for kind, values in ((ContactKind.EMAIL, emails), (ContactKind.PHONE, phones)):
-            for value in values:
-                if value and self._contact(org.id, kind, value) is None:
-                    s.add(ContactRow(organization_id=org.id, kind=kind.value, value=value,
-                                     source=source.value, created_at=when))
-        return org.id
+        s, orgs, contacts = self.session, OrganizationRow.__table__, ContactRow.__table__
+        wanted = sorted(set(keys))
+        # ORM-enabled selects, so rows the session still holds pending are flushed first.
+        ids: dict[str, int] = {}
+        websites: dict[str, str] = {}
+        for chunk in _chunks(wanted):
+            for oid, key, site in s.execute(select(
+                    OrganizationRow.id, OrganizationRow.name_key, OrganizationRow.website)
+                    .where(OrganizationRow.name_key.in_(chunk))):
+                ids[key], websites[key] = oid, site
+        known = set(ids)  # organizations there before this call
+        created: dict[str, dict[str, Any]] = {}
+        for f, key in zip(facts, keys, strict=True):
+            if key in ids:
+                if f.website and not websites[key]:
+                    websites[key] = f.website
+                    org = s.get(OrganizationRow, ids[key])
+                    assert org is not None
+                    org.website = f.website
+            elif key not in created:
+                created[key] = {"name": f.name.strip(), "name_key": key,
+                                "website": f.website or "", "created_at": when}
+            elif f.website and not created[key]["website"]:
+                created[key]["website"] = f.website
+        if created:
+            ids.update((key, oid) for oid, key in s.execute(
+                insert(orgs).returning(orgs.c.id, orgs.c.name_key), list(created.values())))
+        asked = [(ids[key], kind.value, value) for f, key in zip(facts, keys, strict=True)
+                 for kind, values in ((ContactKind.EMAIL, f.emails),
+                                      (ContactKind.PHONE, f.phones))
+                 for value in map(without_nul, values) if value]
+        # Only the contacts asked about, of organizations that were there before: an
+        # import adds one contact at a time to organizations that may hold thousands.
+        have: set[tuple[int, str, str]] = set()
+        before = {ids[k] for k in known}
+        for chunk in _chunks(sorted({c for c in asked if c[0] in before})):
+            have.update(s.execute(select(ContactRow.organization_id, ContactRow.kind,
+                                         ContactRow.value)
+                                  .where(ContactRow.organization_id.in_(
+                                      sorted({c[0] for c in chunk})),
+                                      ContactRow.value.in_(sorted({c[2] for c in chunk})))))
+        new: list[dict[str, Any]] = []
+        for contact in asked:
+            if contact not in have:
+                have.add(contact)
+                new.append({"organization_id": contact[0], "kind": contact[1],
+                            "value": contact[2], "source": source.value, "created_at": when})
+        if new:
+            s.execute(insert(contacts), new)
+        return [ids[key] for key in keys]
 
     def add_contact(self, organization_id: int, kind: ContactKind, value: str,
                     source: ContactSource, *, verified_at: datetime | None = None,

@@ -137,26 +137,31 @@ class FindingRepository:
             checks = [t for t in (v.next_check, *wake) if t is not None]
             rearm.append((driver_instant(self.session, min(checks)) if checks else None,
                           stamp, v.case_pk, v.version))
-        # Written through the driver (no statement compiling, no column types), but still
-        # through the engine, so its events (the NUL net of store/db.py) see every row.
-        run, sql = self.session.connection().exec_driver_sql, self._sql
-        if closes:
-            run(sql(f"UPDATE findings SET status = '{RESOLVED}', resolved_at = ? WHERE id = ?"),
-                closes)
-        if reworded:
-            run(sql("UPDATE findings SET data = ?::json, last_seen_at = ? WHERE id = ?"),
-                reworded)
-        if updates:
-            run(sql("UPDATE findings SET data = ?::json, last_seen_at = ?, severity = ?, "
-                    "status = ? WHERE id = ?"), updates)
-        if inserts:
-            run(sql("INSERT INTO findings (case_pk, key, problem, severity, status, data, "
+        # Written with the driver's own cursor (no statement compiling, no column types, no
+        # engine events): every value here is the sweep's own, the JSON text included (JSON
+        # writes a NUL as an escape), so the NUL net of store/db.py has nothing to catch.
+        cur, sql = cursor(self.session), self._sql
+        try:
+            if closes:
+                cur.executemany(sql(f"UPDATE findings SET status = '{RESOLVED}', "
+                                    "resolved_at = ? WHERE id = ?"), closes)
+            if reworded:
+                cur.executemany(sql("UPDATE findings SET data = ?::json, last_seen_at = ? "
+                                    "WHERE id = ?"), reworded)
+            if updates:
+                cur.executemany(sql("UPDATE findings SET data = ?::json, last_seen_at = ?, "
+                                    "severity = ?, status = ? WHERE id = ?"), updates)
+            if inserts:
+                cur.executemany(sql(
+                    "INSERT INTO findings (case_pk, key, problem, severity, status, data, "
                     "first_seen_at, last_seen_at, handled_by, handled_reason) "
                     f"VALUES (?, ?, ?, ?, '{OPEN}', ?::json, ?, ?, '', '')"), inserts)
-        if rearm:
-            # Only clear needs_sweep if nobody wrote to the case since we read it.
-            run(sql("UPDATE cases SET needs_sweep = FALSE, next_check_at = ?, swept_at = ? "
-                    "WHERE id = ? AND version = ?"), rearm)
+            if rearm:
+                # Only clear needs_sweep if nobody wrote to the case since we read it.
+                cur.executemany(sql("UPDATE cases SET needs_sweep = FALSE, next_check_at = ?, "
+                                    "swept_at = ? WHERE id = ? AND version = ?"), rearm)
+        finally:
+            cur.close()
 
     def listing(self, *, statuses: Sequence[str], case_id: str | None = None,
                 ) -> Sequence[tuple[FindingRow, CaseRow]]:

@@ -8,8 +8,10 @@ Backward (``participant_state``, ``case_state``): the domain state rebuilt from 
 columns, which is how a sweep reads a case without replaying its log.  Rows come in two
 shapes: mapped rows, whose column types have converted every value already, and plain
 tuples read without the column types (``PARTICIPANT_COLUMNS``, ``CASE_COLUMNS``), which
-the sweep uses because it reads hundreds of thousands of participants.  Both end in the
-same constructor, so there is one reverse mapping.
+the sweep uses because it reads hundreds of thousands of participants.  Cases of both
+shapes end in ``case_state``; participants in ``participant_state`` (mapped rows) or
+``SweptParticipant`` (plain tuples), which share the converters and are held to the same
+fields.
 
 A property test (tests/store/test_mapping_roundtrip.py) writes generated cases both ways
 and checks that reading them back gives what a replay of the log gives.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +72,7 @@ def case_values(case: Case) -> dict[str, Any]:
         "opened_at": case.opened_at, "closed_at": case.closed_at,
         "last_event_at": case.last_event_at, "updated_at": _utcnow(), "needs_sweep": True,
         "signals": [to_jsonable(sig) for sig in case.signals],
+        "draft_shared_at": case.previewed_at,
     }
 
 
@@ -93,36 +96,32 @@ def participant_values(p: ParticipantState) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ backward
-# Enum members and sets by stored text: dictionary look-ups, which a sweep makes a few
-# hundred thousand times, instead of Enum calls and splits.
-_RM = {m.value: m for m in RM}
-_CONSENT = {m.value: m for m in Consent}
-_OUTCOME: dict[str | None, AttemptOutcome | None] = {None: None, "": None}
-_OUTCOME.update((m.value, m) for m in AttemptOutcome)
-_EVENTS: dict[str, cs.CSState] = {}
-_ROLES: dict[str, frozenset[Role]] = {}
-_CHANNELS: dict[str, frozenset[Channel]] = {}
+
+
+class _Memo(dict[Any, Any]):
+    """Values by their stored text, each made once on first use: dictionary look-ups,
+    which a sweep makes a few hundred thousand times, instead of Enum calls and splits.
+    The keys are the few texts a column holds (states, role and channel sets)."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.make(key)
+        return value
+
+
+_RM = _Memo(RM)
+_CONSENT = _Memo(Consent)
+_OUTCOME = _Memo(lambda text: AttemptOutcome(text) if text else None)
+_EVENTS = _Memo(lambda label: frozenset(cs.CSEvent(ch) for ch in label if ch.isupper()))
+_ROLES = _Memo(lambda text: frozenset(Role(x) for x in text.split(",") if x))
+_CHANNELS = _Memo(lambda text: frozenset(Channel(c) for c in text.split(",") if c))
 
 
 def _events(label: str) -> cs.CSState:
-    found = _EVENTS.get(label)
-    if found is None:
-        found = _EVENTS[label] = frozenset(cs.CSEvent(ch) for ch in label if ch.isupper())
-    return found
-
-
-def _roles(text: str) -> frozenset[Role]:
-    found = _ROLES.get(text)
-    if found is None:
-        found = _ROLES[text] = frozenset(Role(x) for x in text.split(",") if x)
-    return found
-
-
-def _channels(text: str) -> frozenset[Channel]:
-    found = _CHANNELS.get(text)
-    if found is None:
-        found = _CHANNELS[text] = frozenset(Channel(c) for c in text.split(",") if c)
-    return found
+    return _EVENTS[label]  # type: ignore[no-any-return]
 
 
 def _utc(text: str) -> datetime:
@@ -148,8 +147,14 @@ def raw_instant(value: Any) -> datetime | None:
     if value is None:
         return None
     if value.__class__ is str:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        try:  # the text as the column writes it, naive UTC: read with its offset (faster
+            return _fromisoformat(value + "+00:00")  # than .replace; the same UTC object)
+        except ValueError:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 def raw_json(value: Any) -> Any:
@@ -169,58 +174,168 @@ def participant_state(pid: int, name: str, roles: str, organization: str, email:
                       ) -> ParticipantState:
     """A participant from its row's values, instants and CS times already converted
     (the argument order is ``PARTICIPANT_COLUMNS``' without the case key)."""
-    # Built as the dataclass's __init__ would build it, without running it: a sweep makes a
-    # few hundred thousand of these, and the 25 keyword arguments cost more than the rest.
-    state = _new_participant(ParticipantState)
+    # Built as the dataclass's __init__ would build it, without running it (the 25 keyword
+    # arguments cost more than the rest).
+    state = _new(ParticipantState)
     state.__dict__ = {
-        "pid": pid, "name": name, "roles": _ROLES.get(roles) or _roles(roles),
+        "pid": pid, "name": name, "roles": _ROLES[roles],
         "added_at": added_at, "organization": organization, "email": email, "phone": phone,
-        "rm": _RM.get(rm_state) or RM(rm_state), "rm_at": rm_at,
-        "consent": _CONSENT.get(consent) or Consent(consent),
-        "vfd": _EVENTS.get(vfd) or _events(vfd),
+        "rm": _RM[rm_state], "rm_at": rm_at, "consent": _CONSENT[consent],
+        "vfd": _EVENTS[vfd],
         "vfd_at": _times(times) if times else {}, "vfd_seq": _seqs(times) if times else {},
         "first_attempt_at": first_attempt, "last_attempt_at": last_attempt,
-        "last_attempt_outcome": _OUTCOME[outcome] if outcome in _OUTCOME
-        else AttemptOutcome(outcome),
+        "last_attempt_outcome": _OUTCOME[outcome],
         "attempts": attempts, "attempts_since_reply": since_reply, "attempt_times": [],
-        "channels": _CHANNELS.get(channels) or _channels(channels),
+        "channels": _CHANNELS[channels],
         "first_reply_at": first_reply, "last_reply_at": last_reply, "replies": replies,
         "policy_days": policy_days}
     return state
 
 
-_new_participant = object.__new__
-# The fields above must be the dataclass's own; a field added there must be added here.
-assert {f.name for f in fields(ParticipantState)} == {
-    "pid", "name", "roles", "added_at", "organization", "email", "phone", "rm", "rm_at",
-    "consent", "vfd", "vfd_at", "vfd_seq", "first_attempt_at", "last_attempt_at",
-    "last_attempt_outcome", "attempts", "attempts_since_reply", "attempt_times", "channels",
-    "first_reply_at", "last_reply_at", "replies", "policy_days"}
+_new = object.__new__
+#: The dataclass's fields; a field added there must be added to both readers here.
+_FIELDS = {"pid", "name", "roles", "added_at", "organization", "email", "phone", "rm", "rm_at",
+           "consent", "vfd", "vfd_at", "vfd_seq", "first_attempt_at", "last_attempt_at",
+           "last_attempt_outcome", "attempts", "attempts_since_reply", "attempt_times",
+           "channels", "first_reply_at", "last_reply_at", "replies", "policy_days"}
+assert {f.name for f in fields(ParticipantState)} == _FIELDS
 
 
 #: The participant columns a sweep reads, in ``participant_state``'s order after the case
-#: key; the instants and the CS times come last, read untyped (see ``participant_from_raw``).
+#: key, then whether it is a vendor; read untyped (see ``swept_participants``).
 PARTICIPANT_COLUMNS = (
     "case_pk", "pid", "name", "roles", "organization", "email", "phone", "rm_state",
     "consent", "vfd", "last_attempt_outcome", "attempts", "attempts_since_reply", "channels",
     "replies", "policy_days", "added_at", "rm_at", "first_attempt_at", "last_attempt_at",
-    "first_reply_at", "last_reply_at", "vfd_times")
-#: Where the instants start in a row of ``PARTICIPANT_COLUMNS``.
-_FIRST_INSTANT = PARTICIPANT_COLUMNS.index("added_at")
+    "first_reply_at", "last_reply_at", "vfd_times", "is_vendor")
 
 
-def participant_from_raw(values: tuple[Any, ...] | list[Any],
-                         instant: Callable[[Any], datetime | None] = raw_instant,
-                         ) -> ParticipantState:
-    """A participant from a row of ``PARTICIPANT_COLUMNS`` read without the column types
-    (``instant`` converts the instants; a sweep passes one that remembers them)."""
-    i = _FIRST_INSTANT
-    times = values[i + 6]
-    return participant_state(
-        *values[1:i], instant(values[i]),  # type: ignore[arg-type]  # never NULL
-        instant(values[i + 1]), instant(values[i + 2]), instant(values[i + 3]),
-        instant(values[i + 4]), instant(values[i + 5]),
-        raw_json(times) if times is not None else None)
+class _FromColumn:
+    """An attribute of a ``SweptParticipant`` converted from its column (kept in the slot
+    ``raw``) on first use, then kept in the instance's dictionary (a non-data descriptor:
+    the kept value shadows it)."""
+
+    __slots__ = ("convert", "name", "raw")
+
+    def __init__(self, raw: str, convert: Callable[[Any], Any]) -> None:
+        self.raw, self.convert = raw, convert
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.convert(getattr(obj, self.raw))
+        return value
+
+
+def _vfd_at(raw: Any) -> dict[cs.CSEvent, datetime]:
+    return _times(raw_json(raw)) if raw is not None else {}
+
+
+def _vfd_seq(raw: Any) -> dict[cs.CSEvent, int]:
+    return _seqs(raw_json(raw)) if raw is not None else {}
+
+
+class SweptParticipant(ParticipantState):
+    """A participant as a sweep reads it, from a row of ``PARTICIPANT_COLUMNS``.
+
+    It reads as a ``ParticipantState`` with the same values (a test compares every field
+    with a replay of the log), but its fields live in slots, set by one positional call:
+    a sweep builds a few hundred thousand, and the dataclass's 25 keyword arguments, or
+    a dictionary per participant, cost about twice as much to make and to free.  What
+    few rules ask for (the CS times, when the RM state was reached, the first reply) is
+    converted on first use (``_FromColumn``); ``is_vendor`` is the column's value."""
+
+    __slots__ = (
+        "_first_reply_at",
+        "_rm_at",
+        "_vfd_times",
+        "added_at",
+        "attempt_times",
+        "attempts",
+        "attempts_since_reply",
+        "channels",
+        "consent",
+        "email",
+        "first_attempt_at",
+        "is_vendor",
+        "last_attempt_at",
+        "last_attempt_outcome",
+        "last_reply_at",
+        "name",
+        "organization",
+        "phone",
+        "pid",
+        "policy_days",
+        "replies",
+        "rm",
+        "roles",
+        "vfd",
+    )
+
+    rm_at = _FromColumn("_rm_at", raw_instant)  # type: ignore[assignment]
+    first_reply_at = _FromColumn("_first_reply_at", raw_instant)  # type: ignore[assignment]
+    vfd_at = _FromColumn("_vfd_times", _vfd_at)  # type: ignore[assignment]
+    vfd_seq = _FromColumn("_vfd_times", _vfd_seq)  # type: ignore[assignment]
+
+    def __init__(self, pid: int, name: str, roles: frozenset[Role], added_at: datetime,
+                 organization: str, email: str, phone: str, rm: RM, rm_at: Any,
+                 consent: Consent, vfd: cs.CSState, vfd_times: Any,
+                 first_attempt_at: datetime | None, last_attempt_at: datetime | None,
+                 last_attempt_outcome: AttemptOutcome | None, attempts: int,
+                 attempts_since_reply: int, channels: frozenset[Channel], first_reply_at: Any,
+                 last_reply_at: datetime | None, replies: int, policy_days: int | None,
+                 is_vendor: bool) -> None:
+        self.pid, self.name, self.roles, self.added_at = pid, name, roles, added_at
+        self.organization, self.email, self.phone = organization, email, phone
+        self.rm, self._rm_at, self.consent, self.vfd = rm, rm_at, consent, vfd
+        self._vfd_times = vfd_times
+        self.first_attempt_at, self.last_attempt_at = first_attempt_at, last_attempt_at
+        self.last_attempt_outcome, self.attempts = last_attempt_outcome, attempts
+        self.attempts_since_reply, self.attempt_times = attempts_since_reply, []
+        self.channels, self._first_reply_at = channels, first_reply_at
+        self.last_reply_at, self.replies, self.policy_days = last_reply_at, replies, policy_days
+        self.is_vendor = is_vendor  # type: ignore[misc]
+
+
+# Every field is a slot or converted on first use.
+assert {n.lstrip("_") for n in SweptParticipant.__slots__} | {
+    n for n, v in vars(SweptParticipant).items() if isinstance(v, _FromColumn)} >= _FIELDS
+
+#: When participants were added, by the untyped value: most of a case's participants were
+#: added at one time.
+_INSTANTS = _Memo(raw_instant)
+
+
+def swept_participants(rows: Iterable[tuple[Any, ...]],
+                       into: dict[int, list[ParticipantState]]) -> None:
+    """Each row of ``PARTICIPANT_COLUMNS`` read untyped, as a ``SweptParticipant`` appended
+    to the list of its case in ``into``."""
+    if len(_INSTANTS) > 100_000:
+        _INSTANTS.clear()
+    make, t, instant = SweptParticipant, _INSTANTS, raw_instant
+    roles, rm, consent, events, outcome, channels = (
+        _ROLES, _RM, _CONSENT, _EVENTS, _OUTCOME, _CHANNELS)
+    for (pk, pid, name, role_text, organization, email, phone, rm_state, consent_text,
+         vfd, last_outcome, attempts, since_reply, channel_text, replies, policy_days,
+         added_at, rm_at, first_attempt, last_attempt, first_reply, last_reply, times,
+         is_vendor) in rows:
+        into[pk].append(make(
+            pid, name, roles[role_text], t[added_at], organization, email, phone,
+            rm[rm_state], rm_at, consent[consent_text], events[vfd], times,
+            instant(first_attempt), instant(last_attempt), outcome[last_outcome], attempts,
+            since_reply, channels[channel_text], first_reply, instant(last_reply), replies,
+            policy_days, bool(is_vendor)))
+
+
+def participant_from_raw(values: tuple[Any, ...] | list[Any]) -> ParticipantState:
+    """A participant from a row of ``PARTICIPANT_COLUMNS`` read without the column types."""
+    into: dict[int, list[ParticipantState]] = {values[0]: []}
+    swept_participants([tuple(values)], into)
+    return into[values[0]][0]
 
 
 def participant_from_row(r: Any) -> ParticipantState:
@@ -242,37 +357,55 @@ def case_state(case_id: str, title: str, tlp: str, status: str, em_state: str,
                pxa_times: dict[str, Any], signals: list[dict[str, Any]],
                opened_at: datetime, closed_at: datetime | None, last_event_at: datetime,
                version: int, participants: Iterable[ParticipantState],
-               case_type: type[Case] = Case) -> Case:
+               case_type: type[Case] = Case, *,
+               draft_shared_at: datetime | None = None) -> Case:
     """A case from its row's values (instants converted) and its participants."""
-    return case_type(
-        case_id=case_id, title=title, tlp=TLP(tlp), status=CaseStatus(status),
+    # Set as the dataclass's __init__ would set it, without its keyword arguments (a sweep
+    # builds one per case; see participant_state): the defaults, then the row's values.
+    case = _new(case_type)
+    values = dict(_CASE_DEFAULTS)
+    for name, make in _CASE_FACTORIES:
+        values[name] = make()
+    values.update(
+        case_id=case_id, title=title, tlp=_TLP[tlp], status=_STATUS[status],
         opened_at=opened_at, closed_at=closed_at,
-        participants={p.pid: p for p in participants},
-        em=EM(em_state),
+        participants={p.pid: p for p in participants}, em=_EM[em_state],
         embargo_end=datetime.fromisoformat(embargo_end_text) if embargo_end_text else None,
         proposed_end=datetime.fromisoformat(proposed_end_text) if proposed_end_text
         else None,
-        pxa=_events(pxa), pxa_at=_times(pxa_times), pxa_seq=_seqs(pxa_times),
-        last_event_at=last_event_at, signals=[_signal(d) for d in signals], seq=version)
+        pxa=_EVENTS[pxa], pxa_at=_times(pxa_times), pxa_seq=_seqs(pxa_times),
+        signals=[_signal(d) for d in signals], last_event_at=last_event_at, seq=version,
+        previewed_at=draft_shared_at)
+    case.__dict__ = values
+    return case
+
+
+_TLP, _STATUS, _EM = _Memo(TLP), _Memo(CaseStatus), _Memo(EM)
+_CASE_DEFAULTS = {f.name: f.default for f in fields(Case) if f.default is not MISSING}
+_CASE_FACTORIES = [(f.name, f.default_factory) for f in fields(Case)
+                   if f.default_factory is not MISSING]
+# Every field without a default is one that case_state sets.
+assert {f.name for f in fields(Case)} - set(_CASE_DEFAULTS) - {n for n, _ in _CASE_FACTORIES} \
+    <= {"case_id"}
 
 
 #: The case columns a sweep reads: the key, then ``case_state``'s arguments in order.
 CASE_COLUMNS = (
     "id", "case_id", "title", "tlp", "status", "em_state", "embargo_end_text",
     "proposed_end_text", "pxa", "pxa_times", "signals", "opened_at", "closed_at",
-    "last_event_at", "version")
+    "last_event_at", "version", "draft_shared_at")
 
 
 def case_from_raw(values: tuple[Any, ...] | list[Any], participants: Iterable[ParticipantState],
                   case_type: type[Case] = Case) -> Case:
     """A case from a row of ``CASE_COLUMNS`` read without the column types."""
     (_, case_id, title, tlp, status, em_state, end, proposed, pxa, pxa_times, signals,
-     opened, closed, last, version) = values
+     opened, closed, last, version, draft_shared_at) = values
     return case_state(case_id, title, tlp, status, em_state, end, proposed, pxa,
                       raw_json(pxa_times), raw_json(signals) if signals else [],
                       raw_instant(opened), raw_instant(closed),  # type: ignore[arg-type]
                       raw_instant(last), version, participants,  # type: ignore[arg-type]
-                      case_type)
+                      case_type, draft_shared_at=raw_instant(draft_shared_at))
 
 
 def case_from_rows(row: Any, participants: Iterable[Any]) -> Case:
@@ -283,4 +416,4 @@ def case_from_rows(row: Any, participants: Iterable[Any]) -> Case:
         row.proposed_end_text, row.pxa, row.pxa_times, row.signals, row.opened_at,
         row.closed_at, row.last_event_at, row.version,
         (p if isinstance(p, ParticipantState) else participant_from_row(p)
-         for p in participants))
+         for p in participants), draft_shared_at=row.draft_shared_at)

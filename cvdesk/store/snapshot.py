@@ -3,9 +3,8 @@
 The mapping between rows and domain state is cvdesk.store.mapping's.  What this module
 adds is the reading: a sweep reads tens of participants per case and hundreds of
 thousands per sweep, so the rows are fetched through the driver's own cursor as plain
-tuples (no column types, no result rows), and the instants are converted here, each
-distinct one once per batch.  Tests check, for the demo and for generated cases, that
-the result agrees with a replay.
+tuples (no column types, no result rows) and built as ``mapping.SweptParticipant``.
+Tests check, for the demo and for generated cases, that the result agrees with a replay.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from cvdesk.store.mapping import (
     PARTICIPANT_COLUMNS,
     case_from_raw,
     case_from_rows,
-    participant_from_raw,
     participant_from_row,
-    raw_instant,
+    swept_participants,
 )
 from cvdesk.store.tables import CaseRow
 
@@ -98,17 +96,6 @@ def participants_by_case(session: Session, case_pks: Sequence[int],
     result: dict[int, list[ParticipantState]] = {pk: [] for pk in case_pks}
     if not case_pks:
         return result
-    seen: dict[Any, datetime | None] = {None: None}
-
-    def instant(value: Any) -> datetime | None:
-        # Participants of a case often share instants (added together, one mail to all):
-        # convert each distinct value once per batch.
-        try:
-            return seen[value]
-        except KeyError:
-            found = seen[value] = raw_instant(value)
-            return found
-
     cur = cursor(session)
     try:
         cur.execute(f"SELECT {', '.join(PARTICIPANT_COLUMNS)} FROM participants "
@@ -117,8 +104,7 @@ def participants_by_case(session: Session, case_pks: Sequence[int],
         rows = cur.fetchall()
     finally:
         cur.close()
-    for values in rows:
-        result[values[0]].append(participant_from_raw(values, instant))
+    swept_participants(rows, result)
     return result
 
 

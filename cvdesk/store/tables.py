@@ -87,6 +87,9 @@ class CaseRow(Base):
     # The troubleshooting sweep's index: a case is looked at again when its log changed
     # (needs_sweep) or when the clock reaches next_check_at.
     signals: Mapped[list[Any]] = mapped_column(default=list)
+    # When the draft advisory was last sent for review (advisory.previewed): the
+    # draft-sharing rule reads it from here in a sweep.
+    draft_shared_at: Mapped[datetime | None]
     needs_sweep: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     swept_at: Mapped[datetime | None]
@@ -357,3 +360,20 @@ class QuarantineRow(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AdvisoryDocumentRow(Base):
+    """One document of one published version of a case's advisory, kept byte for byte as
+    it went out (issue 10): a later revision adds rows and never changes these."""
+
+    __tablename__ = "advisory_documents"
+    __table_args__ = (UniqueConstraint("case_pk", "version", "filename",
+                                       name="uq_advisory_documents_file"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime]

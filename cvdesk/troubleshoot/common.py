@@ -9,6 +9,24 @@ from cvdesk.domain.model import Channel, Signal, SignalKind
 from cvdesk.domain.policy import Policy
 
 
+class _Spans(dict[float, timedelta]):
+    """``timedelta`` of so many hours or days, each made once: the rules add policy
+    windows to instants for every participant, and making a timedelta costs ten times
+    more than looking it up."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def __missing__(self, n: float) -> timedelta:
+        span = self[n] = timedelta(**{self.unit: n})
+        return span
+
+
+#: ``HOURS[n] == timedelta(hours=n)``, ``DAYS[n] == timedelta(days=n)``.
+HOURS, DAYS = _Spans("hours"), _Spans("days")
+
+
 def party_policy(policy: Policy, p: ParticipantState) -> Policy:
     """The policy with this participant's organization overrides, if any."""
     if not policy.organizations:  # the usual case, asked for every party by every rule
@@ -33,6 +51,20 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+# Channel sets repeat across participants (and are shared frozensets when read by a sweep),
+# so their words are kept per set.
+_CHANNELS: dict[frozenset[Channel], str] = {}
+
+
+def _channels_text(channels: frozenset[Channel]) -> str:
+    text = _CHANNELS.get(channels)
+    if text is None:
+        n = len(channels)
+        text = _CHANNELS[channels] = (
+            f"{plural(n, 'channel')} ({', '.join(sorted(c.value for c in channels)) or 'none'})")
+    return text
+
+
 def channels_text(p: ParticipantState) -> str:
     return ", ".join(sorted(c.value for c in p.channels)) or "none"
 
@@ -42,9 +74,10 @@ def unused_channels(p: ParticipantState) -> list[str]:
 
 
 def attempts_text(p: ParticipantState) -> str:
-    return (f"{plural(p.attempts, 'attempt')} on {plural(len(p.channels), 'channel')} "
-            f"({channels_text(p)}), first {day(p.first_attempt_at)}, last "
-            f"{day(p.last_attempt_at)} ({p.last_attempt_outcome or 'no outcome'})")
+    n = p.attempts
+    return (f"{n} attempt{'' if n == 1 else 's'} on {_channels_text(p.channels)}, first "
+            f"{day(p.first_attempt_at)}, last {day(p.last_attempt_at)} "
+            f"({p.last_attempt_outcome or 'no outcome'})")
 
 
 def signals_of(case: Case, *kinds: SignalKind) -> list[Signal]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from cvdesk.domain.case import Case
 from cvdesk.domain.policy import Policy
 from cvdesk.troubleshoot.finding import Finding
-from cvdesk.troubleshoot.rules import RULES, Check
+from cvdesk.troubleshoot.rules import RULES, SIGNAL_RULES, Check
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,25 @@ class Diagnosis:
         return max((f.severity for f in self.findings), default=0)
 
 
+_ALL = tuple(RULES.values())
+_WITHOUT_SIGNALS = tuple(check for name, check in RULES.items() if name not in SIGNAL_RULES)
+
+
 def diagnose(case: Case, policy: Policy, now: datetime,
              rules: Mapping[str, Check] = RULES) -> Diagnosis:
     findings: list[Finding] = []
     next_check: datetime | None = None
-    for check in rules.values():
+    if rules is RULES:  # most cases have no signal: their rules are not asked
+        checks = _ALL if case.signals else _WITHOUT_SIGNALS
+    else:
+        checks = tuple(rules.values())
+    for check in checks:
         verdict = check(case, policy, now)
-        findings.extend(verdict.findings)
-        if verdict.next_check is not None and (next_check is None
-                                               or verdict.next_check < next_check):
-            next_check = verdict.next_check
+        if verdict.findings:
+            findings.extend(verdict.findings)
+        when = verdict.next_check
+        if when is not None and (next_check is None or when < next_check):
+            next_check = when
+    # Most urgent first; a sweep stores new findings in this order too.
     findings.sort(key=lambda f: (-f.severity, f.problem, f.subject or 0))
     return Diagnosis(case.case_id, tuple(findings), next_check)

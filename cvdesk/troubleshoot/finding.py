@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from inspect import Parameter, signature
+from typing import ClassVar
 
 from cvdesk.domain.model import Role
 
@@ -54,10 +56,27 @@ class Finding:
     subject: int | None = None
     subject_name: str = ""
 
-    @property
-    def key(self) -> str:
-        """Identity across sweeps: the same problem about the same participant."""
-        return f"{self.problem}:{'-' if self.subject is None else f'p{self.subject}'}"
+    #: Identity across sweeps: the same problem about the same participant
+    #: ("vendor-unresponsive:p3", "case-stalled:-"); set with the fields, not one of them.
+    key: ClassVar[str]
+
+    # Written by hand: a cold sweep makes a few hundred thousand findings, and the frozen
+    # dataclass's own __init__ sets each field through object.__setattr__ (about twice
+    # the cost).  The same parameters, checked below.
+    def __init__(self, problem: str, title: str, section: str, severity: Severity,
+                 case_id: str, phase: Phase, concerns: tuple[Role, ...],
+                 evidence: tuple[str, ...], actions: tuple[Action, ...],
+                 subject: int | None = None, subject_name: str = "") -> None:
+        _set(self, "__dict__", {
+            "problem": problem, "title": title, "section": section, "severity": severity,
+            "case_id": case_id, "phase": phase, "concerns": concerns, "evidence": evidence,
+            "actions": actions, "subject": subject, "subject_name": subject_name,
+            "key": f"{problem}:-" if subject is None else f"{problem}:p{subject}"})
+
+
+_set = object.__setattr__
+assert [(p.name, p.default) for p in signature(Finding).parameters.values()] == [
+    (f.name, Parameter.empty if f.default is MISSING else f.default) for f in fields(Finding)]
 
 
 @dataclass

@@ -19,10 +19,11 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+_set = object.__setattr__
 _enc: Any = encode_basestring_ascii  # how json.dumps writes text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Count:
     """Whole days or hours from ``at`` to the time of reading (or, ``ahead``, from the
     time of reading to ``at``), truncated as ``int`` truncates; ``word`` is pluralized
@@ -33,6 +34,12 @@ class Count:
     word: str = "day"
     plural: bool = True
     ahead: bool = False
+
+    def __init__(self, at: datetime, unit: str = "day", word: str = "day",
+                 plural: bool = True, ahead: bool = False) -> None:
+        # All fields at once (a sweep makes a few hundred thousand; see Finding).
+        _set(self, "__dict__", {"at": at, "unit": unit, "word": word, "plural": plural,
+                                "ahead": ahead})
 
     def text(self, now: datetime) -> str:
         span = self.at - now if self.ahead else now - self.at
@@ -47,13 +54,12 @@ class Count:
 
     def json(self) -> str:
         """``json.dumps(self.facts())``, written directly (a sweep writes many)."""
-        return "".join(('{"count": ', _enc(self.unit), ', "at": "', self.at.isoformat(),
-                        '", "word": ', _enc(self.word), ', "plural": ',
-                        "true" if self.plural else "false", ', "ahead": ',
-                        "true" if self.ahead else "false", "}"))
+        return (f'{{"count": {_enc(self.unit)}, "at": "{self.at.isoformat()}", "word": '
+                f'{_enc(self.word)}, "plural": {"true" if self.plural else "false"}, '
+                f'"ahead": {"true" if self.ahead else "false"}}}')
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Until:
     """``before`` while the time of reading is before ``at``, ``after`` from then on."""
 
@@ -68,8 +74,8 @@ class Until:
         return {"until": self.at.isoformat(), "before": self.before, "after": self.after}
 
     def json(self) -> str:
-        return "".join(('{"until": "', self.at.isoformat(), '", "before": ', _enc(self.before),
-                        ', "after": ', _enc(self.after), "}"))
+        return (f'{{"until": "{self.at.isoformat()}", "before": {_enc(self.before)}, '
+                f'"after": {_enc(self.after)}}}')
 
 
 Piece = str | Count | Until
@@ -79,10 +85,11 @@ class Timed(str):
     """Evidence words for one ``now`` that remember their pieces (see the module)."""
 
     pieces: tuple[Piece, ...]
+    _json: str | None = None  # the JSON of the facts, once written
 
     def __new__(cls, now: datetime, *pieces: Piece) -> Timed:
-        self = super().__new__(cls, "".join(
-            p if p.__class__ is str else p.text(now) for p in pieces))  # type: ignore[union-attr]
+        self = str.__new__(cls, "".join([
+            p if p.__class__ is str else p.text(now) for p in pieces]))  # type: ignore[union-attr]
         self.pieces = pieces
         return self
 
@@ -91,10 +98,14 @@ class Timed(str):
                           for p in self.pieces]}
 
     def json(self) -> str:
-        """``json.dumps(self.facts())``, written directly."""
-        return '{"timed": [' + ", ".join(
-            _enc(p) if p.__class__ is str else p.json()  # type: ignore[union-attr]
-            for p in self.pieces) + "]}"
+        """``json.dumps(self.facts())``, written directly (once: evidence may be shared by
+        several findings)."""
+        text = self._json
+        if text is None:
+            text = self._json = '{"timed": [' + ", ".join([
+                _enc(p) if p.__class__ is str else p.json()  # type: ignore[union-attr]
+                for p in self.pieces]) + "]}"
+        return text
 
 
 def stored(item: str) -> Any:

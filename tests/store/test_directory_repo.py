@@ -14,7 +14,7 @@ from cvdesk.domain.model import ContactKind, ContactSource, Report, ReporterInfo
 from cvdesk.services import CaseService
 from cvdesk.services.contacts import ContactService
 from cvdesk.store.db import Database
-from cvdesk.store.directory import DirectoryRepository
+from cvdesk.store.directory import DirectoryRepository, OrganizationFacts
 from cvdesk.store.tables import ContactRow, OrganizationRow, ParticipantRow
 from tests.conftest import TEST_NOW
 
@@ -75,13 +75,14 @@ def test_cases_and_the_contact_directory_share_the_upsert(
         service: CaseService, monkeypatch: pytest.MonkeyPatch) -> None:
     db = service.db
     calls: list[str] = []
-    real = DirectoryRepository.upsert_organization
+    real = DirectoryRepository.upsert_organizations  # upsert_organization's code too
 
-    def spy(self: DirectoryRepository, name: str, **kwargs: Any) -> int:
-        calls.append(name)
-        return real(self, name, **kwargs)
+    def spy(self: DirectoryRepository, facts: list[OrganizationFacts], **kwargs: Any,
+            ) -> list[int]:
+        calls.extend(f.name for f in facts)
+        return real(self, facts, **kwargs)
 
-    monkeypatch.setattr(DirectoryRepository, "upsert_organization", spy)
+    monkeypatch.setattr(DirectoryRepository, "upsert_organizations", spy)
     contacts = ContactService(db, service.settings, clock=service.clock)
     assert contacts.add("  ACME ", ContactKind.EMAIL, "psirt@acme.example")
     cid = service.submit_report(Report("Bug", "d", ReporterInfo("Rita"))).case_id

@@ -61,7 +61,7 @@ def test_0009_downgrades_to_word_keys_and_back(service: CaseService) -> None:
     with service.db.sessions() as s:  # 0008 filed every word as a "w:" key
         keys = Counter((r.report_pk, r.key) for r in s.scalars(select(ReportKeyRow)))
     assert any(k.startswith("w:") for _, k in keys)
-    assert migrate.upgrade(service.db) == ("0008", "0009")
+    assert migrate.upgrade(service.db) == ("0008", migrate.HEAD)
     assert _stored(service) == written
 
 

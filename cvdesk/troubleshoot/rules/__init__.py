@@ -12,6 +12,7 @@ from cvdesk.troubleshoot.rules import (
     active_exploitation,
     case_stalled,
     downstream_vendors,
+    draft_not_shared,
     embargo_ending,
     finder_handoff,
     hostile_tone,
@@ -44,6 +45,7 @@ RULES: dict[str, Check] = {
     "public-before-date": public_before_date.check,
     "vendor-declined": vendor_declined.check,
     "embargo-ending-vendor-not-ready": embargo_ending.check,
+    "draft-not-shared": draft_not_shared.check,
     "too-many-parties": too_many_parties.check,
     "case-stalled": case_stalled.check,
     "vendor-not-notified": vendor_not_notified.check,
@@ -58,3 +60,9 @@ RULES: dict[str, Check] = {
     "hostile-tone": hostile_tone.check,
     "media-attention": hype.check,
 }
+
+#: The rules that read only the case's signals (observations and message analysis): with
+#: no signal they find nothing and set no check, so a sweep need not ask them.
+SIGNAL_RULES = frozenset({
+    "leak", "independent-discovery", "out-of-scope", "finder-needs-handoff",
+    "downstream-vendors", "legal-threat", "hostile-tone", "media-attention"})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day
+from cvdesk.troubleshoot.common import DAYS, day
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.timed import Count, Timed
 
@@ -27,7 +27,7 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     if case.last_event_at is None:
         return Verdict()
     verdict = Verdict()
-    if not verdict.reached(case.last_event_at + timedelta(days=policy.stalled_days), now):
+    if not verdict.reached(case.last_event_at + DAYS[policy.stalled_days], now):
         return verdict
     verdict.findings.append(Finding(
         problem=PROBLEM, title="The case is not moving",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.em import EM_IN_FORCE
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import plural
+from cvdesk.troubleshoot.common import DAYS, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.timed import Count, Timed
 
@@ -34,7 +34,7 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     not_ready = [p for p in case.vendors if CSEvent.F not in p.vfd]
     if not not_ready:
         return verdict
-    warn_from = end - timedelta(days=policy.draft_share_max_days)
+    warn_from = end - DAYS[policy.draft_share_max_days]
     if not verdict.reached(warn_from, now):
         return verdict
     verdict.check_at(end, now)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import attempts_text, party_policy
+from cvdesk.troubleshoot.common import HOURS, attempts_text, party_policy
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules.vendor_unreachable import unreachable
 from cvdesk.troubleshoot.timed import Count, Timed
@@ -26,11 +26,12 @@ CONCERNS = (Role.COORDINATOR, Role.REPORTER)
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.vendors:
-        policy = party_policy(base, p)
-        window = timedelta(hours=policy.ack_deadline_hours)
-        if p.replies or p.first_attempt_at is None or unreachable(p, policy):
+        if p.replies or p.first_attempt_at is None:
             continue
-        due = p.first_attempt_at + window
+        policy = party_policy(base, p)
+        if unreachable(p, policy):
+            continue
+        due = p.first_attempt_at + HOURS[policy.ack_deadline_hours]
         if not verdict.reached(due, now):
             continue
         verdict.findings.append(Finding(

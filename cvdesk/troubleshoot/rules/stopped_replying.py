@@ -8,12 +8,12 @@ left to vendor-unresponsive.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, party_policy, plural
+from cvdesk.troubleshoot.common import DAYS, day, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules.vendor_unresponsive import due_time as unresponsive_due
 from cvdesk.troubleshoot.timed import Count, Timed
@@ -39,14 +39,15 @@ OTHER_ACTIONS = (
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.participants.values():
+        if p.replies == 0 or p.attempts_since_reply == 0 or p.last_reply_at is None:
+            continue
         policy = party_policy(base, p)
-        if p.replies == 0 or p.last_reply_at is None or \
-                p.attempts_since_reply < max(1, policy.stopped_replying_min_attempts):
+        if p.attempts_since_reply < max(1, policy.stopped_replying_min_attempts):
             continue
         strict = unresponsive_due(case, p, policy)
         if strict is not None and now >= strict:
             continue
-        due = p.last_reply_at + timedelta(days=policy.stopped_replying_days)
+        due = p.last_reply_at + DAYS[policy.stopped_replying_days]
         if not verdict.reached(due, now):
             continue
         verdict.check_at(strict, now)

@@ -12,13 +12,26 @@ from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdic
 
 PROBLEM = "too-many-parties"
 
+ACTIONS = (
+    Action(Role.COORDINATOR, "plan for a shorter embargo and have the advisory ready "
+           "to publish at short notice"),
+    Action(Role.VENDOR, "let a coordinator handle the many-vendor notification"),
+    Action(Role.REPORTER, "expect an earlier publication than in a two-party case"),
+)
+
+CONCERNS = (Role.REPORTER, Role.VENDOR, Role.COORDINATOR)
+
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
-    in_embargo = [p for p in case.participants.values()
-                  if p.consent in (Consent.INVITED, Consent.SIGNATORY)]
+    p = policy.leak_probability_per_party
+    # The risk grows with the number of parties, and the parties counted are some or all
+    # of the participants: when all of them are within the limit, so is any part.
+    if leak_risk(len(case.participants), p) <= policy.max_leak_risk:
+        return Verdict()
+    in_embargo = [x for x in case.participants.values()
+                  if x.consent in (Consent.INVITED, Consent.SIGNATORY)]
     parties = in_embargo or list(case.participants.values())
     n = len(parties)
-    p = policy.leak_probability_per_party
     risk = leak_risk(n, p)
     if risk <= policy.max_leak_risk:
         return Verdict()
@@ -26,14 +39,9 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     return Verdict([Finding(
         problem=PROBLEM, title=f"{n} parties: the embargo is likely to leak",
         section="6.10 row 9", severity=Severity.MEDIUM, case_id=case.case_id,
-        phase=Phase.REMEDIATION, concerns=(Role.REPORTER, Role.VENDOR, Role.COORDINATOR),
+        phase=Phase.REMEDIATION, concerns=CONCERNS,
         evidence=(f"{n} parties {'in the embargo' if in_embargo else 'on the case'} "
                   f"({vendors} vendors)",
                   f"leak risk 1-(1-{p})^{n} = {risk:.1%} (policy limit "
                   f"{policy.max_leak_risk:.0%})"),
-        actions=(
-            Action(Role.COORDINATOR, "plan for a shorter embargo and have the advisory ready "
-                   "to publish at short notice"),
-            Action(Role.VENDOR, "let a coordinator handle the many-vendor notification"),
-            Action(Role.REPORTER, "expect an earlier publication than in a two-party case"),
-        ))])
+        actions=ACTIONS)])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import day, party_policy
+from cvdesk.troubleshoot.common import HOURS, day, party_policy
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.timed import Count, Timed
 
@@ -24,21 +24,23 @@ CONCERNS = (Role.COORDINATOR,)
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
+    # Vendors added together (most of them) share their evidence: made once per case.
+    evidence: dict[tuple[datetime, int], tuple[str, ...]] = {}
     for p in case.vendors:
-        policy = party_policy(base, p)
-        window = timedelta(hours=policy.ack_target_hours)
         if p.attempts or p.replies:
             continue
-        due = p.added_at + window
-        if not verdict.reached(due, now):
+        hours = party_policy(base, p).ack_target_hours
+        if not verdict.reached(p.added_at + HOURS[hours], now):
             continue
+        said = evidence.get((p.added_at, hours))
+        if said is None:
+            said = evidence[p.added_at, hours] = (
+                Timed(now, f"on the case since {day(p.added_at)} (",
+                      Count(p.added_at, "hour", "hour"), "), no contact attempt logged"),
+                f"policy: first contact within {hours} h")
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} has not been notified",
             section="6.1; 6.10 row 16", severity=Severity.MEDIUM, case_id=case.case_id,
             phase=Phase.REPORTING, concerns=CONCERNS, subject=p.pid,
-            subject_name=p.name,
-            evidence=(Timed(now, f"on the case since {day(p.added_at)} (",
-                            Count(p.added_at, "hour", "hour"), "), no contact attempt logged"),
-                      f"policy: first contact within {policy.ack_target_hours} h"),
-            actions=ACTIONS))
+            subject_name=p.name, evidence=said, actions=ACTIONS))
     return verdict

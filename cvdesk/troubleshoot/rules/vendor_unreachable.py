@@ -37,6 +37,8 @@ def _actions(untried: str) -> tuple[Action, ...]:
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.vendors:
+        if p.replies:
+            continue
         policy = party_policy(base, p)
         if not unreachable(p, policy):
             continue

@@ -12,14 +12,14 @@ in the sense of 6.2, not merely slow to reply (6.3).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.em import EM, EM_IN_FORCE
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
-from cvdesk.troubleshoot.common import attempts_text, day, party_policy, plural
+from cvdesk.troubleshoot.common import DAYS, attempts_text, day, party_policy, plural
 from cvdesk.troubleshoot.finding import Action, Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.timed import Count, Timed, Until
 
@@ -33,13 +33,13 @@ def due_time(case: Case, p: ParticipantState, policy: Policy) -> datetime | None
         return None
     if p.attempts_since_reply < policy.unresponsive_min_attempts:
         return None
-    silent = p.last_reply_at + timedelta(days=policy.unresponsive_silence_days)
+    silent = p.last_reply_at + DAYS[policy.unresponsive_silence_days]
     if case.em is EM.EXITED:
         return silent  # the embargo is over: its date has passed (or was brought forward)
     if case.em in EM_IN_FORCE and case.embargo_end is not None:
         date_passed = case.embargo_end
     else:
-        date_passed = p.last_reply_at + timedelta(days=policy.unresponsive_no_embargo_days)
+        date_passed = p.last_reply_at + DAYS[policy.unresponsive_no_embargo_days]
     return max(silent, date_passed)
 
 
@@ -75,6 +75,8 @@ def _actions(courtesy_copy_days: int) -> tuple[Action, ...]:
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.vendors:
+        if p.replies == 0:
+            continue
         policy = party_policy(base, p)
         due = due_time(case, p, policy)
         if due is None:
