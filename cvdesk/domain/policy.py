@@ -53,8 +53,14 @@ class Policy:
                 if key not in names:
                     raise ValueError(f"policy.organizations.{org}.{key}: not a policy setting")
         object.__setattr__(self, "_by_org", {})
+        # Overrides by their matching key (trimmed, lower case), the first one written
+        # winning, so a lookup is one dict access however many organizations there are.
+        index: dict[str, dict[str, Any]] = {}
+        for org, values in self.organizations.items():
+            index.setdefault(org.strip().lower(), values)
+        object.__setattr__(self, "_index", index)
         for name, value in vars(self).items():
-            if name in ("organizations", "_by_org"):
+            if name in ("organizations", "_by_org", "_index"):
                 continue
             if value < 0:
                 raise ValueError(f"policy.{name}: must not be negative (got {value})")
@@ -78,8 +84,7 @@ class Policy:
             if not key:
                 continue
             if key not in cache:
-                values = next((v for k, v in self.organizations.items()
-                               if k.strip().lower() == key), None)
+                values = self._index.get(key)  # type: ignore[attr-defined]
                 if values is None:
                     continue
                 cache[key] = replace(self, organizations={}, **values)
