@@ -117,6 +117,19 @@ class PublishSettings:
     cve_assigner_org_id: str = "00000000-0000-4000-8000-000000000000"
     cve_assigner_short_name: str = "cvdesk"
     osv_prefix: str = "x_cvdesk"  # OSV ids of unregistered databases start with x_
+    base_url: str = ""  # where the CSAF provider directory is served (.../.well-known/csaf)
+
+
+@dataclass(frozen=True)
+class CveSettings:
+    """The desk's CVE Services account, to submit CVE records through cvelib (issue 10).
+    ``api_url`` is e.g. https://cveawg.mitre.org/api/ (or the -test/-dev hosts); the
+    key belongs in the environment (``CVDESK_CVE__API_KEY``), not in a file."""
+
+    api_url: str = ""
+    org: str = ""  # the CNA's short name
+    user: str = ""
+    api_key: str = ""
 
 
 def _default_actor() -> str:
@@ -139,6 +152,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    cve: CveSettings = field(default_factory=CveSettings)
     policy: Policy = field(default_factory=Policy)
 
 

@@ -35,7 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "publish": {"publisher": "", "namespace": "https://cvdesk.invalid", "contact": "",
                 "issuing_authority": "",
                 "cve_assigner_org_id": "00000000-0000-4000-8000-000000000000",
-                "cve_assigner_short_name": "cvdesk", "osv_prefix": "x_cvdesk"},
+                "cve_assigner_short_name": "cvdesk", "osv_prefix": "x_cvdesk",
+                "base_url": ""},
+    "cve": {"api_url": "", "org": "", "user": "", "api_key": ""},
 }
 
 

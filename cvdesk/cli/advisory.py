@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -109,6 +110,31 @@ def revisions(
             ", ".join(d.filename for d in v.documents)] for v in views])
 
 
+@advisory_app.command("provider-dir")
+def provider_dir(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(..., help="The directory to lay out (served as "
+                                     ".well-known/csaf at publish.base_url)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Rebuild a CSAF provider directory from every published CSAF document (CSAF 2.0
+    7.1): provider-metadata.json, one folder per TLP and year, checksums, index.txt,
+    changes.csv, and signatures when the desk has an OpenPGP key."""
+    view = app_context(ctx).desk.publication().provider_directory(directory)
+    if as_json:
+        emit_json(view.to_json())
+        return
+    _print_provider(view)
+
+
+def _print_provider(view: Any) -> None:
+    folders = ", ".join(f"{tlp}: {n}" for tlp, n in sorted(view.by_tlp.items()))
+    out.print(f"provider directory {view.path}: {view.documents} CSAF document(s)"
+              + (f" ({folders})" if folders else "") + f", {view.files} file(s), "
+              + ("signed" if view.signed else "not signed (no desk key: mail.private_key_file)")
+              + f"; served at {view.base_url}", markup=False)
+
+
 def publish(
     ctx: typer.Context,
     case_id: str = typer.Argument(..., help="Case id, e.g. CVD-2026-0001."),
@@ -124,6 +150,10 @@ def publish(
     early: bool = typer.Option(False, "--early", help="Publish before the embargo end "
                                "(needs --reason)."),
     reason: str = typer.Option("", "--reason", help="Why the embargo ends early."),
+    provider: Path | None = typer.Option(
+        None, "--provider-dir", help="Then lay out (or update) this CSAF provider "
+                                     "directory with every published CSAF document "
+                                     "(needs publish.base_url)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Publish the next version of a case's advisory (6.9).
@@ -132,7 +162,8 @@ def publish(
     transaction.  Refused before the embargo end unless --early with
     --reason; a refusal writes nothing."""
     view = app_context(ctx).desk.publication().publish(
-        case_id, formats, summary=summary, early=early, reason=reason, out_dir=out_dir)
+        case_id, formats, summary=summary, early=early, reason=reason, out_dir=out_dir,
+        provider_dir=provider)
     if as_json:
         emit_json(view.to_json())
         return
@@ -150,3 +181,5 @@ def publish(
         out.print(f"skipped: {why}", markup=False)
     for label in view.unreachable:
         err.print(f"no notice (no e-mail address): {label}", markup=False)
+    if view.provider_dir is not None:
+        _print_provider(view.provider_dir)

@@ -37,6 +37,7 @@ SHORT_HELP: dict[str, str] = {
     "publish": "Publish the next version of a case's advisory (6.9).",
     "advisory": "Draft, preview and list the advisory of a case (CSAF, CVE, OSV, "
                 "readable).",
+    "cve": "Submit CVE records to CVE Services (settings: [cve]).",
     "report": "Take in vulnerability reports.",
     "case": "List, show and follow cases.",
     "participant": "People and organizations on a case.",
@@ -86,6 +87,7 @@ SOURCES: dict[str, Callable[[], Any]] = {
     "ssvc": _attr("ssvc", "ssvc"),
     "publish": _attr("advisory", "publish"),
     "advisory": _attr("advisory", "advisory_app"),
+    "cve": _attr("cve", "cve_app"),
     "report": _attr("cases", "report_app"),
     "case": _attr("cases", "case_app"),
     "participant": _attr("cases", "participant_app"),

@@ -9,8 +9,9 @@ case: it can be made as often as wanted while the statements come in.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -111,6 +112,7 @@ class PublishedView:
     unreachable: tuple[str, ...]  # participants without an e-mail address
     recorded_p: bool
     ended_embargo: bool
+    provider_dir: ProviderDirView | None = None  # when asked to lay it out too
 
     def to_json(self) -> dict[str, object]:
         return {"case_id": self.case_id, "version": self.version,
@@ -118,7 +120,25 @@ class PublishedView:
                 "documents": [d.to_json() for d in self.documents],
                 "skipped": list(self.skipped), "notified": list(self.notified),
                 "unreachable": list(self.unreachable), "recorded_p": self.recorded_p,
-                "ended_embargo": self.ended_embargo}
+                "ended_embargo": self.ended_embargo,
+                "provider_dir": self.provider_dir.to_json() if self.provider_dir else None}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderDirView:
+    """A CSAF provider directory as laid out: where, served from where, how many
+    documents (by TLP folder), how many files, and whether they were signed."""
+
+    path: str
+    base_url: str
+    documents: int
+    by_tlp: dict[str, int]
+    files: int
+    signed: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "base_url": self.base_url, "documents": self.documents,
+                "by_tlp": dict(self.by_tlp), "files": self.files, "signed": self.signed}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +158,21 @@ class RevisionView:
                 "early": self.early, "reason": self.reason, "formats": list(self.formats),
                 "documents": [{"format": d.format, "filename": d.filename,
                                "size": d.size, "sha256": d.sha256} for d in self.documents]}
+
+
+@dataclass(frozen=True, slots=True)
+class CveSubmissionView:
+    case_id: str
+    key: str
+    cve_id: str
+    created: bool  # False: an already published record was updated
+    message: str  # CVE Services' answer
+    container: dict[str, Any]  # the CNA container as sent
+
+    def to_json(self) -> dict[str, object]:
+        return {"case_id": self.case_id, "key": self.key, "cve_id": self.cve_id,
+                "created": self.created, "message": self.message,
+                "container": self.container}
 
 
 class PublicationService:
@@ -252,14 +287,18 @@ class PublicationService:
     # ------------------------------------------------------------ publish (6.9)
     def publish(self, case_id: str, formats: Iterable[AdvisoryFormat | str] = (), *,
                 summary: str = "", early: bool = False, reason: str = "",
-                out_dir: Path | None = None) -> PublishedView:
+                out_dir: Path | None = None, provider_dir: Path | None = None,
+                ) -> PublishedView:
         """Publish the next version of the advisory, in one transaction: the
         ``advisory.published`` event (the revision), P when not yet recorded, the end of
         the embargo, the documents (``advisory_documents``) and a publication notice to
         every participant with an e-mail address.  Refused before the embargo end unless
         ``early`` with a ``reason``; refused too when a format's writer refuses the
         advisory (a partial publication would leave the formats disagreeing).  Nothing
-        is written when refused.  ``out_dir`` also gets the files, after the commit."""
+        is written when refused.  ``out_dir`` also gets the files, after the commit;
+        ``provider_dir`` is then laid out (or brought up to date) as a CSAF provider
+        directory of every published CSAF document (``provider_directory``).  Its
+        settings (``publish.base_url``, the desk key) are checked before publishing."""
         import copy
 
         from cvdesk.publish.build import advisory_from_case, revisions_of
@@ -271,6 +310,7 @@ class PublicationService:
         mail = self._mail()
         now = self.cases.when(None)
         who = self.cases.actor(None)
+        layout = self._provider_settings() if provider_dir is not None else None
         if out_dir is not None:
             _make_dir(out_dir)
         with self.cases.db.transaction() as session:
@@ -317,10 +357,79 @@ class PublicationService:
         if out_dir is not None:
             views = [_document(d, digests[d.filename], _write(out_dir / d.filename, d.content,
                                                               public)) for d in docs]
+        provider = None
+        if provider_dir is not None and layout is not None:
+            provider = self._lay_out(provider_dir, *layout, now, after_publication=True)
         return PublishedView(
             case.case_id, published.version, now, published.summary, published.early,
             tuple(views), tuple(skipped), tuple(sent), tuple(unreachable),
-            recorded_p=not had_p, ended_embargo=had_embargo is not case.em)
+            recorded_p=not had_p, ended_embargo=had_embargo is not case.em,
+            provider_dir=provider)
+
+    # ------------------------------------------------------------ provider directory
+    def provider_directory(self, out_dir: Path) -> ProviderDirView:
+        """Lay out ``out_dir`` as a CSAF provider directory (CSAF 2.0 7.1) holding the
+        current version of every CSAF document the desk has published, from the stored
+        bytes (so each file is exactly what went out), signed with the desk's OpenPGP
+        key when it has one.  Running it again brings the directory up to date."""
+        from cvdesk.store.advisories import AdvisoryRepository
+
+        base_url, sign = self._provider_settings()
+        now = self.cases.when(None)
+        with self.cases.db.sessions() as session:
+            stored = AdvisoryRepository(session).current(_CSAF_FORMATS)
+        return self._lay_out(out_dir, base_url, sign, now, stored=stored)
+
+    def _provider_settings(self) -> tuple[str, Callable[[bytes], bytes] | None]:
+        """The public URL of the directory and the signing function, checked before
+        anything is published or written."""
+        base_url = self.settings.publish.base_url.strip()
+        if not base_url:
+            raise InvalidInput("publish.base_url", "a CSAF provider directory needs the "
+                               "public URL it is served from (e.g. https://example.org/"
+                               ".well-known/csaf): set publish.base_url in the settings")
+        if not base_url.lower().startswith("https://"):
+            raise InvalidInput("publish.base_url", f"'{base_url}' is not an https URL; a "
+                               "CSAF provider directory is served over TLS (CSAF 2.0 7.1.1)")
+        mail = self.settings.mail
+        if not mail.private_key_file:
+            return base_url, None
+        from cvdesk.channels.openpgp import OpenPGPError
+        from cvdesk.channels.openpgp_sign import signer
+
+        try:
+            return base_url, signer(mail.private_key_file, mail.passphrase)
+        except OpenPGPError as exc:
+            raise InvalidInput("mail.private_key_file", str(exc)) from None
+
+    def _lay_out(self, out_dir: Path, base_url: str, sign: Callable[[bytes], bytes] | None,
+                 now: datetime, *, stored: list[tuple[str, str, bytes]] | None = None,
+                 after_publication: bool = False) -> ProviderDirView:
+        from cvdesk.publish.common import Rendered
+        from cvdesk.publish.csaf_provider import write_provider_dir
+        from cvdesk.store.advisories import AdvisoryRepository
+
+        if stored is None:
+            with self.cases.db.sessions() as session:
+                stored = AdvisoryRepository(session).current(_CSAF_FORMATS)
+        docs = [Rendered(fmt, name, content, "application/json")
+                for fmt, name, content in stored]
+        try:
+            written = write_provider_dir(docs, out_dir, publisher=self.publisher(),
+                                         base_url=base_url, now=now, sign=sign)
+        except OSError as exc:
+            note = (" (the advisory is published and stored; only the provider directory "
+                    "was not written: rebuild it with the provider-dir command)"
+                    if after_publication else "")
+            raise InvalidInput("provider directory",
+                               f"{exc.filename or out_dir}: {exc.strerror}{note}") from None
+        by_tlp: dict[str, int] = {}
+        for path in written:
+            rel = path.relative_to(out_dir).parts
+            if len(rel) == 3 and rel[2].endswith(".json"):
+                by_tlp[rel[0]] = by_tlp.get(rel[0], 0) + 1
+        return ProviderDirView(str(out_dir), base_url, len(docs), by_tlp, len(written),
+                               sign is not None)
 
     def revisions(self, case_id: str) -> list[RevisionView]:
         """The published versions of the advisory, oldest first, with their documents."""
@@ -336,6 +445,50 @@ class PublicationService:
                              tuple(d for d in stored if d.version == p.version))
                 for p in case.publications]
 
+    # ------------------------------------------------------------ CVE Services
+    def submit_cve(self, case_id: str, key: str) -> CveSubmissionView:
+        """Submit the CVE record of one vulnerability (its CNA container) to CVE
+        Services with the desk's account (``[cve]``): published for a reserved id,
+        updated when already published.  The record describes the case as published,
+        and is refused while the case is not public yet (no P): a CVE record is
+        public the moment it is submitted (6.9)."""
+        from cvdesk.channels.cve_services import CveServicesError, submit_cna
+        from cvdesk.channels.fetch import FetchPolicy
+        from cvdesk.publish.build import advisory_from_case, revisions_of
+        from cvdesk.publish.cve import write_cve
+
+        c = self.settings.cve
+        missing = [f"cve.{name}" for name in ("api_url", "org", "user", "api_key")
+                   if not getattr(c, name).strip()]
+        if missing:
+            raise InvalidInput(missing[0], "submitting to CVE Services needs the desk's "
+                               "account: set " + ", ".join(missing) + " in the settings "
+                               "(the key as CVDESK_CVE__API_KEY)")
+        now = self.cases.when(None)
+        case = self.cases.replay(case_id)
+        if CSEvent.P not in case.pxa:
+            raise InvalidInput("case", f"{case.case_id} is not public yet (P not "
+                               "recorded): publish the advisory before its CVE record")
+        adv = advisory_from_case(case, publisher=self.publisher(),
+                                 revisions=revisions_of(case), status=AdvisoryStatus.FINAL,
+                                 now=now)
+        p = self.settings.publish
+        record = write_cve(adv, key, assigner_org_id=p.cve_assigner_org_id,
+                           assigner_short_name=p.cve_assigner_short_name)
+        full = json.loads(record.content)
+        cve_id = full["cveMetadata"]["cveId"]
+        f = self.settings.fetch
+        policy = FetchPolicy(allow_loopback=f.allow_loopback,
+                             timeout_seconds=f.timeout_seconds, ca_bundle=f.ca_bundle)
+        try:
+            done = submit_cna(cve_id, full["containers"]["cna"], api_url=c.api_url.strip(),
+                              org=c.org.strip(), user=c.user.strip(), api_key=c.api_key,
+                              policy=policy)
+        except CveServicesError as exc:
+            raise InvalidInput("cve.api_url", str(exc)) from None
+        return CveSubmissionView(case.case_id, key, cve_id, done.created, done.message,
+                                 done.sent)
+
     def _mail(self) -> MailService:
         from cvdesk.services.mail import MailService
 
@@ -345,6 +498,9 @@ class PublicationService:
                                "desk.email in the settings")
         return mail
 
+
+#: the stored formats a CSAF provider directory serves (their checksums are made again)
+_CSAF_FORMATS = (AdvisoryFormat.CSAF.value, AdvisoryFormat.CSAF_VEX.value)
 
 #: TLP labels under which a published advisory still may not be shared freely: its
 #: files are written readable by their owner only (0600), like a draft.

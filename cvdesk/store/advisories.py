@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from cvdesk.store.tables import AdvisoryDocumentRow
@@ -56,6 +56,23 @@ class AdvisoryRepository:
         return self.session.scalar(select(AdvisoryDocumentRow.content).where(
             AdvisoryDocumentRow.case_pk == case_pk, AdvisoryDocumentRow.version == version,
             AdvisoryDocumentRow.filename == filename))
+
+    def current(self, formats: Iterable[str]) -> list[tuple[str, str, bytes]]:
+        """(format, filename, content) of the newest version of every document of these
+        formats, over every case, by case then file name: what a provider directory
+        serves (a later revision replaces its file, an earlier one stays published)."""
+        doc = AdvisoryDocumentRow
+        wanted = list(formats)
+        newest = (select(doc.case_pk, doc.filename, func.max(doc.version).label("version"))
+                  .where(doc.format.in_(wanted))
+                  .group_by(doc.case_pk, doc.filename).subquery())
+        q = (select(doc.format, doc.filename, doc.content)
+             .join(newest, and_(doc.case_pk == newest.c.case_pk,
+                                doc.filename == newest.c.filename,
+                                doc.version == newest.c.version))
+             .where(doc.format.in_(wanted))
+             .order_by(doc.case_pk, doc.filename))
+        return [(fmt, name, bytes(content)) for fmt, name, content in self.session.execute(q)]
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(AdvisoryDocumentRow)) or 0
