@@ -14,6 +14,7 @@ from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Channel, Direction, Message, Role
 from cvdesk.services.cases import CaseService
+from cvdesk.services.collector import collector_paused
 from cvdesk.services.progress import Progress, quiet
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.directory import DirectoryEntry, DirectoryRepository, organization_key
@@ -83,7 +84,7 @@ class MailService:
         at = self.cases.when(None)
         who = self.cases.actor(None)
         done: list[Queued] = []
-        with self.db.transaction() as session:
+        with collector_paused(), self.db.transaction() as session:
             repo = CaseRepository(session)
             row, case = repo.load(case_id)
             people = ([case.find_participant(p) for p in participants] if participants

@@ -45,6 +45,7 @@ from cvdesk.channels.mail import envelope_address
 from cvdesk.domain.case import Case
 from cvdesk.domain.model import AttemptOutcome, Channel
 from cvdesk.services.cases import utcnow
+from cvdesk.services.collector import collect_young, collector_paused
 from cvdesk.services.progress import Progress, quiet
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
@@ -137,13 +138,16 @@ class Worker:
                 if claimed:
                     if not unlogged:
                         first = time.monotonic()
-                    self.deliver(claimed, stats, tally.one, unlogged=unlogged)
-                    if len(unlogged) >= LOG_EVERY or (
-                            time.monotonic() - first > self.smtp.lease_seconds / 2):
-                        self._mark_sent(unlogged)
-                        unlogged.clear()
+                    with collector_paused():  # one batch at most (services/collector.py)
+                        self.deliver(claimed, stats, tally.one, unlogged=unlogged)
+                        if len(unlogged) >= LOG_EVERY or (
+                                time.monotonic() - first > self.smtp.lease_seconds / 2):
+                            self._mark_sent(unlogged)
+                            unlogged.clear()
+                    collect_young()
                     continue
-                self._mark_sent(unlogged)
+                with collector_paused():
+                    self._mark_sent(unlogged)
                 unlogged.clear()
                 if until_empty and not self.busy():
                     tally.end()
