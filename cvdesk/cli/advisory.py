@@ -52,6 +52,8 @@ def draft(
             out.print("nothing written: name a directory with --out to write the files")
     for why in view.skipped:
         out.print(f"skipped: {why}", markup=False)
+    for line in view.left_out:
+        out.print(line, markup=False)
     for why in view.refused:
         err.print(f"not written: {why}", markup=False)
     if view.refused:

@@ -146,6 +146,9 @@ class Involvement:
     status: InvolvementStatus
     at: datetime | None = None
     summary: str = ""
+    # when the desk tried to reach it, oldest first: an advisory names a vendor that
+    # never gave a statement with these dates (6.10 row 6)
+    contacted: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,8 @@ class Advisory:
     initial_release: datetime | None = None
     current_release: datetime | None = None
     language: str = "en"
+    # credits recorded without consent to publish them: left out, only counted (6.9)
+    withheld_credits: int = 0
 
     @property
     def version(self) -> str:
@@ -210,3 +215,10 @@ class Advisory:
 
     def statements_for(self, vulnerability: str) -> tuple[VendorStatement, ...]:
         return tuple(s for s in self.statements if s.vulnerability == vulnerability)
+
+    def contact_dates(self, vendor: str) -> tuple[datetime, ...]:
+        """When the desk tried to reach ``vendor`` (from its involvement)."""
+        for i in self.involvements:
+            if i.party == vendor and i.role == "vendor":
+                return i.contacted
+        return ()

@@ -14,13 +14,16 @@ What is taken from where:
 - acknowledgments: only credits the person agreed to make public (6.9);
 - involvements: per vendor, from the contact log: "completed" once it replied, reached
   F or gave a statement; "contact_attempted" while attempts went unanswered;
-  "not_contacted" before any attempt (CSAF involvements);
+  "not_contacted" before any attempt (CSAF involvements), with the dates of the
+  contact attempts, which the formats give for a vendor that never made a statement
+  (6.10 row 6: published as "unknown", never left out);
 - timeline (appendix D): report received, first contact attempt, first vendor reply,
   fix ready per vendor, publication (P).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from cvdesk.domain import cs
@@ -71,6 +74,7 @@ def advisory_from_case(case: Case, *, publisher: Publisher, revisions: tuple[Rev
         status=status, publisher=publisher, summary=_summary(case),
         vulnerabilities=vulnerabilities, statements=statements,
         acknowledgments=_acknowledgments(case), involvements=_involvements(case),
+        withheld_credits=sum(1 for c in case.credits if not c.public),
         timeline=_timeline(case), revisions=revisions,
         initial_release=revisions[0].at if revisions else now,
         current_release=revisions[-1].at if revisions else now)
@@ -132,6 +136,11 @@ def _involvements(case: Case) -> tuple[Involvement, ...]:
 
 
 def _involvement(p: ParticipantState, stated: datetime | None) -> Involvement:
+    contacted = tuple(sorted(set(p.attempt_times)))
+    return replace(_involvement_status(p, stated), contacted=contacted)
+
+
+def _involvement_status(p: ParticipantState, stated: datetime | None) -> Involvement:
     fixed = p.vfd_at.get(cs.CSEvent.F)
     done = [t for t in (p.last_reply_at, fixed, stated) if t is not None]
     if done:

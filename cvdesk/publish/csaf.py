@@ -106,6 +106,12 @@ def write_csaf(adv: Advisory, *, vex: bool = False, version: str = "2.0",
                     media_type=MEDIA_TYPE)
 
 
+def _contacted(dates: tuple[datetime, ...]) -> str:
+    if not dates:
+        return "never contacted"
+    return "contacted on " + ", ".join(d.date().isoformat() for d in dates)
+
+
 def _engine_version() -> str:
     try:
         return dist_version("cvdesk")
@@ -242,7 +248,7 @@ class _Writer:
                              "text": v.description})
         else:
             notes.insert(0, {"category": "summary", "title": "Title", "text": v.title})
-        notes += self.statement_notes(st)
+        notes += self.statement_notes(st) + self.unknown_notes(st)
 
         def pids(leaves: list[Leaf]) -> list[str]:
             return [ids[leaf] for leaf in leaves]
@@ -310,6 +316,24 @@ class _Writer:
                     f"by {vendor}.")
             who = " ".join(p for p in (vendor, product) if p)
             notes.append({"category": "other", "title": f"Statement on {who}", "text": text})
+        return notes
+
+    def unknown_notes(self, st: VulnStatus) -> list[dict]:
+        """A vendor that never made a statement is named with its status unknown and
+        the dates it was contacted (6.10 row 6), never left out.  CSAF 2.0 has no
+        "unknown" product status and "under_investigation" would put words in the
+        vendor's mouth, so the products stay as the case knows them (the versions the
+        report found affected are "known_affected": the coordinator's finding) and this
+        note says the vendor's status is unknown."""
+        notes = []
+        silent = dict.fromkeys(vendor for (vendor, _), s in st.decided_by.items()
+                               if s is None and vendor)
+        for vendor in silent:
+            products = ", ".join(p for (v, p), s in st.decided_by.items()
+                                 if v == vendor and s is None)
+            notes.append({"category": "other", "title": f"Vendor status of {vendor}",
+                          "text": f"{vendor}: unknown (no statement) for {products}; "
+                                  + _contacted(self.adv.contact_dates(vendor)) + "."})
         return notes
 
     def not_affected(self, v: AdvisoryVulnerability, st: VulnStatus,

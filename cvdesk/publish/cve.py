@@ -186,7 +186,13 @@ def _product(product: AffectedProduct, statement: VendorStatement | None) -> dic
     if fixed and not any(r.fixed for r in ranges):
         ranges = ranges or [VersionRange(fixed=fixed)]
     versions = _unique(_version(r, version_type) for r in ranges)
-    if versions:
+    if statement is None:
+        # no word from the vendor (6.10 row 6): the versions the report found affected
+        # are listed, the rest is unknown, not "unaffected"
+        if versions:
+            entry["versions"] = versions
+        entry["defaultStatus"] = "unknown"
+    elif versions:
         entry["versions"] = versions
         entry["defaultStatus"] = "unaffected"
     else:

@@ -214,13 +214,23 @@ def _affected(adv: Advisory) -> list[Block]:
             continue
         blocks.append(Heading(vendor or "Vendor not named"))
         for vuln, product, statement in mine:
-            blocks.append(Line(_product_line(vuln, product, statement)))
+            line = _product_line(vuln, product, statement)
+            if statement is None and vendor:
+                dates = adv.contact_dates(vendor)
+                said = ("contacted on " + ", ".join(_stamp(d) for d in dates) if dates
+                        else "never contacted")
+                line = tuple(f"no statement from the vendor (status unknown); {said}"
+                             if part == _NO_STATEMENT else part for part in line)
+            blocks.append(Line(line))
             if statement and statement.statement.strip():
                 blocks.append(Line((f"Statement from {statement.vendor}"
                                     + (f" ({ON_BEHALF})" if statement.on_behalf else "")
                                     + ":",)))
                 blocks.append(Quote(statement.statement))
     return blocks
+
+
+_NO_STATEMENT = "no statement from the vendor yet"
 
 
 def _product_line(vuln: AdvisoryVulnerability | None, product: AffectedProduct | None,
@@ -239,7 +249,7 @@ def _product_line(vuln: AdvisoryVulnerability | None, product: AffectedProduct |
         if statement.on_behalf:
             parts.append(f" ({ON_BEHALF})")
     else:
-        parts.append("no statement from the vendor yet")
+        parts.append(_NO_STATEMENT)
     versions = ""
     if product:
         versions = "; ".join(r.describe() for r in product.versions) or product.version_text

@@ -71,11 +71,13 @@ class DraftView:
     documents: tuple[DocumentView, ...]
     skipped: tuple[str, ...]  # what the format has no place for (a CVE record without CVE)
     refused: tuple[str, ...] = ()  # formats whose writer refused the advisory, and why
+    left_out: tuple[str, ...] = ()  # what the case holds that the advisory does not show
 
     def to_json(self) -> dict[str, object]:
         return {"case_id": self.case_id, "version": self.version, "status": self.status,
                 "documents": [d.to_json() for d in self.documents],
-                "skipped": list(self.skipped), "refused": list(self.refused)}
+                "skipped": list(self.skipped), "refused": list(self.refused),
+                "left_out": list(self.left_out)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +240,13 @@ class PublicationService:
             views.append(DocumentView(doc.format, doc.filename, len(doc.content),
                                       hashlib.sha256(doc.content).hexdigest(), path,
                                       doc.content))
+        left_out = ()
+        if adv.withheld_credits:  # 6.9: credit only with consent; the count, no names
+            n = adv.withheld_credits
+            left_out = (f"left out: {n} credit{'s' if n > 1 else ''} without consent to "
+                        "publish (names not shown)",)
         return DraftView(adv.case_id, adv.version, adv.status.value, tuple(views),
-                         tuple(skipped), tuple(refused))
+                         tuple(skipped), tuple(refused), left_out)
 
 
     # ------------------------------------------------------------ preview (6.10)
@@ -295,17 +302,12 @@ class PublicationService:
         every participant with an e-mail address.  Refused before the embargo end unless
         ``early`` with a ``reason``; refused too when a format's writer refuses the
         advisory (a partial publication would leave the formats disagreeing).  Nothing
-        is written when refused.  ``out_dir`` also gets the files, after the commit;
-        ``provider_dir`` is then laid out (or brought up to date) as a CSAF provider
-        directory of every published CSAF document (``provider_directory``).  Its
+        is written when refused.  ``out_dir`` also gets the files, as part of the
+        publication: they are written to a staging folder inside it before the commit
+        (a failure there rolls everything back) and renamed into place after it
+        (``_Staged``).  ``provider_dir`` is then laid out (or brought up to date) as a
+        CSAF provider directory of every published CSAF document.  Its
         settings (``publish.base_url``, the desk key) are checked before publishing."""
-        import copy
-
-        from cvdesk.publish.build import advisory_from_case, revisions_of
-        from cvdesk.publish.readable import write_markdown
-        from cvdesk.store.advisories import AdvisoryRepository
-        from cvdesk.store.cases import CaseRepository
-
         wanted = _formats(formats)
         mail = self._mail()
         now = self.cases.when(None)
@@ -313,58 +315,88 @@ class PublicationService:
         layout = self._provider_settings() if provider_dir is not None else None
         if out_dir is not None:
             _make_dir(out_dir)
-        with self.cases.db.transaction() as session:
-            repo = CaseRepository(session)
-            row, case = repo.load(case_id)
-            # The documents describe the case as published (P in the timeline, this
-            # version in the history) and the event carries their digests: so the command
-            # runs once on a copy, which also refuses before anything is rendered.
-            probe = copy.deepcopy(case)
-            probe.publish_advisory(at=now, actor=who, summary=summary, formats=[],
-                                   digests={}, early=early, reason=reason)
-            adv = advisory_from_case(probe, publisher=self.publisher(),
-                                     revisions=revisions_of(probe),
-                                     status=AdvisoryStatus.FINAL, now=now)
-            docs, skipped, refused = [], [], []
-            for fmt in wanted:
-                try:
-                    rendered, why = _render(adv, fmt, self.settings)
-                except InvalidAdvisory as exc:
-                    refused.append(f"{fmt.value}: " + "; ".join(exc.problems))
-                    continue
-                docs.extend(rendered)
-                skipped.extend(why)
-            if refused:
-                raise InvalidInput("format", "the advisory cannot be published as it "
-                                   "stands, nothing was published: " + " | ".join(refused))
-            digests = {d.filename: hashlib.sha256(d.content).hexdigest() for d in docs}
-            had_p, had_embargo = CSEvent.P in case.pxa, case.em
-            published = case.publish_advisory(
-                at=now, actor=who, summary=summary, formats=[f.value for f in wanted],
-                digests=digests, early=early, reason=reason)
-            AdvisoryRepository(session).add(row.id, published.version, now, (
-                (d.format, d.filename, d.content, digests[d.filename]) for d in docs))
-            addressed, unreachable = _addressed(session, list(case.participants.values()))
-            key = f"v{published.version}"
-            notice = write_markdown(adv).content.decode("utf-8")
-            sent = _queue(session, row, case, _not_queued(
-                session, case, addressed, "advisory-published", key),
-                "advisory-published", key, mail, now, who,
-                {"version": str(published.version), "advisory": notice})
-            repo.save(row, case)
-        public = case.tlp.value not in _PRIVATE_TLP
+        staged: _Staged | None = None
+        try:
+            with self.cases.db.transaction() as session:
+                staged = self._publish_in(
+                    session, case_id, wanted, summary=summary, early=early, reason=reason,
+                    out_dir=out_dir, mail=mail, now=now, who=who)
+        except BaseException:
+            if staged is not None:
+                staged.discard()
+            raise
+        case, published, docs, digests = (staged.case, staged.published, staged.docs,
+                                          staged.digests)
         views = [_document(d, digests[d.filename], None) for d in docs]
         if out_dir is not None:
-            views = [_document(d, digests[d.filename], _write(out_dir / d.filename, d.content,
-                                                              public)) for d in docs]
+            placed = staged.place(published.version)
+            views = [_document(d, digests[d.filename], placed[d.filename]) for d in docs]
         provider = None
         if provider_dir is not None and layout is not None:
             provider = self._lay_out(provider_dir, *layout, now, after_publication=True)
         return PublishedView(
             case.case_id, published.version, now, published.summary, published.early,
-            tuple(views), tuple(skipped), tuple(sent), tuple(unreachable),
-            recorded_p=not had_p, ended_embargo=had_embargo is not case.em,
-            provider_dir=provider)
+            tuple(views), tuple(staged.skipped), tuple(staged.sent),
+            tuple(staged.unreachable), recorded_p=staged.recorded_p,
+            ended_embargo=staged.ended_embargo, provider_dir=provider)
+
+    def _publish_in(self, session: Session, case_id: str,
+                    wanted: tuple[AdvisoryFormat, ...], *, summary: str, early: bool,
+                    reason: str, out_dir: Path | None, mail: MailService, now: datetime,
+                    who: str) -> _Staged:
+        """The work of ``publish`` inside its transaction; the files for ``out_dir`` are
+        staged last, so that a failure writing them rolls the whole publication back."""
+        import copy
+
+        from cvdesk.publish.build import advisory_from_case, revisions_of
+        from cvdesk.publish.readable import write_markdown
+        from cvdesk.store.advisories import AdvisoryRepository
+        from cvdesk.store.cases import CaseRepository
+
+        repo = CaseRepository(session)
+        row, case = repo.load(case_id)
+        # The documents describe the case as published (P in the timeline, this
+        # version in the history) and the event carries their digests: so the command
+        # runs once on a copy, which also refuses before anything is rendered.
+        probe = copy.deepcopy(case)
+        probe.publish_advisory(at=now, actor=who, summary=summary, formats=[],
+                               digests={}, early=early, reason=reason)
+        adv = advisory_from_case(probe, publisher=self.publisher(),
+                                 revisions=revisions_of(probe),
+                                 status=AdvisoryStatus.FINAL, now=now)
+        _check_publishable(adv)
+        docs, skipped, refused = [], [], []
+        for fmt in wanted:
+            try:
+                rendered, why = _render(adv, fmt, self.settings)
+            except InvalidAdvisory as exc:
+                refused.append(f"{fmt.value}: " + "; ".join(exc.problems))
+                continue
+            docs.extend(rendered)
+            skipped.extend(why)
+        if refused:
+            raise InvalidInput("format", "the advisory cannot be published as it "
+                               "stands, nothing was published: " + " | ".join(refused))
+        digests = {d.filename: hashlib.sha256(d.content).hexdigest() for d in docs}
+        had_p, had_embargo = CSEvent.P in case.pxa, case.em
+        published = case.publish_advisory(
+            at=now, actor=who, summary=summary, formats=[f.value for f in wanted],
+            digests=digests, early=early, reason=reason)
+        AdvisoryRepository(session).add(row.id, published.version, now, (
+            (d.format, d.filename, d.content, digests[d.filename]) for d in docs))
+        addressed, unreachable = _addressed(session, list(case.participants.values()))
+        key = f"v{published.version}"
+        notice = write_markdown(adv).content.decode("utf-8")
+        sent = _queue(session, row, case, _not_queued(
+            session, case, addressed, "advisory-published", key),
+            "advisory-published", key, mail, now, who,
+            {"version": str(published.version), "advisory": notice})
+        repo.save(row, case)
+        staged = _Staged(case, published, docs, digests, skipped, sent, unreachable,
+                         recorded_p=not had_p, ended_embargo=had_embargo is not case.em)
+        if out_dir is not None:
+            staged.stage(out_dir, public=case.tlp.value not in _PRIVATE_TLP)
+        return staged
 
     # ------------------------------------------------------------ provider directory
     def provider_directory(self, out_dir: Path) -> ProviderDirView:
@@ -514,18 +546,93 @@ def _make_dir(out_dir: Path) -> None:
         raise InvalidInput("output directory", f"{out_dir}: {exc.strerror}") from None
 
 
-def _write(target: Path, content: bytes, public: bool) -> str:
-    """Write a published document: 0644 when its TLP lets anyone read it (CLEAR,
-    GREEN: the advisory is public now), 0600 under AMBER or RED."""
-    try:
-        write_private(target, content)
-        if public:
-            os.chmod(target, 0o644)
-    except OSError as exc:
-        raise InvalidInput("output directory", f"{target}: {exc.strerror} (the advisory "
-                           "is published and stored; only this file was not written)"
-                           ) from None
-    return str(target)
+@dataclass(slots=True)
+class _Staged:
+    """A publication done in the transaction, and its files for the output directory.
+
+    The files are part of the publication (issue 10): ``stage`` writes them into a
+    hidden staging folder inside the directory before the commit, so a full disk, a
+    refused permission or a directory standing at a file's name rolls the publication
+    back; ``place`` renames them into place after the commit (``os.replace``, atomic on
+    one file system).  Only a failure of that rename leaves a publication without
+    some of its files: the message then names them; their bytes are stored with the
+    revision (``advisory list``) and the CSAF ones are laid out again by the provider
+    directory command."""
+
+    case: Case
+    published: Any
+    docs: list[Any]
+    digests: dict[str, str]
+    skipped: list[str]
+    sent: list[str]
+    unreachable: list[str]
+    recorded_p: bool
+    ended_embargo: bool
+    out_dir: Path | None = None
+    temp: Path | None = None
+
+    def stage(self, out_dir: Path, *, public: bool) -> None:
+        """Write every file into the staging folder: 0644 when the TLP lets anyone read
+        the advisory (CLEAR, GREEN), 0600 under AMBER or RED."""
+        import tempfile
+
+        self.out_dir = out_dir
+        target = out_dir
+        try:
+            self.temp = Path(tempfile.mkdtemp(prefix=".cvdesk-publish-", dir=out_dir))
+            for doc in self.docs:
+                target = out_dir / doc.filename
+                if target.is_dir() or (target.exists() and not target.is_file()):
+                    raise IsADirectoryError(21, "there is a directory (or something other "
+                                            "than a file) at this name", str(target))
+                staged = self.temp / doc.filename
+                write_private(staged, doc.content)
+                if public:
+                    os.chmod(staged, 0o644)
+        except OSError as exc:
+            self.discard()
+            raise InvalidInput("output directory", f"{target}: {exc.strerror}; nothing "
+                               "was published") from None
+
+    def place(self, version: int) -> dict[str, str]:
+        """Rename the staged files into place; the path of each."""
+        assert self.out_dir is not None and self.temp is not None
+        placed: dict[str, str] = {}
+        failed: list[str] = []
+        problem = ""
+        for doc in self.docs:
+            target = self.out_dir / doc.filename
+            try:
+                os.replace(self.temp / doc.filename, target)
+            except OSError as exc:
+                failed.append(doc.filename)
+                problem = problem or f"{target}: {exc.strerror}"
+                continue
+            placed[doc.filename] = str(target)
+        self.discard()
+        if failed:
+            raise InvalidInput("output directory", (
+                f"{problem} (advisory version {version} of {self.case.case_id} is "
+                "published and stored; these files were not written: "
+                + ", ".join(failed) + "; their stored bytes are listed by the advisory "
+                "list command and the CSAF ones are laid out again by the provider "
+                "directory command)"))
+        return placed
+
+    def discard(self) -> None:
+        if self.temp is not None:
+            import shutil
+
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
+
+
+def _check_publishable(adv: Advisory) -> None:
+    """Refused before anything is rendered: an advisory without a vulnerability says
+    nothing any format can carry."""
+    if not adv.vulnerabilities:
+        raise InvalidInput("vulnerabilities", f"{adv.case_id} has no vulnerability: add "
+                           "one before publishing, nothing was published")
 
 
 def _document(doc: Any, digest: str, path: str | None) -> DocumentView:

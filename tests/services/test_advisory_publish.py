@@ -186,11 +186,17 @@ def test_cli_publish_refusal_exit_code_and_list(demo_cli: Cli,
 
 # ------------------------------------------------------------------ smaller rules
 def test_published_files_are_world_readable_only_when_the_tlp_allows(tmp_path: Path) -> None:
-    from cvdesk.services.publication import _PRIVATE_TLP, _write
+    from cvdesk.publish.common import Rendered
+    from cvdesk.services.publication import _PRIVATE_TLP, _Staged
 
     assert {"AMBER", "AMBER+STRICT", "RED"} == _PRIVATE_TLP
-    assert stat.S_IMODE(Path(_write(tmp_path / "a.json", b"{}", True)).stat().st_mode) == 0o644
-    assert stat.S_IMODE(Path(_write(tmp_path / "b.json", b"{}", False)).stat().st_mode) == 0o600
+    for name, public, mode in (("a.json", True, 0o644), ("b.json", False, 0o600)):
+        staged = _Staged(None, None, [Rendered("csaf", name, b"{}", "application/json")],  # type: ignore[arg-type]
+                         {}, [], [], [], recorded_p=False, ended_embargo=False)
+        staged.stage(tmp_path, public=public)
+        path = Path(staged.place(1)[name])
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
 
 
 def test_publishing_drops_a_proposal_and_ends_an_embargo_after_its_date() -> None:
