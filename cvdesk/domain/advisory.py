@@ -12,7 +12,7 @@ by vendor and product name; versions are the strings the vendor uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -197,6 +197,9 @@ class Advisory:
     language: str = "en"
     # credits recorded without consent to publish them: left out, only counted (6.9)
     withheld_credits: int = 0
+    # vendor -> contact dates, built on first use (a case may name thousands of vendors)
+    _contacts: dict[str, tuple[datetime, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -218,7 +221,11 @@ class Advisory:
 
     def contact_dates(self, vendor: str) -> tuple[datetime, ...]:
         """When the desk tried to reach ``vendor`` (from its involvement)."""
-        for i in self.involvements:
-            if i.party == vendor and i.role == "vendor":
-                return i.contacted
-        return ()
+        if self._contacts is None:
+            found: dict[str, tuple[datetime, ...]] = {}
+            for i in self.involvements:
+                if i.role == "vendor":
+                    found.setdefault(i.party, i.contacted)
+            object.__setattr__(self, "_contacts", found)
+        assert self._contacts is not None
+        return self._contacts.get(vendor, ())

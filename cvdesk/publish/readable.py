@@ -208,8 +208,11 @@ def _affected(adv: Advisory) -> list[Block]:
     if not entries:
         return [Para("No affected product is known yet.")]
     blocks: list[Block] = []
+    by_vendor: dict[str, list[list]] = {}  # one pass: a case may name thousands of vendors
+    for k, e in entries.items():
+        by_vendor.setdefault(k[0], []).append(e)
     for vendor in dict.fromkeys([*adv.vendors(), ""]):
-        mine = [e for k, e in entries.items() if k[0] == vendor]
+        mine = by_vendor.get(vendor, [])
         if not mine:
             continue
         blocks.append(Heading(vendor or "Vendor not named"))
