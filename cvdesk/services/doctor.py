@@ -11,8 +11,7 @@ and stores nothing (time travel).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -22,6 +21,7 @@ from cvdesk.domain.checks import choose
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import CaseStatus, check_aware
 from cvdesk.services.cases import utcnow
+from cvdesk.services.collector import collector_paused
 from cvdesk.services.views import ShownFinding, SweepResult
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
@@ -36,26 +36,9 @@ from cvdesk.store.findings import (
 )
 from cvdesk.store.snapshot import cases_of, participants_by_case
 from cvdesk.troubleshoot import Diagnosis, Finding, diagnose
-from cvdesk.troubleshoot.stored import facts, facts_text, worded, words
+from cvdesk.troubleshoot.stored import facts, short_text, worded, words
 
 BATCH = 500
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold Python's automatic cycle collection during a sweep.  A batch builds some
-    hundred thousand short-lived objects (participants, findings, parameters) that
-    reference counting frees; meanwhile the collector would keep walking every live
-    object of the process, which cost about as much as the rules themselves.  Between
-    batches the sweep collects the young generations by hand, so cycles are still freed
-    and memory stays bounded however many cases are due."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class FindingAction(StrEnum):
@@ -71,10 +54,11 @@ def finding_data(f: Finding) -> dict[str, Any]:
     return words(f)
 
 
-def stored_text(f: Finding) -> str:
-    """The JSON text a sweep stores for ``f`` (its facts; see troubleshoot/stored.py), NUL
-    replaced as the data column would replace it."""
-    text = facts_text(f)
+def stored_text(f: Finding, kinds: dict[str, str]) -> str:
+    """The JSON text a sweep stores for ``f``: the short form, which names its kind (added
+    to ``kinds``) and keeps the facts that vary (see troubleshoot/stored.py); a finding
+    whose words hold a NUL is stored whole, NUL replaced as the data column would."""
+    text = short_text(f, kinds)
     return json_text(facts(f)) if "\\u0000" in text else text
 
 
@@ -93,7 +77,7 @@ class DoctorService:
     def run_sweep(self, now: datetime, *, case_id: str | None = None) -> int:
         """Re-check the due cases and store their findings; returns how many were checked."""
         swept = 0
-        with _collector_paused(), self.db.transaction() as session:
+        with collector_paused(), self.db.transaction() as session:
             repo = FindingRepository(session)
             if case_id:
                 CaseRepository(session).case_row(case_id)  # NotFound for an unknown case
@@ -118,14 +102,15 @@ class DoctorService:
         existing = repo.unresolved_of(pks)
         policy = self.settings.policy
         verdicts = []
+        kinds: dict[str, str] = {}
         for case, pk in zip(cases_of(due, participants_by_case(repo.session, pks)), pks,
                             strict=True):
             diagnosis = diagnose(case, policy, now)
             verdicts.append(CaseOutcome(
-                pk, case.seq, {f.key: (f.problem, int(f.severity), stored_text(f))
+                pk, case.seq, {f.key: (f.problem, int(f.severity), stored_text(f, kinds))
                                for f in diagnosis.findings},
                 diagnosis.next_check, existing[pk]))
-        repo.record_batch(verdicts, now)
+        repo.record_batch(verdicts, now, kinds)
         return len(due)
 
     def current(self, *, at: datetime, swept: int = 0, case_id: str | None = None,
@@ -134,9 +119,11 @@ class DoctorService:
         with self.db.sessions() as session:
             repo = FindingRepository(session)
             rows = repo.listing(statuses=statuses, case_id=case_id)
+            kinds = repo.kinds()
             # Stored facts are worded for the time asked about: a count of days is as of
             # ``at``, not as of the sweep that last wrote the finding.
-            shown = tuple(ShownFinding(f.id, c.case_id, c.title, f.status, worded(f.data, at),
+            shown = tuple(ShownFinding(f.id, c.case_id, c.title, f.status,
+                                       worded(f.data, at, kinds),
                                        f.first_seen_at, f.snoozed_until, f.handled_reason)
                           for f, c in rows)
             cases = CaseRepository(session).list_cases("open")
@@ -180,8 +167,8 @@ class DoctorService:
             if until <= self.clock():
                 raise InvalidInput("until", f"{until.isoformat()} is not in the future")
         with self.db.transaction() as session:
-            row = FindingRepository(session).handle(finding_id, action, actor=actor,
-                                                    reason=reason, until=until)
+            repo = FindingRepository(session)
+            row = repo.handle(finding_id, action, actor=actor, reason=reason, until=until)
             return ShownFinding(row.id, row.data["case_id"], "", row.status,
-                                worded(row.data, self.clock()), row.first_seen_at,
+                                worded(row.data, self.clock(), repo.kinds()), row.first_seen_at,
                                 row.snoozed_until, row.handled_reason)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.store.mapping import raw_instant
 from cvdesk.store.snapshot import cursor, driver_instant, due_cases
-from cvdesk.store.tables import CaseRow, FindingRow
+from cvdesk.store.tables import CaseRow, FindingKindRow, FindingRow
 from cvdesk.store.types import without_nul
 
 
@@ -32,6 +32,21 @@ def same_data(stored: Any, text: str) -> bool:
     """Whether a stored data column read untyped (text on SQLite, parsed on PostgreSQL)
     says what ``text`` says."""
     return stored == text if stored.__class__ is str else stored == json.loads(text)
+
+
+def same_whole(stored: Any, text: str, kinds: dict[str, str]) -> bool:
+    """Whether a finding stored whole (by a sweep before findings were stored short)
+    says what the short form ``text`` says with the words of its kind (JSON texts by
+    name): such a row is left as it is, not rewritten only to change its form."""
+    if stored.__class__ is str:
+        if stored.startswith('{"kind"'):
+            return False
+        stored = json.loads(stored)
+    if "kind" in stored:
+        return False
+    short = json.loads(text)
+    kind = kinds.get(short.pop("kind", None))
+    return kind is not None and stored == {**json.loads(kind), **short}
 
 
 OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
@@ -69,6 +84,29 @@ class FindingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._pg = session.get_bind().dialect.name == "postgresql"
+        self._kinds_stored: set[str] | None = None  # names known to be in finding_kinds
+
+    def kinds(self) -> dict[str, dict[str, Any]]:
+        """The fixed words of every stored kind of finding, by name (a few dozen rows)."""
+        return {name: json.loads(data) for name, data in self.session.execute(
+            select(FindingKindRow.id, FindingKindRow.data))}
+
+    def store_kinds(self, kinds: dict[str, str]) -> None:
+        """Store the kinds (name: JSON text) not stored yet; a concurrent sweep may store
+        the same ones (same name, same words), so a name already there is left alone."""
+        known = self._kinds_stored
+        if known is None:
+            known = self._kinds_stored = set(self.session.scalars(select(FindingKindRow.id)))
+        new = [(name, text) for name, text in kinds.items() if name not in known]
+        if not new:
+            return
+        cur = cursor(self.session)
+        try:
+            cur.executemany(self._sql("INSERT INTO finding_kinds (id, data) VALUES (?, ?) "
+                                      "ON CONFLICT (id) DO NOTHING"), new)
+        finally:
+            cur.close()
+        known.update(name for name, _ in new)
 
     def due_cases(self, now: datetime, case_id: str | None = None,
                   limit: int | None = None, after: int = 0) -> list[tuple[Any, ...]]:
@@ -100,7 +138,8 @@ class FindingRepository:
             result[case_pk][key] = Stored(fid, status, raw_instant(until), severity, data)
         return result
 
-    def record_batch(self, verdicts: Sequence[CaseOutcome], now: datetime) -> None:
+    def record_batch(self, verdicts: Sequence[CaseOutcome], now: datetime,
+                     kinds: dict[str, str] | None = None) -> None:
         """Bring each case's findings in line with its latest verdict and re-arm its index,
         with one statement per kind of change for the whole batch.
 
@@ -109,7 +148,12 @@ class FindingRepository:
         finding is rewritten when something in the case changed, not because a day went
         by.  ``last_seen_at`` is therefore when its words were last written; the case's
         ``swept_at`` says when it was last confirmed.
+
+        Findings come in the short form (troubleshoot/stored.py ``short_text``) with the
+        kinds they name (``kinds``: name to JSON text), which are stored first.
         """
+        kinds = kinds or {}
+        self.store_kinds(kinds)
         stamp = driver_instant(self.session, now)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []  # status or severity changed too
@@ -130,7 +174,7 @@ class FindingRepository:
                         and row.snoozed_until <= now)
                 if woke or row.severity != level:
                     updates.append((text, stamp, level, OPEN if woke else row.status, row.id))
-                elif not same_data(row.data, text):
+                elif not same_data(row.data, text) and not same_whole(row.data, text, kinds):
                     reworded.append((text, stamp, row.id))
             wake = [r.snoozed_until for r in existing.values()
                     if r.status == SNOOZED and r.snoozed_until and r.snoozed_until > now]

@@ -258,7 +258,7 @@ class FindingRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     key: Mapped[str] = mapped_column(String(120))
-    problem: Mapped[str] = mapped_column(String(64), index=True)
+    problem: Mapped[str] = mapped_column(String(64))
     severity: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]]
@@ -268,6 +268,17 @@ class FindingRow(Base):
     snoozed_until: Mapped[datetime | None]
     handled_by: Mapped[str] = mapped_column(Text, default="")
     handled_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class FindingKindRow(Base):
+    """The fixed words of a kind of finding (problem, section, severity, phase, roles
+    concerned, actions) as JSON text, named by its problem and a digest of the words:
+    a sweep stores each finding with its kind's name and only the parts that vary
+    (troubleshoot/stored.py)."""
+
+    __tablename__ = "finding_kinds"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
 
 
 class CoordinatorRow(Base):

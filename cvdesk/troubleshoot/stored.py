@@ -6,11 +6,14 @@ turns a stored form back into the words for the time it is read.
 A cold sweep stores some hundred thousand findings, so ``facts_text`` writes the JSON
 of the stored form around the fixed parts it keeps per kind of finding (the actions and
 the roles concerned repeat from one finding to the next); the text is the one
-``json.dumps(facts(f))`` gives, which a test checks.
+``json.dumps(facts(f))`` gives, which a test checks.  What a sweep stores is shorter
+still (``short_text``): the name of the finding's kind, whose fixed words the store keeps
+once (``finding_kinds``), and the parts that vary; ``whole`` puts the two together again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from json.encoder import encode_basestring_ascii
@@ -40,9 +43,28 @@ def facts(f: Finding) -> dict[str, Any]:
     return data
 
 
-def worded(data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A stored finding (``facts``, or words stored by an older sweep) worded for ``now``."""
+def worded(data: dict[str, Any], now: datetime,
+           kinds: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A stored finding worded for ``now``: the short form a sweep stores (``short_text``,
+    its fixed parts found in ``kinds``), or the whole ``facts`` (or words) that older
+    sweeps stored."""
+    kind = data.get("kind")
+    if kind is not None:
+        if kinds is None or kind not in kinds:
+            raise LookupError(f"finding kind {kind!r} is not stored")
+        data = whole(data, kinds[kind])
     return {**data, "evidence": render(data["evidence"], now)}
+
+
+def whole(short: dict[str, Any], kind: dict[str, Any]) -> dict[str, Any]:
+    """A stored short form with the fixed parts of its kind: the ``facts`` it stands for,
+    keys in the same order."""
+    return {"problem": kind["problem"], "key": short["key"], "title": short["title"],
+            "section": kind["section"], "severity": kind["severity"],
+            "severity_level": kind["severity_level"], "case_id": short["case_id"],
+            "phase": kind["phase"], "concerns": kind["concerns"],
+            "subject": short["subject"], "subject_name": short["subject_name"],
+            "evidence": short["evidence"], "actions": kind["actions"]}
 
 
 # The JSON of a finding is the text of its kind (problem, section, severity, phase, roles
@@ -59,7 +81,8 @@ _SEVERITY = {s: f'"{s.label}", "severity_level": {int(s)}' for s in Severity}
 
 def _kind(f: Finding) -> tuple[str, ...]:
     """The seven fixed parts of the JSON of ``f``, around key, title, case id, subject,
-    subject name and evidence."""
+    subject name and evidence; then the name of its kind, the kind's JSON and the start
+    of the short form (see ``short_text``)."""
     concerns, actions = f.concerns, f.actions
     by_id = (f.problem, f.section, f.severity, f.phase, id(concerns), id(actions))
     hit = _BY_ID.get(by_id)
@@ -70,17 +93,28 @@ def _kind(f: Finding) -> tuple[str, ...]:
     if parts is None:
         if len(_BY_VALUE) >= _LIMIT:
             _BY_VALUE.clear()
+        concerns_json = json.dumps([r.value for r in concerns])
+        actions_json = json.dumps([{"role": a.role.value, "text": a.text} for a in actions])
+        kind = ('{"problem": ' + _enc(f.problem) + ', "section": ' + _enc(f.section)
+                + ', "severity": ' + _SEVERITY[f.severity] + ', "phase": '
+                + _enc(f.phase.value) + ', "concerns": ' + concerns_json + ', "actions": '
+                + actions_json + "}")
+        # A kind is named by its problem and a digest of its words: the same words give the
+        # same name in every version, changed words a new one (older rows keep theirs).
+        name = f"{f.problem}.{hashlib.sha256(kind.encode()).hexdigest()[:12]}"
         parts = _BY_VALUE[by_value] = (
             '{"problem": ' + _enc(f.problem) + ', "key": ',
             ', "title": ',
             ', "section": ' + _enc(f.section) + ', "severity": ' + _SEVERITY[f.severity]
             + ', "case_id": ',
             ', "phase": ' + _enc(f.phase.value) + ', "concerns": '
-            + json.dumps([r.value for r in concerns]) + ', "subject": ',
+            + concerns_json + ', "subject": ',
             ', "subject_name": ',
             ', "evidence": [',
-            '], "actions": '
-            + json.dumps([{"role": a.role.value, "text": a.text} for a in actions]) + "}")
+            '], "actions": ' + actions_json + "}",
+            # the short form: the kind's name, then the parts that vary
+            "" if "\\u0000" in kind else name, kind,
+            '{"kind": ' + _enc(name) + ', "key": ')
     if len(_BY_ID) >= _LIMIT:
         _BY_ID.clear()
     _BY_ID[by_id] = (parts, concerns, actions)  # holding the tuples keeps their ids unused
@@ -89,9 +123,28 @@ def _kind(f: Finding) -> tuple[str, ...]:
 
 def facts_text(f: Finding) -> str:
     """``json.dumps(facts(f))``, written from the parts of its kind."""
-    a, b, c, d, e, g, h = _kind(f)
+    a, b, c, d, e, g, h = _kind(f)[:7]
     subject = f.subject
     return "".join((
         a, _enc(f.key), b, _enc(f.title), c, _enc(f.case_id), d,
         "null" if subject is None else str(int(subject)), e, _enc(f.subject_name), g,
         ", ".join([x.json() if x.__class__ is Timed else _enc(x) for x in f.evidence]), h))
+
+
+def short_text(f: Finding, kinds: dict[str, str]) -> str:
+    """The short form a sweep stores for ``f``: the name of its kind (problem, section,
+    severity, phase, roles concerned, actions: about three quarters of the text) and
+    the parts that vary, as JSON; the kind's name and JSON are added to ``kinds`` (to be
+    stored once).  ``whole`` gives back ``facts(f)``.  A kind whose words hold a NUL
+    (which the database would replace) is not named: ``f`` is then written whole."""
+    parts = _kind(f)
+    name = parts[7]
+    if not name:
+        return facts_text(f)
+    kinds[name] = parts[8]
+    subject = f.subject
+    return "".join((
+        parts[9], _enc(f.key), ', "title": ', _enc(f.title), ', "case_id": ', _enc(f.case_id),
+        ', "subject": ', "null" if subject is None else str(int(subject)),
+        ', "subject_name": ', _enc(f.subject_name), ', "evidence": [',
+        ", ".join([x.json() if x.__class__ is Timed else _enc(x) for x in f.evidence]), "]}"))

@@ -13,11 +13,11 @@ from sqlalchemy import event, select
 from cvdesk.domain.model import Report, ReporterInfo, Role, SignalKind
 from cvdesk.services import CaseService
 from cvdesk.services.doctor import DoctorService, finding_data
-from cvdesk.store.findings import json_text, same_data
+from cvdesk.store.findings import FindingRepository, json_text, same_data
 from cvdesk.store.tables import FindingRow
 from cvdesk.store.types import without_nul
 from cvdesk.troubleshoot import diagnose
-from cvdesk.troubleshoot.stored import facts, worded
+from cvdesk.troubleshoot.stored import facts, whole, worded
 from tests.conftest import Clock
 
 
@@ -51,10 +51,14 @@ def test_unchanged_findings_are_not_rewritten_and_nul_is_stored_replaced(
     doctor.sweep()
     first = stored(service)
     expected = diagnose(service.replay(cid), service.settings.policy, clock.now)
-    # Stored: the facts (counts of hours and days as pieces), worded again when shown.
-    assert {k: v[1] for k, v in first.items()} == {
+    # Stored: the facts (counts of hours and days as pieces), worded again when shown;
+    # short when the kind's words can be named, whole when a NUL had to be replaced.
+    with service.db.sessions() as s:
+        kinds = FindingRepository(s).kinds()
+    assert {k: whole(v[1], kinds[v[1]["kind"]]) if "kind" in v[1] else v[1]
+            for k, v in first.items()} == {
         f.key: without_nul(facts(f)) for f in expected.findings}
-    assert {k: worded(v[1], clock.now) for k, v in first.items()} == {
+    assert {k: worded(v[1], clock.now, kinds) for k, v in first.items()} == {
         f.key: without_nul(finding_data(f)) for f in expected.findings}
     assert {"vendor-not-notified:p3", "legal-threat:-"} <= set(first)
     assert "Ac\ufffdme has not been notified" in [v[1]["title"] for v in first.values()]
