@@ -30,7 +30,14 @@ from cvdesk.domain.advisory import (
 )
 from cvdesk.domain.model import AffectedProduct, VersionRange
 from cvdesk.publish.common import InvalidAdvisory, Rendered
-from cvdesk.publish.wire import is_url, load_schema, package, schema_problems, utc_stamp
+from cvdesk.publish.wire import (
+    find_vulnerability,
+    is_url,
+    load_schema,
+    package,
+    schema_problems,
+    utc_stamp,
+)
 
 FORMAT = "cve"
 SCHEMA = Path(str(CveRecord.Schemas.V5_SCHEMA))
@@ -63,12 +70,7 @@ def write_cve(adv: Advisory, vulnerability_key: str, *,
 
 
 def _find(adv: Advisory, key: str) -> AdvisoryVulnerability:
-    for vuln in adv.vulnerabilities:
-        if vuln.key == key:
-            return vuln
-    known = ", ".join(v.key for v in adv.vulnerabilities) or "none"
-    raise InvalidAdvisory(FORMAT, [f"advisory {adv.tracking_id} has no vulnerability {key} "
-                                   f"(it has: {known})"])
+    return find_vulnerability(adv, key, FORMAT)
 
 
 def _precheck(adv: Advisory, vuln: AdvisoryVulnerability, org_id: str,

@@ -34,6 +34,7 @@ from cvdesk.publish.common import InvalidAdvisory, Rendered
 from cvdesk.publish.wire import (
     SCHEMAS,
     Package,
+    find_vulnerability,
     is_url,
     load_schema,
     package,
@@ -78,12 +79,7 @@ def write_osv(adv: Advisory, vulnerability_key: str, *, id_prefix: str) -> Rende
 
 
 def _find(adv: Advisory, key: str) -> AdvisoryVulnerability:
-    for vuln in adv.vulnerabilities:
-        if vuln.key == key:
-            return vuln
-    known = ", ".join(v.key for v in adv.vulnerabilities) or "none"
-    raise InvalidAdvisory(FORMAT, [f"advisory {adv.tracking_id} has no vulnerability {key} "
-                                   f"(it has: {known})"])
+    return find_vulnerability(adv, key, FORMAT)
 
 
 def _modified(adv: Advisory):

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 from jsonschema import ValidationError
 from packageurl import PackageURL
 
+from cvdesk.domain.advisory import Advisory, AdvisoryVulnerability
+from cvdesk.publish.common import InvalidAdvisory
+
 SCHEMAS = Path(__file__).parent / "schemas"
 
 
@@ -146,3 +149,13 @@ def package(purl: str) -> Package | None:
         return Package(bare, kind, name, ecosystem if namespace else "", collection,
                        version_type, repo)
     return Package(bare, kind, name, ecosystem, collection, version_type)
+
+
+def find_vulnerability(adv: Advisory, key: str, fmt: str) -> AdvisoryVulnerability:
+    """The advisory's vulnerability ``key``, or the format's refusal naming those it has."""
+    for vuln in adv.vulnerabilities:
+        if vuln.key == key:
+            return vuln
+    known = ", ".join(v.key for v in adv.vulnerabilities) or "none"
+    raise InvalidAdvisory(fmt, [f"advisory {adv.tracking_id} has no vulnerability {key} "
+                                f"(it has: {known})"])
