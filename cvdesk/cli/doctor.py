@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from cvdesk.cli.context import app_context, days_after, parse_time
 from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.cli.progress import progress_bar
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.services.doctor import DoctorService, FindingAction
 from cvdesk.services.views import ShownFinding, SweepResult
@@ -40,8 +41,11 @@ def doctor(
     """Sweep the open cases: store and print the findings, most urgent first."""
     svc = _service(ctx)
     when = parse_time(at, "--at")
-    result = (svc.preview(at=when, case_id=case_id) if when is not None
-              else svc.sweep(case_id=case_id, show_handled=show_all))
+    if when is not None:
+        result = svc.preview(at=when, case_id=case_id)
+    else:
+        with progress_bar("sweeping the open cases", json_output=as_json) as progress:
+            result = svc.sweep(case_id=case_id, show_handled=show_all, progress=progress)
     if as_json:
         emit_json(result.to_json())
         return

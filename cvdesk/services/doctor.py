@@ -22,6 +22,7 @@ from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import CaseStatus, check_aware
 from cvdesk.services.cases import utcnow
 from cvdesk.services.collector import collector_paused
+from cvdesk.services.progress import Progress, quiet
 from cvdesk.services.views import ShownFinding, SweepResult
 from cvdesk.settings import Settings
 from cvdesk.store.cases import CaseRepository
@@ -69,18 +70,23 @@ class DoctorService:
         self.settings = settings
         self.clock = clock
 
-    def sweep(self, *, case_id: str | None = None, show_handled: bool = False) -> SweepResult:
+    def sweep(self, *, case_id: str | None = None, show_handled: bool = False,
+              progress: Progress = quiet) -> SweepResult:
         now = self.clock()
-        swept = self.run_sweep(now, case_id=case_id)
+        swept = self.run_sweep(now, case_id=case_id, progress=progress)
         return self.current(at=now, swept=swept, case_id=case_id, show_handled=show_handled)
 
-    def run_sweep(self, now: datetime, *, case_id: str | None = None) -> int:
-        """Re-check the due cases and store their findings; returns how many were checked."""
+    def run_sweep(self, now: datetime, *, case_id: str | None = None,
+                  progress: Progress = quiet) -> int:
+        """Re-check the due cases and store their findings; returns how many were checked.
+        ``progress`` hears (cases checked, cases due) after each batch of a whole sweep."""
         swept = 0
         with collector_paused(), self.db.transaction() as session:
             repo = FindingRepository(session)
             if case_id:
                 CaseRepository(session).case_row(case_id)  # NotFound for an unknown case
+            total = repo.due_count(now) if progress is not quiet and not case_id else 0
+            progress(0, total)
             after = 0
             while True:
                 due = repo.due_cases(now, case_id, limit=BATCH, after=after)
@@ -88,6 +94,7 @@ class DoctorService:
                     break
                 swept += self._sweep_batch(repo, due, now)
                 session.flush()
+                progress(swept, max(total, swept))
                 if case_id:
                     break
                 after = due[-1][0]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.store.mapping import raw_instant
-from cvdesk.store.snapshot import cursor, driver_instant, due_cases
+from cvdesk.store.snapshot import cursor, driver_instant, due_cases, due_count
 from cvdesk.store.tables import CaseRow, FindingKindRow, FindingRow
 from cvdesk.store.types import without_nul
 
@@ -114,6 +114,9 @@ class FindingRepository:
         (rows of ``mapping.CASE_COLUMNS``, untyped), in order, from the one after the case
         numbered ``after``."""
         return due_cases(self.session, now, case_id, limit, after)
+
+    def due_count(self, now: datetime) -> int:
+        return due_count(self.session, now)
 
     def _sql(self, text: str) -> str:
         """``?`` parameters as the driver writes them, and JSON data typed on PostgreSQL."""

@@ -90,6 +90,19 @@ def due_cases(session: Session, now: datetime, case_id: str | None = None,
         cur.close()
 
 
+def due_count(session: Session, now: datetime) -> int:
+    """How many open cases a sweep at ``now`` would re-check (the rows ``due_cases``
+    hands out), so that a long sweep can show how far it has come."""
+    params: dict[str, Any] = {"now": driver_instant(session, now)}
+    cur = cursor(session)
+    try:
+        cur.execute("SELECT COUNT(*) FROM cases WHERE status = 'open' AND (needs_sweep OR "
+                    f"next_check_at <= {marker(session, 'now')})", params)
+        return int(cur.fetchone()[0])
+    finally:
+        cur.close()
+
+
 def participants_by_case(session: Session, case_pks: Sequence[int],
                          ) -> dict[int, list[ParticipantState]]:
     """The participants of many cases, in one query, ordered by number."""

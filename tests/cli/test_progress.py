@@ -88,3 +88,16 @@ def test_demo_load_shows_a_bar_on_a_terminal_and_nothing_when_piped(tmp_path: Pa
                            check=True, timeout=120)
     assert piped.stderr == ""
     assert piped.stdout.startswith("loaded 16 demo cases")
+
+
+def test_a_cold_sweep_shows_a_bar_on_a_terminal(tmp_path: Path) -> None:
+    script = str(Path(sys.executable).with_name("cvdesk"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
+    env |= {"CVDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "COLUMNS": "100",
+            "TERM": "xterm"}
+    subprocess.run([script, "demo"], env=env, capture_output=True, check=True, timeout=120)
+    shown = _run_on_a_terminal([script, "doctor"], env)
+    assert "sweeping the open cases" in shown and "14/14" in shown
+    piped = subprocess.run([script, "doctor", "--json"], env=env, capture_output=True,
+                           text=True, check=True, timeout=120)
+    assert piped.stderr == "" and piped.stdout.startswith("{")

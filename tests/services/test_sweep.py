@@ -151,3 +151,25 @@ def test_observations_need_a_known_kind_and_participant(service: CaseService,
     with pytest.raises(NotFound):
         service.observe(cid, SignalKind.LEAK, participant="Nobody")
     assert [s.kind for s in service.replay(cid).signals] == [SignalKind.LEAK]
+
+
+def test_a_whole_sweep_reports_its_progress(demo_service: CaseService, clock: Clock,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import cvdesk.services.doctor as doctor
+
+    monkeypatch.setattr(doctor, "BATCH", 5)  # several batches out of the 14 open cases
+    clock.advance(minutes=1)
+    heard: list[tuple[int, int]] = []
+    svc = DoctorService(demo_service.db, demo_service.settings, clock=clock)
+    swept = svc.run_sweep(clock.now, progress=lambda d, t: heard.append((d, t)))
+    assert swept == 14
+    assert heard == [(0, 14), (5, 14), (10, 14), (14, 14)]
+    heard.clear()
+    assert svc.run_sweep(clock.now, progress=lambda d, t: heard.append((d, t))) == 0
+    assert heard == [(0, 0)]  # nothing due: the bar starts and ends at once
+
+
+def test_the_doctor_command_draws_no_bar_when_piped(demo_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = demo_cli("doctor")
+    assert code == 0 and err == ""
+    assert "sweeping" not in out
