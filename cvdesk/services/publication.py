@@ -212,15 +212,7 @@ class PublicationService:
         created readable by their owner only: a draft holds embargoed details."""
         wanted = _formats(formats)
         adv = self.advisory(case_id, at=at)
-        rendered, skipped, refused = [], [], []
-        for fmt in wanted:
-            try:
-                docs, why = _render(adv, fmt, self.settings)
-            except InvalidAdvisory as exc:
-                refused.append(f"{fmt.value}: " + "; ".join(exc.problems))
-                continue
-            rendered.extend(docs)
-            skipped.extend(why)
+        rendered, skipped, refused = _render_all(adv, wanted, self.settings)
         views = []
         if out_dir is not None:
             try:
@@ -365,15 +357,7 @@ class PublicationService:
                                  revisions=revisions_of(probe),
                                  status=AdvisoryStatus.FINAL, now=now)
         _check_publishable(adv)
-        docs, skipped, refused = [], [], []
-        for fmt in wanted:
-            try:
-                rendered, why = _render(adv, fmt, self.settings)
-            except InvalidAdvisory as exc:
-                refused.append(f"{fmt.value}: " + "; ".join(exc.problems))
-                continue
-            docs.extend(rendered)
-            skipped.extend(why)
+        docs, skipped, refused = _render_all(adv, wanted, self.settings)
         if refused:
             raise InvalidInput("format", "the advisory cannot be published as it "
                                "stands, nothing was published: " + " | ".join(refused))
@@ -715,6 +699,24 @@ def _formats(formats: Iterable[AdvisoryFormat | str]) -> tuple[AdvisoryFormat, .
         if fmt not in chosen:
             chosen.append(fmt)
     return tuple(chosen) or DEFAULT_FORMATS
+
+
+def _render_all(adv: Advisory, wanted: Iterable[AdvisoryFormat], settings: Any,
+                ) -> tuple[list[Any], list[str], list[str]]:
+    """(documents, what the formats have no place for, formats whose writer refused the
+    advisory with its reasons): the one rendering loop of draft and publish."""
+    docs: list[Any] = []
+    skipped: list[str] = []
+    refused: list[str] = []
+    for fmt in wanted:
+        try:
+            rendered, why = _render(adv, fmt, settings)
+        except InvalidAdvisory as exc:
+            refused.append(f"{fmt.value}: " + "; ".join(exc.problems))
+            continue
+        docs.extend(rendered)
+        skipped.extend(why)
+    return docs, skipped, refused
 
 
 def _render(adv: Advisory, fmt: AdvisoryFormat, settings):  # type: ignore[no-untyped-def]
