@@ -12,13 +12,17 @@ notice to every participant with an address (not delivered).
 
 Printed: CPU and wall seconds per size, the time per vendor and its growth from the
 small size to the large one (1.0 is linear), and the share of the publication spent in
-the validators (the csaf package's schema and mandatory tests, cvelib's CVE schema, the
-OSV schema), timed by wrapping those three calls.
+the validators (the csaf package's schema and mandatory tests, the CVE schema cvelib
+bundles, the OSV schema), timed by wrapping those three calls.  ``--per-format`` also
+prints the CPU of each format's writer (validation included) and its growth;
+``--repeat N`` runs it all N times and ends with the median growth (the machine is
+shared, so one run says little); ``--csaf-version 2.1`` writes CSAF 2.1.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -68,18 +72,49 @@ def timed_validators(spent: list[float]) -> Iterator[None]:
                 spent[0] += time.process_time() - t
         return inner
 
-    saved = (csaf_check.problems, cve.CveRecord.validate, osv._validator)
+    saved = (csaf_check.problems, cve.schema_errors, osv._validator)
     validator = osv._validator()
     timed_osv = type("TimedOsv", (), {
         "iter_errors": staticmethod(wrap(lambda doc: list(validator.iter_errors(doc))))})
     csaf_check.problems = wrap(csaf_check.problems)
-    cve.CveRecord.validate = staticmethod(wrap(cve.CveRecord.validate))
+    cve.schema_errors = wrap(cve.schema_errors)
     osv._validator = lambda: timed_osv  # type: ignore[assignment]
     try:
         yield
     finally:
-        csaf_check.problems, validate, osv._validator = saved
-        cve.CveRecord.validate = staticmethod(validate)
+        csaf_check.problems, cve.schema_errors, osv._validator = saved
+
+
+@contextmanager
+def timed_formats(spent: dict[str, float]) -> Iterator[None]:
+    """Add the CPU time of each format's writer to ``spent[format]`` (the markdown writer
+    also renders the publication notice)."""
+    from cvdesk.publish import csaf, cve, osv, readable
+
+    def wrap(fn: Callable[..., Any], name: Callable[..., str]) -> Callable[..., Any]:
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            t = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                key = name(*args, **kwargs)
+                spent[key] = spent.get(key, 0.0) + time.process_time() - t
+        return inner
+
+    saved = [(m, f, getattr(m, f)) for m, f in (
+        (csaf, "write_csaf"), (cve, "write_cve"), (osv, "write_osv"),
+        (readable, "write_markdown"), (readable, "write_html"))]
+    names: dict[str, Callable[..., str]] = {
+        "write_csaf": lambda *a, **k: "csaf-vex" if k.get("vex") else "csaf",
+        "write_cve": lambda *a, **k: "cve", "write_osv": lambda *a, **k: "osv",
+        "write_markdown": lambda *a, **k: "markdown", "write_html": lambda *a, **k: "html"}
+    for module, name, fn in saved:
+        setattr(module, name, wrap(fn, names[name]))
+    try:
+        yield
+    finally:
+        for module, name, fn in saved:
+            setattr(module, name, fn)
 
 
 def build_case(svc: CaseService, clock: Clock, n: int) -> str:
@@ -130,8 +165,10 @@ def build_case(svc: CaseService, clock: Clock, n: int) -> str:
     return case_id
 
 
-def run(n: int, where: Path) -> tuple[float, float, float]:
-    """(CPU seconds, wall seconds, CPU seconds in the validators) of one publication."""
+def run(n: int, where: Path, *, formats: dict[str, float] | None = None,
+        csaf_version: str | None = None) -> tuple[float, float, float]:
+    """(CPU seconds, wall seconds, CPU seconds in the validators) of one publication;
+    ``formats`` gets the CPU seconds of each format's writer."""
     db = Database(f"sqlite:///{where / f'publish-{n}.db'}")
     init_database(db)
     clock = Clock()
@@ -141,9 +178,10 @@ def run(n: int, where: Path) -> tuple[float, float, float]:
     case_id = build_case(svc, clock, n)
     pub = PublicationService(svc)
     spent = [0.0]
-    with timed_validators(spent):
+    with timed_validators(spent), timed_formats({} if formats is None else formats):
         cpu, wall = time.process_time(), time.perf_counter()
-        view = pub.publish(case_id, list(AdvisoryFormat), summary="Initial release.")
+        view = pub.publish(case_id, list(AdvisoryFormat), summary="Initial release.",
+                           csaf_version=csaf_version)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     assert int(view.version) == 1, view.version
     db.dispose()
@@ -153,19 +191,43 @@ def run(n: int, where: Path) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
+    parser.add_argument("--per-format", action="store_true",
+                        help="also print each format's CPU time and growth")
+    parser.add_argument("--repeat", type=int, default=1, help="run it all N times")
+    parser.add_argument("--csaf-version", choices=["2.0", "2.1"], default=None)
     args = parser.parse_args()
+    growths = []
+    for _ in range(args.repeat):
+        growths.append(measure(args.sizes, args.per_format, args.csaf_version))
+    if args.repeat > 1:
+        print(f"median per-vendor growth over {args.repeat} runs: "
+              f"{statistics.median(growths):.2f} (each: "
+              + ", ".join(f"{g:.2f}" for g in growths) + ")")
+
+
+def measure(sizes: list[int], per_format: bool, csaf_version: str | None) -> float:
     rows = []
+    by_size: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        run(20, Path(tmp))  # warm-up: imports, schema caches
-        for n in args.sizes:
-            cpu, wall, valid = run(n, Path(tmp))
+        run(20, Path(tmp), csaf_version=csaf_version)  # warm-up: imports, schema caches
+        for n in sizes:
+            by_size[n] = {}
+            cpu, wall, valid = run(n, Path(tmp), formats=by_size[n],
+                                   csaf_version=csaf_version)
             rows.append((n, cpu, wall, valid))
             print(f"{n:>6} vendors: {cpu:7.2f} s CPU ({wall:6.2f} s wall), "
                   f"{cpu / n * 1e3:6.2f} ms CPU per vendor, validation {valid:6.2f} s "
                   f"({valid / cpu:.0%} of the CPU)")
     (n0, c0, _, _), (n1, c1, _, _) = rows[0], rows[-1]
-    print(f"per-vendor growth {n0} -> {n1} vendors: {(c1 / n1) / (c0 / n0):.2f} "
-          "(1.0 is linear)")
+    if per_format:
+        for fmt in by_size[n1]:
+            small, large = by_size[n0].get(fmt, 0.0), by_size[n1][fmt]
+            growth = f"{(large / n1) / (small / n0):.2f}" if small else "-"
+            print(f"    {fmt:>9}: {small / n0 * 1e3:6.3f} -> {large / n1 * 1e3:6.3f} ms CPU "
+                  f"per vendor, growth {growth}")
+    growth = (c1 / n1) / (c0 / n0)
+    print(f"per-vendor growth {n0} -> {n1} vendors: {growth:.2f} (1.0 is linear)")
+    return growth
 
 
 if __name__ == "__main__":

@@ -104,6 +104,11 @@ class MailSettings:
     passphrase: str = ""
 
 
+#: the CSAF versions publish/ writes (cvdesk.publish.csaf_check.SUPPORTED, which this
+#: module does not import: every command reads the settings, few publish)
+_CSAF_VERSIONS = ("2.0", "2.1")
+
+
 @dataclass(frozen=True)
 class PublishSettings:
     """Who publishes the advisories and under which names (issue 10).  The publisher
@@ -118,6 +123,12 @@ class PublishSettings:
     cve_assigner_short_name: str = "cvdesk"
     osv_prefix: str = "x_cvdesk"  # OSV ids of unregistered databases start with x_
     base_url: str = ""  # where the CSAF provider directory is served (.../.well-known/csaf)
+    csaf_version: str = "2.0"  # of the csaf and csaf-vex documents: "2.0" or "2.1"
+
+    def __post_init__(self) -> None:
+        if self.csaf_version not in _CSAF_VERSIONS:  # the reader reports it by its name
+            raise ValueError(f"publish.csaf_version: must be one of "
+                             f"{', '.join(_CSAF_VERSIONS)}, not {_shown(self.csaf_version)}")
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,25 @@ class CveSettings:
     org: str = ""  # the CNA's short name
     user: str = ""
     api_key: str = ""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web desk (``cvdesk serve``, issue 11).  ``base_url`` is the address people
+    reach the desk at, for the links in e-mails; ``https`` marks cookies Secure (set it
+    behind a TLS-terminating proxy).  ``secret_key`` signs the CSRF cookie: give every
+    worker the same one (``cvdesk serve`` makes one per start when it is empty)."""
+
+    host: str = "127.0.0.1"
+    port: int = _bounded(8000, gt=0, lt=65536)
+    base_url: str = ""
+    https: bool = False
+    secret_key: str = ""
+    session_hours: float = _bounded(12.0, gt=0, le=24 * 30)
+    link_hours: float = _bounded(72.0, gt=0, le=24 * 30)
+    token_days: int = _bounded(90, ge=1, le=3650)
+    max_failed_sign_ins: int = _bounded(5, ge=1, le=100)
+    lockout_minutes: float = _bounded(15.0, gt=0, le=24 * 60)
 
 
 def _default_actor() -> str:
@@ -153,6 +183,7 @@ class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     cve: CveSettings = field(default_factory=CveSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     policy: Policy = field(default_factory=Policy)
 
 

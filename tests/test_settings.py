@@ -36,8 +36,11 @@ DEFAULTS: dict[str, Any] = {
                 "issuing_authority": "",
                 "cve_assigner_org_id": "00000000-0000-4000-8000-000000000000",
                 "cve_assigner_short_name": "cvdesk", "osv_prefix": "x_cvdesk",
-                "base_url": ""},
+                "base_url": "", "csaf_version": "2.0"},
     "cve": {"api_url": "", "org": "", "user": "", "api_key": ""},
+    "web": {"host": "127.0.0.1", "port": 8000, "base_url": "", "https": False,
+            "secret_key": "", "session_hours": 12.0, "link_hours": 72.0, "token_days": 90,
+            "max_failed_sign_ins": 5, "lockout_minutes": 15.0},
 }
 
 

@@ -1,11 +1,17 @@
 """Composing outbound e-mail: case tag and TLP label in every message, threading headers,
-OpenPGP (PGP/MIME, RFC 3156) when the recipient's key is known."""
+attached files, OpenPGP (PGP/MIME, RFC 3156) when the recipient's key is known.
+
+A message is composed whole when it is queued, attachments included, and the outbox keeps
+it as composed: so a crash between queueing and sending loses no part of it, and what
+goes out is byte for byte what the case log says was sent."""
 
 from __future__ import annotations
 
 import re
 import uuid
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -56,7 +62,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Hello {name},\n\nBelow is the draft advisory for\n\n  {title}\n\nas we plan to "
         "publish it on {embargo_end}. Please check what it\nsays about you and your "
         "products, and send corrections by\n{until}. The draft is confidential until "
-        "publication.\n\n{advisory}\n"),
+        "publication.\n\n{attachment}{advisory}\n"),
     "advisory-published": (
         "Advisory published (version {version}): {title}",
         "Hello {name},\n\nVersion {version} of the advisory for\n\n  {title}\n\nhas been "
@@ -69,7 +75,7 @@ def render(template: str, values: dict[str, str]) -> tuple[str, str]:
         raise KeyError(template)
     subject, body = TEMPLATES[template]
     defaults = {"advisory": "", "embargo_end": "(no date agreed yet)", "days": "45",
-                "version": "", "until": "(no date set)"}
+                "version": "", "until": "(no date set)", "attachment": ""}
     merged = {**defaults, **values}
     return subject.format(**merged), body.format(**merged)
 
@@ -79,9 +85,21 @@ def thread_id(case_id: str, domain: str) -> str:
     return f"<{case_id.lower()}@{domain}>"
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message, as the recipient will save it."""
+
+    filename: str
+    content: bytes
+    media_type: str = "application/octet-stream"
+
+
 def compose(*, sender: str, recipient: str, case_id: str, tlp: str, subject: str, body: str,
-            at: datetime, domain: str, public_key: str = "") -> tuple[str, str]:
-    """(Message-ID, the whole message as text)."""
+            at: datetime, domain: str, public_key: str = "",
+            attachments: Sequence[Attachment] = ()) -> tuple[str, str]:
+    """(Message-ID, the whole message as text).  With ``attachments`` the message is
+    multipart/mixed, the text first; encrypted, the attachments are inside the
+    encrypted part with the text."""
     message_id = f"<{uuid.uuid4().hex}.{case_id.lower()}@{domain}>"
     text = f"TLP:{tlp}\n\n{body}\n-- \n{case_id} | TLP:{tlp}\n"
     headers = {
@@ -90,11 +108,11 @@ def compose(*, sender: str, recipient: str, case_id: str, tlp: str, subject: str
         "References": thread_id(case_id, domain), "In-Reply-To": thread_id(case_id, domain),
         "X-CVD-Case": case_id, "X-TLP": tlp,
     }
-    if not public_key:
+    if not public_key and not attachments:
         fast = _plain(text, headers)
         if fast is not None:
             return message_id, fast
-    return message_id, _compose(text, headers, public_key)
+    return message_id, _compose(text, headers, public_key, attachments)
 
 
 # What the email package writes unchanged: a bare address, and header text of printable
@@ -147,9 +165,15 @@ def _plain(text: str, headers: dict[str, str]) -> str | None:
     return "".join(lines)
 
 
-def _compose(text: str, headers: dict[str, str], public_key: str) -> str:
+def _compose(text: str, headers: dict[str, str], public_key: str,
+             attachments: Sequence[Attachment] = ()) -> str:
     inner = EmailMessage()
     inner.set_content(text)
+    for a in attachments:
+        maintype, _, subtype = a.media_type.partition("/")
+        # bytes go base64-encoded, so the file arrives exactly as it was made
+        inner.add_attachment(a.content, maintype=maintype, subtype=subtype or "octet-stream",
+                             filename=a.filename)
     if public_key:
         # The title of a vulnerability is itself sensitive: the real subject goes inside the
         # encrypted part ("protected headers"); outside stays the case tag only.

@@ -27,6 +27,10 @@ def draft(
         None, "--out", help="Write the documents into this directory (created 0700, "
                             "files 0600: a draft holds embargoed details)."),
     at: str | None = typer.Option(None, "--at", help="Draft as of this time (default now)."),
+    csaf_version: str | None = typer.Option(
+        None, "--csaf-version", metavar="2.0|2.1",
+        help="CSAF version of the csaf and csaf-vex documents (default: the "
+             "publish.csaf_version setting, 2.0 unless set)."),
     as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Build the advisory from the case log and write it in each format, each validated
@@ -34,7 +38,8 @@ def draft(
     writer refused the advisory (the reasons are printed); the other formats are
     still written."""
     svc = app_context(ctx).desk.publication()
-    view = svc.draft(case_id, formats, out_dir=out_dir, at=parse_time(at, "--at"))
+    view = svc.draft(case_id, formats, out_dir=out_dir, at=parse_time(at, "--at"),
+                     csaf_version=csaf_version)
     if as_json:
         emit_json(view.to_json())
         if view.refused:
@@ -156,6 +161,10 @@ def publish(
         None, "--provider-dir", help="Then lay out (or update) this CSAF provider "
                                      "directory with every published CSAF document "
                                      "(needs publish.base_url)."),
+    csaf_version: str | None = typer.Option(
+        None, "--csaf-version", metavar="2.0|2.1",
+        help="CSAF version of the csaf and csaf-vex documents (default: the "
+             "publish.csaf_version setting, 2.0 unless set)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Publish the next version of a case's advisory (6.9).
@@ -165,7 +174,7 @@ def publish(
     --reason; a refusal writes nothing."""
     view = app_context(ctx).desk.publication().publish(
         case_id, formats, summary=summary, early=early, reason=reason, out_dir=out_dir,
-        provider_dir=provider)
+        provider_dir=provider, csaf_version=csaf_version)
     if as_json:
         emit_json(view.to_json())
         return

@@ -1,9 +1,11 @@
-"""Commands for what an advisory says (issue 10): vulnerability details after intake
-(``vuln update``) and vendor statements (``statement add``, ``statement confirm``)."""
+"""Commands for what an advisory says (issue 10): vulnerability details after intake,
+the affected products' versions among them (``vuln update``), and vendor statements
+(``statement add``, ``statement confirm``)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import typer
 
@@ -11,6 +13,8 @@ from cvdesk.cli.cases import show_scores, vuln_app
 from cvdesk.cli.context import app_context, parse_time
 from cvdesk.cli.output import emit_json, out
 from cvdesk.domain.advisory import Remediation
+from cvdesk.domain.errors import InvalidInput
+from cvdesk.domain.model import VersionRange
 
 statement_app = typer.Typer(help="Vendor statements: each vendor's status, remediations and "
                                  "own words per product and vulnerability.",
@@ -45,6 +49,44 @@ def parse_remediation(text: str) -> Remediation:
     return Remediation(kind.strip(), rest.strip(), url)  # type: ignore[arg-type]
 
 
+_RANGE_ENDS = {"introduced": "introduced", "fixed": "fixed", "last_affected": "last_affected",
+               "last-affected": "last_affected"}
+
+
+def parse_range(text: str) -> VersionRange:
+    """introduced=V,fixed=V (or last_affected=V), or one version alone (exactly that one);
+    the report form's names for the ends of a range."""
+    if "=" not in text:
+        version = text.strip()
+        if not version:
+            raise InvalidInput("versions", "an empty version")
+        return VersionRange(introduced=version, last_affected=version)
+    ends: dict[str, str] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        end = _RANGE_ENDS.get(name.strip().lower())
+        if end is None or not value.strip():
+            raise InvalidInput("versions", f"'{part.strip()}' in '{text}' is not one of "
+                               "introduced=V, fixed=V, last_affected=V")
+        if end in ends:
+            raise InvalidInput("versions", f"'{text}' gives {end} twice")
+        ends[end] = value.strip()
+    return VersionRange(**ends)
+
+
+def _show_products(affected: list[dict[str, Any]]) -> None:
+    for a in affected:
+        ranges = "; ".join(
+            r["introduced"] if r.get("introduced") and r["introduced"] == r.get("last_affected")
+            else VersionRange(r.get("introduced"), r.get("fixed"),
+                              r.get("last_affected")).describe()
+            for r in a.get("versions", ()))
+        words = a.get("version_text", "")
+        versions = "; ".join(x for x in (ranges, words) if x) or "no versions given"
+        vendor = f" ({a['vendor']})" if a.get("vendor") else ""
+        out.print(f"  product {a['product']}{vendor}: {versions}", markup=False)
+
+
 def vuln_update(
     ctx: typer.Context,
     case_id: str = typer.Argument(...),
@@ -60,20 +102,37 @@ def vuln_update(
     reference: list[str] = typer.Option([], "--reference", help="An http(s) URL; repeat for "
                                         "several (replaces the list; --reference '' "
                                         "empties it)."),
+    product: str | None = typer.Option(None, "--product", help="An affected product, as "
+                                       "listed: --versions and --version-text change its "
+                                       "versions."),
+    vendor: str = typer.Option("", "--vendor", help="The product's vendor, when several "
+                               "vendors list a product of that name."),
+    versions: list[str] = typer.Option(
+        [], "--versions", help="An affected range of --product: introduced=V,fixed=V or "
+        "introduced=V,last_affected=V (either end alone too), or one version alone; repeat "
+        "for several (replaces the list; --versions '' empties it)."),
+    version_text: str | None = typer.Option(None, "--version-text", help="Words for the "
+                                            "versions of --product, e.g. 'all versions' "
+                                            "('' removes them)."),
     reason: str = REASON,
     at: str | None = AT,
     as_json: bool = JSON,
 ) -> None:
-    """Change a vulnerability's details: CVE, CWEs, description, CVSS, references."""
+    """Change a vulnerability's details: CVE, CWEs, description, CVSS, references, and the
+    versions of an affected product (an advisory is not published without them)."""
+    ranges = _given(versions)
     view = app_context(ctx).cases().update_vulnerability(
         case_id, key, title=title, cve=cve, cwes=_given(cwe), description=description,
         cvss=[v for v in cvss if v.strip()] or None, references=_given(reference),
-        at=parse_time(at, "--at"), reason=reason)
+        product=product, vendor=vendor,
+        versions=None if ranges is None else [parse_range(r) for r in ranges],
+        version_text=version_text, at=parse_time(at, "--at"), reason=reason)
     if as_json:
         emit_json(view.to_json())
         return
     out.print(f"{case_id.upper()} {view.key}: {view.title}")
     show_scores(view.scores, view.references)
+    _show_products(list(view.data.get("affected", ())))
 
 
 @statement_app.command("add")

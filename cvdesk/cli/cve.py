@@ -20,11 +20,13 @@ def publish(
 ) -> None:
     """Submit the CVE record of one vulnerability of a published case (its CNA
     container, validated first) with the desk's CVE Services account; an already
-    published record is updated."""
+    published record is updated.  The outcome is logged on the case (case timeline),
+    a failure too."""
     view = app_context(ctx).desk.publication().submit_cve(case_id, key)
     if as_json:
         emit_json(view.to_json())
         return
     out.print(f"{view.cve_id} ({view.case_id} {view.key}): "
               + ("published" if view.created else "updated")
-              + (f"; CVE Services: {view.message}" if view.message else ""), markup=False)
+              + (f"; CVE Services: {view.message}" if view.message else "")
+              + f"; logged on the case (sha256 {view.digest[:16]})", markup=False)

@@ -8,6 +8,7 @@ inherits them and supplies the checks and the event writer they use.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,9 @@ from cvdesk.domain.checks import party_key
 from cvdesk.domain.codec import to_jsonable
 from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.domain.events import EventType
-from cvdesk.domain.model import AffectedProduct, check_cve, check_cwe
+from cvdesk.domain.model import AffectedProduct, VersionRange, check_cve, check_cwe
 from cvdesk.domain.state import CaseState, ParticipantState
-from cvdesk.domain.statements import Statement, statement_key
+from cvdesk.domain.statements import MAX_TEXT, MAX_VERSION, Statement, statement_key
 
 
 class DetailCommands(CaseState):
@@ -92,6 +93,47 @@ class DetailCommands(CaseState):
                              "changes": changes})
         return changes
 
+    def with_versions(self, key: str, product: str | None, *, vendor: str = "",
+                      versions: Iterable[VersionRange] | None = None,
+                      version_text: str | None = None,
+                      ) -> tuple[AffectedProduct, ...] | None:
+        """The affected products of vulnerability ``key`` with one product's versions
+        replaced, to hand to ``update_vulnerability`` as ``affected`` (so the change is
+        one ``vulnerability.updated`` event).  Versions often arrive after intake: from
+        the vendor, its changelog, the fix; an advisory is not published without them
+        (``cvdesk.publish.build.unversioned_products``).
+
+        ``product`` is named as listed (trimmed, any case); ``vendor`` picks one when
+        several vendors list a product of that name.  ``versions`` replaces the ranges,
+        ``version_text`` the words for the versions; None leaves that part as it is.
+        None when no product is named and no versions given: nothing to change."""
+        if product is None or not product.strip():
+            if versions is not None or version_text is not None or vendor.strip():
+                raise InvalidInput("product", "name the product whose versions change")
+            return None
+        if versions is None and version_text is None:
+            raise InvalidInput("versions", f"give the versions of '{product.strip()}' (a "
+                               "range, an exact version or words for the versions)")
+        affected = self.vulnerabilities[self.find_vulnerability(key) - 1].affected
+        found = [i for i, a in enumerate(affected)
+                 if party_key(a.product) == party_key(product)
+                 and (not vendor.strip() or party_key(a.vendor) == party_key(vendor))]
+        listed = ", ".join(f"'{a.product}'" + (f" of {a.vendor}" if a.vendor else "")
+                           for a in affected) or "none"
+        if not found:
+            raise InvalidInput("product", f"{key.strip()} lists no product '{product.strip()}'"
+                               + (f" of {vendor.strip()}" if vendor.strip() else "")
+                               + f" (listed: {listed})")
+        if len(found) > 1:
+            raise InvalidInput("product", f"{key.strip()} lists '{product.strip()}' for "
+                               f"several vendors ({listed}); name the vendor too")
+        old = affected[found[0]]
+        new = replace(old, versions=old.versions if versions is None
+                      else tuple(_checked_range(r) for r in versions),
+                      version_text=old.version_text if version_text is None
+                      else _checked_text(version_text.strip(), "version text", MAX_TEXT))
+        return (*affected[:found[0]], new, *affected[found[0] + 1:])
+
     def record_statement(self, vendor: int, vulnerability: str, product: str,
                          status: ProductStatus | str, *, at: datetime, actor: str,
                          justification: Justification | str | None = None,
@@ -148,6 +190,22 @@ class DetailCommands(CaseState):
             raise InvalidInput("vendor", f"{p.label} is not a vendor "
                                f"(roles: {', '.join(sorted(p.roles))})")
         return p
+
+
+def _checked_range(r: VersionRange) -> VersionRange:
+    """A range with its versions trimmed and no longer than a version may be."""
+    ends = {k: _checked_text((getattr(r, k) or "").strip(), "versions", MAX_VERSION) or None
+            for k in ("introduced", "fixed", "last_affected")}
+    if ends["introduced"] and ends["introduced"] == ends["fixed"]:
+        raise InvalidInput("versions", f"the range fixed in {ends['fixed']} is introduced in "
+                           "that same version, so no version is affected")
+    return VersionRange(**ends)
+
+
+def _checked_text(value: str, field: str, limit: int) -> str:
+    if len(value) > limit:
+        raise InvalidInput(field, f"{len(value)} characters; at most {limit:,}")
+    return value
 
 
 def _same_product(known: AffectedProduct, name: str, vendor: str) -> bool:

@@ -127,6 +127,28 @@ class PublicationCommands(CaseState):
             self.record_cs(cs.CSEvent.P, None, at=at, actor=actor, reason=why)
         return self.publications[-1]
 
+    def record_cve_submission(self, key: str, cve_id: str, *, digest: str, created: bool,
+                              answer: str, at: datetime, actor: str) -> None:
+        """Record that CVE Services took the CVE record of vulnerability ``key``: published
+        (``created``) or updated, ``digest`` the SHA-256 of the CNA container sent.  A
+        record goes public the moment it is taken (6.9), so the log says when and what.
+        Recorded on a closed case too: the submission happened whatever the case's
+        status, and a log that refused it would hide a public record."""
+        check_aware(at, "at")
+        self.find_vulnerability(key)
+        self._emit(EventType.CVE_SUBMITTED, at, actor, "",
+                   data={"key": key, "cve_id": cve_id, "digest": digest,
+                         "created": created, "answer": answer[:500]})
+
+    def record_cve_submission_failure(self, key: str, cve_id: str, *, error: str,
+                                      at: datetime, actor: str) -> None:
+        """Record a submission to CVE Services that failed or was refused, with the
+        reason, so a record that never went out is seen in the case and not assumed."""
+        check_aware(at, "at")
+        self.find_vulnerability(key)
+        self._emit(EventType.CVE_SUBMISSION_FAILED, at, actor, "",
+                   data={"key": key, "cve_id": cve_id, "error": error[:1000]})
+
 
 def review_warnings(case: PublicationCommands, at: datetime, min_days: int) -> list[str]:
     """What the review window lacks: the guide asks for the draft 1-2 weeks before

@@ -34,6 +34,8 @@ class EventType(StrEnum):
     STATEMENT_CONFIRMED = "statement.confirmed"
     ADVISORY_PREVIEWED = "advisory.previewed"
     ADVISORY_PUBLISHED = "advisory.published"
+    CVE_SUBMITTED = "cve.submitted"
+    CVE_SUBMISSION_FAILED = "cve.submission_failed"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ class Event:
                 text = (f"advisory version {d['version']} published"
                         + (f" early: {self.reason}" if d.get("early") else "")
                         + (f" ({d['summary']})" if d.get("summary") else ""))
+            case EventType.CVE_SUBMITTED:
+                text = (f"CVE record {d['cve_id']} "
+                        f"{'published' if d['created'] else 'updated'} at CVE Services "
+                        f"(sha256 {d['digest'][:16]})")
+            case EventType.CVE_SUBMISSION_FAILED:
+                text = f"CVE record {d['cve_id']} not submitted: {d['error']}"
             case EventType.OBSERVATION:
                 text = f"observed {d['kind']}: {d.get('text', '')}".rstrip(": ")
             case EventType.PARTICIPANT_POLICY:

@@ -363,4 +363,8 @@ _APPLY: dict[EventType, Callable[[CaseState, Event], None]] = {
     EventType.STATEMENT_CONFIRMED: CaseState._on_statement_confirmed,
     EventType.ADVISORY_PREVIEWED: CaseState._on_previewed,
     EventType.ADVISORY_PUBLISHED: CaseState._on_published,
+    # What CVE Services was sent and answered: in the log for the timeline and the
+    # rules, no state of the case's models.
+    EventType.CVE_SUBMITTED: CaseState._on_nothing,
+    EventType.CVE_SUBMISSION_FAILED: CaseState._on_nothing,
 }

@@ -19,6 +19,9 @@ What is taken from where:
   (6.10 row 6: published as "unknown", never left out);
 - timeline (appendix D): report received, first contact attempt, first vendor reply,
   fix ready per vendor, publication (P).
+
+``unversioned_products`` says which products the advisory would name as affected without
+saying which versions; publication and the review preview are refused while there are any.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from cvdesk.domain.advisory import (
     CreditType,
     Involvement,
     InvolvementStatus,
+    ProductStatus,
     Publisher,
     Revision,
     TimelineEntry,
@@ -93,6 +97,43 @@ def draft_revisions(case: Case, now: datetime) -> tuple[Revision, ...]:
     published = revisions_of(case)
     number = str(case.advisory_version + 1) if published else "0"
     return (*published, Revision(number, now, "Draft for review."))
+
+
+def unversioned_products(adv: Advisory) -> tuple[str, ...]:
+    """The products ``adv`` names as affected, or leaves unknown, without any version:
+    one problem each, naming the vulnerability, the product and its vendor.
+
+    A reader must be able to tell whether the version they run is affected (appendix D
+    lists affected and fixed versions per vendor; a CVE record's and OSV's affected
+    entries are version lists), and a product name alone does not tell them.  Versions
+    are what the report gave and the vendor's statement added, taken together:
+
+    - a version range (one exact version is a range from and to it), or the words given
+      for the versions (``version_text``: "all versions", "firmware before 2024-03");
+    - the first fixed version of a "fixed" statement on its own: every version before it
+      is affected, which is how the formats write it (CVE "lessThan", OSV "fixed").
+
+    A product needs no version when the vendor states it is not affected (no version is)
+    or is still investigating (published as unknown).  Without a statement the product
+    is published as affected-or-unknown (6.10 row 6), so the report's versions are
+    required then.  The statement is the one the format writers pick for the product."""
+    problems = []
+    for v in adv.vulnerabilities:
+        said = adv.statements_for(v.key)
+        for p in v.products:
+            if p.versions or p.version_text.strip():
+                continue
+            s = next((s for s in said if s.product == p.product
+                      and (not p.vendor or s.vendor == p.vendor)), None)
+            if s is not None and (s.fixed_version or s.status in (
+                    ProductStatus.NOT_AFFECTED, ProductStatus.UNDER_INVESTIGATION)):
+                continue
+            vendor = p.vendor or (s.vendor if s else "")
+            problems.append(f"{v.key}: product '{p.product}'"
+                            + (f" of {vendor}" if vendor else "")
+                            + ": no affected version or range given, and no statement "
+                              "names a fixed version")
+    return tuple(problems)
 
 
 def _statement(case: Case, s: Statement) -> VendorStatement:

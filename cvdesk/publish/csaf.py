@@ -12,7 +12,8 @@ What the writer decides, and why:
 - The document is refused (``InvalidAdvisory``) rather than padded when the advisory
   lacks what the profile needs (e.g. no product status at all): CSAF readers act on
   these documents automatically, so an invented status would do harm.
-Every document is validated offline (``csaf_check``) before it is returned.
+Every document is validated offline (``csaf_check``) before it is returned.  CSAF 2.1
+is written on request (``version="2.1"``) by ``csaf21``.
 """
 
 from __future__ import annotations
@@ -85,21 +86,27 @@ def checksums(rendered: Rendered) -> list[Rendered]:
 
 def write_csaf(adv: Advisory, *, vex: bool = False, version: str = "2.0",
                self_url: str = "") -> Rendered:
-    """The CSAF document for ``adv``, validated; ``self_url`` is where it will be
-    published, when known (the document's "self" reference)."""
+    """The CSAF document for ``adv`` in CSAF ``version`` ("2.0" or "2.1"), validated by
+    the csaf package's schema and mandatory tests of that version; ``self_url`` is where
+    it will be published, when known (the document's "self" reference)."""
     fmt = "csaf-vex" if vex else "csaf"
     if version not in csaf_check.SUPPORTED:
         raise InvalidAdvisory(fmt, [
-            f"CSAF version {version!r} cannot be written: cvdesk writes CSAF 2.0 (CSAF 2.1 is "
-            "still an OASIS committee draft, and its mandatory tests are not final)"])
-    writer = _Writer(adv, vex)
+            f"CSAF version {version!r} cannot be written: cvdesk writes CSAF "
+            + " and ".join(csaf_check.SUPPORTED)])
+    if version == "2.0":
+        writer = _Writer(adv, vex)
+    else:  # CSAF 2.1 is built directly: see csaf21 for why not converted from 2.0
+        from cvdesk.publish.csaf21 import Writer21
+
+        writer = Writer21(adv, vex)
     doc = writer.document(self_url)
     if writer.problems:
         raise InvalidAdvisory(fmt, writer.problems)
-    found = csaf_check.problems(doc)
+    found = csaf_check.problems(doc, version=version)
     if found:
         raise InvalidAdvisory(fmt, found)
-    # sorted keys: the order CSAF 2.0 recommends (6.2.13), and stable bytes for checksums
+    # sorted keys: the order CSAF recommends (2.0 6.2.13), and stable bytes for checksums
     content = (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True)
                + "\n").encode("utf-8")
     return Rendered(format=fmt, filename=csaf_filename(adv.tracking_id), content=content,
@@ -120,10 +127,18 @@ def _engine_version() -> str:
 
 
 class _Writer:
+    """The CSAF 2.0 writer.  ``csaf21.Writer21`` subclasses it for CSAF 2.1, overriding
+    the parts 2.1 says differently (distribution, weaknesses, scores, involvements,
+    remediations), so the two versions cannot drift apart on the rest."""
+
+    VERSION = "2.0"
+    SCORES = "scores"  # the vulnerability field that holds the CVSS scores
+
     def __init__(self, adv: Advisory, vex: bool) -> None:
         self.adv = adv
         self.vex = vex
         self.problems: list[str] = []
+        self.statuses: list[VulnStatus] = []
 
     def date(self, at: datetime | None, what: str) -> str:
         if at is None or at.tzinfo is None:
@@ -135,7 +150,7 @@ class _Writer:
     def document(self, self_url: str) -> dict:
         adv = self.adv
         tree = TreeBuilder()
-        statuses = [vuln_status(tree, adv, v) for v in adv.vulnerabilities]
+        statuses = self.statuses = [vuln_status(tree, adv, v) for v in adv.vulnerabilities]
         ids, branches = tree.number()
         doc: dict = {"document": self.meta(self_url)}
         if branches:
@@ -159,17 +174,13 @@ class _Writer:
             publisher["contact_details"] = pub.contact_details
         if pub.issuing_authority:
             publisher["issuing_authority"] = pub.issuing_authority
-        tlp: dict = {"label": _TLP_V1[adv.tlp]}
-        distribution: dict = {"tlp": tlp}
-        if adv.tlp is TLP.AMBER_STRICT:
-            distribution["text"] = _STRICT_TEXT
         meta: dict = {
             "category": "csaf_vex" if self.vex else "csaf_security_advisory",
-            "csaf_version": "2.0",
+            "csaf_version": self.VERSION,
             "title": adv.title,
             "lang": adv.language,
             "publisher": publisher,
-            "distribution": distribution,
+            "distribution": self.distribution(),
             "tracking": self.tracking(),
         }
         acks = [self.acknowledgment(a) for a in adv.acknowledgments]
@@ -191,6 +202,12 @@ class _Writer:
         if refs:
             meta["references"] = refs
         return meta
+
+    def distribution(self) -> dict:
+        distribution: dict = {"tlp": {"label": _TLP_V1[self.adv.tlp]}}
+        if self.adv.tlp is TLP.AMBER_STRICT:
+            distribution["text"] = _STRICT_TEXT
+        return distribution
 
     def tracking(self) -> dict:
         adv = self.adv
@@ -235,13 +252,7 @@ class _Writer:
             out["ids"] = [{"system_name": f"{adv.publisher.name} advisory",
                            "text": f"{adv.tracking_id}/{v.key}"}]
         notes: list[dict] = []
-        if v.cwes:
-            cwe = self.cwe(v, v.cwes[0])
-            if cwe:
-                out["cwe"] = cwe
-            if len(v.cwes) > 1:
-                notes.append({"category": "other", "title": "Further weaknesses (CWE)",
-                              "text": ", ".join(v.cwes[1:])})
+        self.weaknesses(v, out, notes)
         out["title"] = v.title
         if v.description.strip():
             notes.insert(0, {"category": "description", "title": "Description",
@@ -282,7 +293,7 @@ class _Writer:
             out["remediations"] = remediations
         scores, score_notes = self.scores(v, pids(st.known_affected))
         if scores:
-            out["scores"] = scores
+            out[self.SCORES] = scores
         notes += score_notes
         out["notes"] = notes
         involvements = self.involvements(v, st)
@@ -295,6 +306,16 @@ class _Writer:
         if refs:
             out["references"] = refs
         return out
+
+    def weaknesses(self, v: AdvisoryVulnerability, out: dict, notes: list[dict]) -> None:
+        """CSAF 2.0 has room for one CWE; the others go in a note."""
+        if v.cwes:
+            cwe = self.cwe(v, v.cwes[0])
+            if cwe:
+                out["cwe"] = cwe
+            if len(v.cwes) > 1:
+                notes.append({"category": "other", "title": "Further weaknesses (CWE)",
+                              "text": ", ".join(v.cwes[1:])})
 
     def cwe(self, v: AdvisoryVulnerability, cwe_id: str) -> dict | None:
         name = csaf_check.cwe_name(cwe_id)

@@ -1,5 +1,6 @@
 """A CSAF provider directory (CSAF 2.0 section 7.1): what a web server serves under
-``/.well-known/csaf/`` so that aggregators and scanners find the advisories.
+``/.well-known/csaf/`` so that aggregators and scanners find the advisories.  CSAF 2.0
+documents only: a CSAF 2.1 document is refused (see ``_NOT_2_0``).
 
 Layout, per the requirements of section 7.1 it meets:
   provider-metadata.json                         (7.1.7)
@@ -25,6 +26,13 @@ from cvdesk.publish.common import InvalidAdvisory, Rendered
 from cvdesk.publish.csaf import checksums
 
 ROLES = ("csaf_publisher", "csaf_provider", "csaf_trusted_provider")
+# CSAF 2.1 changes the directory's own files (provider metadata 2.1 with a TLP label per
+# directory, changes.csv with the date first), and one provider-metadata.json cannot
+# describe both; the directory is laid out for 2.0 documents only, and a 2.1 document is
+# refused before anything is written rather than served under 2.0 metadata.
+_NOT_2_0 = ("{name} is a CSAF {version} document: the provider directory is laid out for "
+            "CSAF 2.0 documents (provider metadata 2.0, CSAF 2.0 section 7), so publish the "
+            "advisories it serves in CSAF 2.0")
 
 
 def write_provider_dir(rendered_docs: Sequence[Rendered], dir: Path, *, publisher: Publisher,
@@ -40,28 +48,34 @@ def write_provider_dir(rendered_docs: Sequence[Rendered], dir: Path, *, publishe
     base = base_url.rstrip("/")
     written: list[Path] = []
     by_tlp: dict[str, list[tuple[str, str]]] = {}  # tlp dir -> [(relative path, current)]
-    seen: set[str] = set()
+    placed: dict[str, Rendered] = {}  # relative path -> document
     problems = []
-    for rendered in rendered_docs:
+    for rendered in rendered_docs:  # every document is checked before any is written
         doc = json.loads(rendered.content)
+        version = doc["document"].get("csaf_version")
+        if version != "2.0":
+            problems.append(_NOT_2_0.format(name=rendered.filename, version=version))
+            continue
         tracking = doc["document"]["tracking"]
         tlp = doc["document"].get("distribution", {}).get("tlp", {}).get("label", "WHITE")
         folder = f"{tlp.lower()}/{tracking['initial_release_date'][:4]}"
         rel = f"{folder}/{rendered.filename}"
-        if rel in seen:  # e.g. the advisory and its VEX document share a tracking id
+        if rel in placed:  # e.g. the advisory and its VEX document share a tracking id
             problems.append(f"two documents would both be {rel}")
             continue
-        seen.add(rel)
-        files = [rendered, *checksums(rendered)]
-        if sign is not None:
-            files.append(Rendered(rendered.format + "-signature", rendered.filename + ".asc",
-                                  sign(rendered.content), "application/pgp-signature"))
-        for f in files:
-            written.append(_write(dir / folder / f.filename, f.content))
+        placed[rel] = rendered
         by_tlp.setdefault(tlp.lower(), []).append(
             (rel.split("/", 1)[1], tracking["current_release_date"]))
     if problems:
         raise InvalidAdvisory("csaf", problems)
+    for rel, rendered in placed.items():
+        files = [rendered, *checksums(rendered)]
+        if sign is not None:
+            files.append(Rendered(rendered.format + "-signature", rendered.filename + ".asc",
+                                  sign(rendered.content), "application/pgp-signature"))
+        folder = rel.rsplit("/", 1)[0]
+        for f in files:
+            written.append(_write(dir / folder / f.filename, f.content))
     for tlp, entries in sorted(by_tlp.items()):
         index = "".join(f"{path}\n" for path, _ in sorted(entries))
         written.append(_write(dir / tlp / "index.txt", index.encode()))

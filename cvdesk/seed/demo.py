@@ -51,10 +51,17 @@ class DemoSummary:
 def _report(title: str, vendor: str, product: str, days_found: str, *, reporter: str,
             email: str, tlp: TLP = TLP.AMBER, cve: str = "", cwe: str = "",
             fixed: str | None = None, introduced: str | None = None,
+            last_affected: str | None = None, version_text: str = "",
             description: str = "", **extra: object) -> Report:
-    affected = AffectedProduct(product=product, vendor=vendor,
-                               versions=(VersionRange(introduced=introduced, fixed=fixed),)
-                               if (fixed or introduced) else ())
+    """Every demo product names its versions as a finder would (the range it tested, the
+    fixed release it knows of, or words for them): an advisory is not published without
+    them (cvdesk.publish.build.unversioned_products)."""
+    ranged = fixed or introduced or last_affected
+    affected = AffectedProduct(product=product, vendor=vendor, version_text=version_text,
+                               versions=(VersionRange(introduced=introduced, fixed=fixed,
+                                                      last_affected=last_affected),)
+                               if ranged else ())
+    assert ranged or version_text, f"the demo names no versions of {product}"
     return Report(
         title=title, tlp=tlp, reporter=ReporterInfo(name=reporter, email=email),
         description=description or f"{title}. Found while testing {product}.",
@@ -117,7 +124,7 @@ def _unresponsive_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-unty
     r = svc.submit_report(_report(
         "SQL injection in Globex HelpDesk ticket search", "Globex Software",
         "Globex HelpDesk", "bug bounty research", reporter="Ravi Menon",
-        email="ravi@example.net", cwe="CWE-89"),
+        email="ravi@example.net", cwe="CWE-89", introduced="4.0", last_affected="4.6.3"),
         at=ago(70), actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Globex Software").pid
@@ -136,7 +143,8 @@ def _unreachable_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-untyp
     r = svc.submit_report(_report(
         "Hard-coded root password in Initech NetCam firmware", "Initech Devices",
         "Initech NetCam 2", "firmware analysis", reporter="Lena Kovac",
-        email="lena.kovac@example.com", cwe="CWE-798"), at=ago(25), actor=COORDINATOR)
+        email="lena.kovac@example.com", cwe="CWE-798", last_affected="2.1.7"), at=ago(25),
+        actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Initech Devices").pid
         case.contact_attempt(vendor, E, BOUNCED, at=ago(24), actor=COORDINATOR,
@@ -198,7 +206,8 @@ def _fresh_report(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def
     svc.submit_report(_report(
         "Stored XSS in Vandelay Importer admin console", "Vandelay Industries",
         "Vandelay Importer", "pentest for a customer", reporter="Art Vandelay Jr.",
-        email="art@example.org", cwe="CWE-79", tlp=TLP.AMBER_STRICT), at=ago(0, 3),
+        email="art@example.org", cwe="CWE-79", introduced="12.0", last_affected="12.4.1",
+        tlp=TLP.AMBER_STRICT), at=ago(0, 3),
         actor=COORDINATOR)
 
 
@@ -206,7 +215,9 @@ def _invalid_report(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-d
     r = svc.submit_report(_report(
         "Clickjacking on Stark Industries marketing site", "Stark Industries",
         "starkindustries.example", "browsing", reporter="anonymous",
-        email="anon@example.net", tlp=TLP.GREEN), at=ago(10), actor=COORDINATOR)
+        email="anon@example.net", tlp=TLP.GREEN,
+        version_text="the live site as reported (a hosted site has no versions)"),
+        at=ago(10), actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         case.rm(1, RMTrigger.INVALIDATE, at=ago(9), actor=COORDINATOR,
                 reason="static page, no state-changing actions: not a vulnerability")
@@ -277,7 +288,8 @@ def _legal_threat(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def
     r = svc.submit_report(_report(
         "Badge cloning in Wayne Security door controllers", "Wayne Security",
         "Wayne DoorLink 3", "red-team engagement", reporter="Nadia Ferreira",
-        email="nadia@example.org", cwe="CWE-294"), at=ago(18), actor=COORDINATOR)
+        email="nadia@example.org", cwe="CWE-294", introduced="3.0", last_affected="3.8.2"),
+        at=ago(18), actor=COORDINATOR)
     svc.contact_attempt(r.case_id, "Wayne Security", E, ACK, at=ago(17), actor=COORDINATOR)
     svc.log_message(r.case_id, direction=Direction.INBOUND, channel=E, participant="Wayne Security",
                     subject="Re: vulnerability report", at=ago(9), actor=COORDINATOR,
@@ -295,7 +307,7 @@ def _vendor_declined(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-
     r = svc.submit_report(_report(
         "Command injection in Soylent FreshFridge diagnostics page", "Soylent Appliances",
         "FreshFridge FF-200", "weekend project", reporter="Oskar Berg", email="oskar@example.com",
-        cwe="CWE-78"), at=ago(35), actor=COORDINATOR)
+        cwe="CWE-78", version_text="all versions"), at=ago(35), actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Soylent Appliances").pid
         case.contact_attempt(vendor, E, ACK, at=ago(34), actor=COORDINATOR)
@@ -312,7 +324,7 @@ def _leaked(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-def]
     r = svc.submit_report(_report(
         "Pre-auth file read in Cyberdyne SkyGate VPN", "Cyberdyne Systems",
         "SkyGate VPN", "patch diffing", reporter="Jonas Weber", email="jonas@example.de",
-        cwe="CWE-22", fixed="9.1.3"), at=ago(26), actor=COORDINATOR)
+        cwe="CWE-22", introduced="9.0.0", fixed="9.1.3"), at=ago(26), actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Cyberdyne Systems").pid
         case.contact_attempt(vendor, E, ACK, at=ago(25), actor=COORDINATOR)
@@ -330,7 +342,8 @@ def _embargo_ending(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-d
     r = svc.submit_report(_report(
         "Privilege escalation in Massive Dynamic NAS updater", "Massive Dynamic",
         "MD Vault NAS", "CTF follow-up", reporter="Ana Souza", email="ana@example.br",
-        cwe="CWE-269"), at=ago(40), actor=COORDINATOR)
+        cwe="CWE-269", introduced="4.0.0", last_affected="4.2.1"), at=ago(40),
+        actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Massive Dynamic").pid
         case.contact_attempt(vendor, E, ACK, at=ago(39), actor=COORDINATOR)
@@ -350,7 +363,7 @@ def _independent_discovery(svc: CaseService, ago) -> None:  # type: ignore[no-un
     first = svc.submit_report(_report(
         "Oscorp Telemetry SDK sends device tokens over plain HTTP", "Oscorp",
         "Oscorp Telemetry SDK", "traffic analysis", reporter="Lee Min-jun",
-        email="minjun@example.kr", cwe="CWE-319",
+        email="minjun@example.kr", cwe="CWE-319", introduced="1.3.0", last_affected="1.6.2",
         description="The Oscorp Telemetry SDK uploads device tokens over plain HTTP to the "
                     "telemetry endpoint, so anyone on the path can read and replay them."),
         at=ago(15), actor=COORDINATOR)
@@ -362,7 +375,7 @@ def _independent_discovery(svc: CaseService, ago) -> None:  # type: ignore[no-un
     svc.submit_report(_report(
         "Cleartext device tokens in Oscorp Telemetry SDK uploads", "Oscorp",
         "Oscorp Telemetry SDK", "mobile app audit", reporter="Grace Adeyemi",
-        email="grace@example.ng", cwe="CWE-319",
+        email="grace@example.ng", cwe="CWE-319", introduced="1.6.0", last_affected="1.6.0",
         description="Device tokens are uploaded by the Oscorp Telemetry SDK without TLS; a "
                     "network attacker can read the tokens and replay them."),
         at=ago(1), actor=COORDINATOR)
@@ -373,7 +386,8 @@ def _finder_handoff(svc: CaseService, ago) -> None:  # type: ignore[no-untyped-d
     r = svc.submit_report(_report(
         "Unsigned updates in Tyrell Nexus smart thermostat", "Tyrell Corporation",
         "Nexus T6 thermostat", "student thesis", reporter="Rachel Tan",
-        email="rachel@example.edu", cwe="CWE-347"), at=ago(75), actor=COORDINATOR)
+        email="rachel@example.edu", cwe="CWE-347", last_affected="2.0.4"), at=ago(75),
+        actor=COORDINATOR)
     with svc.case(r.case_id) as case:
         vendor = case.find_participant("Tyrell Corporation").pid
         case.contact_attempt(vendor, W, SENT, at=ago(74), actor=COORDINATOR)
@@ -388,7 +402,8 @@ def _public_before_vendor(svc: CaseService, ago) -> None:  # type: ignore[no-unt
     r = svc.submit_report(_report(
         "Weak PIN lockout in Gringotts Mobile banking app", "Gringotts Bank",
         "Gringotts Mobile", "conference talk", reporter="Viktor Petrov",
-        email="viktor@example.bg", cwe="CWE-307", public=True,
+        email="viktor@example.bg", cwe="CWE-307", introduced="8.3.1", last_affected="8.3.1",
+        public=True,
         public_urls=("https://talks.example/2026/pin-lockout",)), at=ago(6),
         actor=COORDINATOR)
     with svc.case(r.case_id) as case:

@@ -33,6 +33,7 @@ from cvdesk.domain.model import (
     Report,
     Role,
     SignalKind,
+    VersionRange,
     Vulnerability,
     check_aware,
 )
@@ -431,11 +432,16 @@ class CaseService:
                              description: str | None = None,
                              cvss: Iterable[str] | None = None,
                              references: Iterable[str] | None = None,
+                             product: str | None = None, vendor: str = "",
+                             versions: Iterable[VersionRange] | None = None,
+                             version_text: str | None = None,
                              at: datetime | None = None, actor: str | None = None,
                              reason: str = "") -> VulnerabilityView:
         """Change a vulnerability named by its key (its CVE id, or V1, V2 ... in the order
         added).  ``cvss`` holds CVSS 3.1 and 4.0 vectors, at most one of each; each
-        replaces the score of its version.  Returns the vulnerability as it now is."""
+        replaces the score of its version.  ``versions`` and ``version_text`` replace
+        those of the affected ``product`` (of ``vendor`` when several list that name).
+        Returns the vulnerability as it now is."""
         from cvdesk.domain.scores import version_of
 
         by_version: dict[str, str] = {}
@@ -448,11 +454,14 @@ class CaseService:
         at = self.when(at)
         with self.case(case_id) as case:
             place = case.find_vulnerability(key)
+            affected = case.with_versions(key, product, vendor=vendor, versions=versions,
+                                          version_text=version_text)
             case.update_vulnerability(
                 key, at=at, actor=self.actor(actor), reason=reason, title=title, cve=cve,
                 cwes=None if cwes is None else list(cwes), description=description,
                 cvss_v3=by_version.get("3.1"), cvss_v4=by_version.get("4.0"),
-                references=None if references is None else list(references))
+                references=None if references is None else list(references),
+                affected=affected)
             return VulnerabilityView.of_vulnerability(case.vulnerability_key(place),
                                                       case.vulnerabilities[place - 1])
 

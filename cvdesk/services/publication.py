@@ -4,34 +4,47 @@ The case log is the source: the advisory value is built from the replayed case
 (``cvdesk.publish.build``), then written in each format asked for, each validated
 offline by its writer before any byte reaches a file.  A draft records nothing on the
 case: it can be made as often as wanted while the statements come in.
+
+The service's parts live beside it: its views (publication_views), the staging of
+published files (publication_files), the notices it queues (publication_mail) and the
+submission to CVE Services (publication_cve).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cvdesk.domain.advisory import Advisory, AdvisoryStatus, Publisher
-from cvdesk.domain.case import Case, ParticipantState
+from cvdesk.domain.case import Case
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Role, check_aware
 from cvdesk.publish.common import InvalidAdvisory
 from cvdesk.services.cases import CaseService
+from cvdesk.services.publication_files import _PRIVATE_TLP, _make_dir, _Staged
+from cvdesk.services.publication_mail import _addressed, _not_queued, _queue
+from cvdesk.services.publication_views import (
+    CveSubmissionView,
+    DocumentView,
+    DraftView,
+    PreviewView,
+    ProviderDirView,
+    PublishedView,
+    RevisionView,
+)
 from cvdesk.store.files import private_dir, write_private
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from cvdesk.channels.mail import Attachment
     from cvdesk.services.mail import MailService
-    from cvdesk.store.advisories import StoredDocument
 
 
 class AdvisoryFormat(StrEnum):
@@ -45,136 +58,6 @@ class AdvisoryFormat(StrEnum):
 
 #: what ``draft`` writes when no format is named
 DEFAULT_FORMATS = (AdvisoryFormat.CSAF, AdvisoryFormat.MARKDOWN)
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentView:
-    """One written document: where it went (None when it was not written to a file)."""
-
-    format: str
-    filename: str
-    size: int
-    sha256: str
-    path: str | None
-    content: bytes
-
-    def to_json(self) -> dict[str, object]:
-        return {"format": self.format, "filename": self.filename, "size": self.size,
-                "sha256": self.sha256, "path": self.path}
-
-
-@dataclass(frozen=True, slots=True)
-class DraftView:
-    case_id: str
-    version: str
-    status: str
-    documents: tuple[DocumentView, ...]
-    skipped: tuple[str, ...]  # what the format has no place for (a CVE record without CVE)
-    refused: tuple[str, ...] = ()  # formats whose writer refused the advisory, and why
-    left_out: tuple[str, ...] = ()  # what the case holds that the advisory does not show
-
-    def to_json(self) -> dict[str, object]:
-        return {"case_id": self.case_id, "version": self.version, "status": self.status,
-                "documents": [d.to_json() for d in self.documents],
-                "skipped": list(self.skipped), "refused": list(self.refused),
-                "left_out": list(self.left_out)}
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewView:
-    """The draft sent for review: to whom (addresses), who had no address, and what the
-    review window lacks by the policy (6.10: 1-2 weeks before publication)."""
-
-    case_id: str
-    version: int  # the version the draft will become
-    until: datetime
-    digest: str  # SHA-256 of the draft as sent
-    recipients: tuple[str, ...]
-    skipped: tuple[str, ...]
-    warnings: tuple[str, ...]
-    new: bool  # False: this draft with this deadline had been sent already
-
-    def to_json(self) -> dict[str, object]:
-        return {"case_id": self.case_id, "version": self.version,
-                "until": self.until.isoformat(), "digest": self.digest,
-                "recipients": list(self.recipients), "skipped": list(self.skipped),
-                "warnings": list(self.warnings), "new": self.new}
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedView:
-    case_id: str
-    version: int
-    at: datetime
-    summary: str
-    early: bool
-    documents: tuple[DocumentView, ...]
-    skipped: tuple[str, ...]
-    notified: tuple[str, ...]  # the addresses a publication notice was queued to
-    unreachable: tuple[str, ...]  # participants without an e-mail address
-    recorded_p: bool
-    ended_embargo: bool
-    provider_dir: ProviderDirView | None = None  # when asked to lay it out too
-
-    def to_json(self) -> dict[str, object]:
-        return {"case_id": self.case_id, "version": self.version,
-                "at": self.at.isoformat(), "summary": self.summary, "early": self.early,
-                "documents": [d.to_json() for d in self.documents],
-                "skipped": list(self.skipped), "notified": list(self.notified),
-                "unreachable": list(self.unreachable), "recorded_p": self.recorded_p,
-                "ended_embargo": self.ended_embargo,
-                "provider_dir": self.provider_dir.to_json() if self.provider_dir else None}
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderDirView:
-    """A CSAF provider directory as laid out: where, served from where, how many
-    documents (by TLP folder), how many files, and whether they were signed."""
-
-    path: str
-    base_url: str
-    documents: int
-    by_tlp: dict[str, int]
-    files: int
-    signed: bool
-
-    def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "base_url": self.base_url, "documents": self.documents,
-                "by_tlp": dict(self.by_tlp), "files": self.files, "signed": self.signed}
-
-
-@dataclass(frozen=True, slots=True)
-class RevisionView:
-    """One published version: the revision history entry and its stored documents."""
-
-    version: int
-    at: datetime
-    summary: str
-    early: bool
-    reason: str
-    formats: tuple[str, ...]
-    documents: tuple[StoredDocument, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {"version": self.version, "at": self.at.isoformat(), "summary": self.summary,
-                "early": self.early, "reason": self.reason, "formats": list(self.formats),
-                "documents": [{"format": d.format, "filename": d.filename,
-                               "size": d.size, "sha256": d.sha256} for d in self.documents]}
-
-
-@dataclass(frozen=True, slots=True)
-class CveSubmissionView:
-    case_id: str
-    key: str
-    cve_id: str
-    created: bool  # False: an already published record was updated
-    message: str  # CVE Services' answer
-    container: dict[str, Any]  # the CNA container as sent
-
-    def to_json(self) -> dict[str, object]:
-        return {"case_id": self.case_id, "key": self.key, "cve_id": self.cve_id,
-                "created": self.created, "message": self.message,
-                "container": self.container}
 
 
 class PublicationService:
@@ -204,7 +87,8 @@ class PublicationService:
                                   status=AdvisoryStatus.DRAFT, now=now)
 
     def draft(self, case_id: str, formats: Iterable[AdvisoryFormat | str] = (), *,
-              out_dir: Path | None = None, at: datetime | None = None) -> DraftView:
+              out_dir: Path | None = None, at: datetime | None = None,
+              csaf_version: str | None = None) -> DraftView:
         """Write the draft in each format.  Every document is validated by its writer
         before anything is written; a format whose writer refuses the advisory as it
         stands (a CVE record with no reference yet) is listed in ``refused`` with the
@@ -212,7 +96,10 @@ class PublicationService:
         created readable by their owner only: a draft holds embargoed details."""
         wanted = _formats(formats)
         adv = self.advisory(case_id, at=at)
-        rendered, skipped, refused = _render_all(adv, wanted, self.settings)
+        rendered, skipped, refused = _render_all(adv, wanted, self.settings, csaf_version)
+        from cvdesk.publish.build import unversioned_products  # publish refuses these
+
+        refused += [f"publication: {why}" for why in unversioned_products(adv)]
         views = []
         if out_dir is not None:
             try:
@@ -261,12 +148,21 @@ class PublicationService:
             if until <= now:  # before the domain check: says so even on a closed case
                 raise InvalidInput("until", f"the review deadline {until.isoformat()} is "
                                    f"not in the future (now is {now.isoformat()})")
-            text = write_markdown(self._draft_of(case, now)).content
+            draft = self._draft_of(case, now)
+            # A draft with products lacking versions may still go out: asking the vendors
+            # for them is one reason to share it; publishing it is refused.
+            unversioned = _check_publishable(draft, "sending the draft for review, "
+                                             "nothing was sent", versions=False)
+            text = write_markdown(draft).content
             digest = hashlib.sha256(text).hexdigest()
+            attachments, note = _csaf_for_review(draft, self.settings)
             people = [p for p in case.participants.values()
                       if p.roles & {Role.VENDOR, Role.REPORTER}]
             addressed, skipped = _addressed(session, people)
             warnings = review_warnings(case, now, self.settings.policy.draft_share_min_days)
+            if unversioned:
+                warnings = [*warnings, "versions: " + "; ".join(unversioned)
+                            + "; ask the vendors for them (publishing is refused without)"]
             version = case.advisory_version + 1
             key = f"v{version}/{digest[:16]}/{until.isoformat()}"
             fresh = _not_queued(session, case, addressed, "advisory-preview", key)
@@ -278,16 +174,19 @@ class PublicationService:
                                    "or reporter has an e-mail address")
             sent = _queue(session, row, case, fresh, "advisory-preview", key, mail, now, who,
                           {"until": until.isoformat(), "version": str(version),
-                           "advisory": text.decode("utf-8")})
+                           "advisory": text.decode("utf-8"), "attachment": note},
+                          attachments)
             CaseRepository(session).save(row, case)
         return PreviewView(case.case_id, version, until, digest, tuple(sent),
-                           tuple(skipped), tuple(warnings), bool(fresh))
+                           tuple(skipped), tuple(warnings), bool(fresh),
+                           attached=tuple(a.filename for a in attachments),
+                           not_attached="" if attachments else note.strip())
 
     # ------------------------------------------------------------ publish (6.9)
     def publish(self, case_id: str, formats: Iterable[AdvisoryFormat | str] = (), *,
                 summary: str = "", early: bool = False, reason: str = "",
                 out_dir: Path | None = None, provider_dir: Path | None = None,
-                ) -> PublishedView:
+                csaf_version: str | None = None) -> PublishedView:
         """Publish the next version of the advisory, in one transaction: the
         ``advisory.published`` event (the revision), P when not yet recorded, the end of
         the embargo, the documents (``advisory_documents``) and a publication notice to
@@ -305,6 +204,12 @@ class PublicationService:
         now = self.cases.when(None)
         who = self.cases.actor(None)
         layout = self._provider_settings() if provider_dir is not None else None
+        if provider_dir is not None and \
+                (csaf_version or self.settings.publish.csaf_version) != "2.0":
+            # checked before publishing: the directory is laid out after the commit
+            raise InvalidInput("provider directory", "a CSAF provider directory serves "
+                               "CSAF 2.0 documents; publish in CSAF 2.0 to lay one out "
+                               "(nothing was published)")
         if out_dir is not None:
             _make_dir(out_dir)
         staged: _Staged | None = None
@@ -312,7 +217,8 @@ class PublicationService:
             with self.cases.db.transaction() as session:
                 staged = self._publish_in(
                     session, case_id, wanted, summary=summary, early=early, reason=reason,
-                    out_dir=out_dir, mail=mail, now=now, who=who)
+                    out_dir=out_dir, mail=mail, now=now, who=who,
+                    csaf_version=csaf_version)
         except BaseException:
             if staged is not None:
                 staged.discard()
@@ -335,7 +241,7 @@ class PublicationService:
     def _publish_in(self, session: Session, case_id: str,
                     wanted: tuple[AdvisoryFormat, ...], *, summary: str, early: bool,
                     reason: str, out_dir: Path | None, mail: MailService, now: datetime,
-                    who: str) -> _Staged:
+                    who: str, csaf_version: str | None = None) -> _Staged:
         """The work of ``publish`` inside its transaction; the files for ``out_dir`` are
         staged last, so that a failure writing them rolls the whole publication back."""
         import copy
@@ -357,7 +263,7 @@ class PublicationService:
                                  revisions=revisions_of(probe),
                                  status=AdvisoryStatus.FINAL, now=now)
         _check_publishable(adv)
-        docs, skipped, refused = _render_all(adv, wanted, self.settings)
+        docs, skipped, refused = _render_all(adv, wanted, self.settings, csaf_version)
         if refused:
             raise InvalidInput("format", "the advisory cannot be published as it "
                                "stands, nothing was published: " + " | ".join(refused))
@@ -467,43 +373,12 @@ class PublicationService:
         Services with the desk's account (``[cve]``): published for a reserved id,
         updated when already published.  The record describes the case as published,
         and is refused while the case is not public yet (no P): a CVE record is
-        public the moment it is submitted (6.9)."""
-        from cvdesk.channels.cve_services import CveServicesError, submit_cna
-        from cvdesk.channels.fetch import FetchPolicy
-        from cvdesk.publish.build import advisory_from_case, revisions_of
-        from cvdesk.publish.cve import write_cve
+        public the moment it is submitted (6.9).  The outcome is logged on the case
+        (``cve.submitted`` with the digest of what was sent, or ``cve.submission_failed``
+        with the reason): services/publication_cve.py."""
+        from cvdesk.services.publication_cve import submit_cve
 
-        c = self.settings.cve
-        missing = [f"cve.{name}" for name in ("api_url", "org", "user", "api_key")
-                   if not getattr(c, name).strip()]
-        if missing:
-            raise InvalidInput(missing[0], "submitting to CVE Services needs the desk's "
-                               "account: set " + ", ".join(missing) + " in the settings "
-                               "(the key as CVDESK_CVE__API_KEY)")
-        now = self.cases.when(None)
-        case = self.cases.replay(case_id)
-        if CSEvent.P not in case.pxa:
-            raise InvalidInput("case", f"{case.case_id} is not public yet (P not "
-                               "recorded): publish the advisory before its CVE record")
-        adv = advisory_from_case(case, publisher=self.publisher(),
-                                 revisions=revisions_of(case), status=AdvisoryStatus.FINAL,
-                                 now=now)
-        p = self.settings.publish
-        record = write_cve(adv, key, assigner_org_id=p.cve_assigner_org_id,
-                           assigner_short_name=p.cve_assigner_short_name)
-        full = json.loads(record.content)
-        cve_id = full["cveMetadata"]["cveId"]
-        f = self.settings.fetch
-        policy = FetchPolicy(allow_loopback=f.allow_loopback,
-                             timeout_seconds=f.timeout_seconds, ca_bundle=f.ca_bundle)
-        try:
-            done = submit_cna(cve_id, full["containers"]["cna"], api_url=c.api_url.strip(),
-                              org=c.org.strip(), user=c.user.strip(), api_key=c.api_key,
-                              policy=policy)
-        except CveServicesError as exc:
-            raise InvalidInput("cve.api_url", str(exc)) from None
-        return CveSubmissionView(case.case_id, key, cve_id, done.created, done.message,
-                                 done.sent)
+        return submit_cve(self, case_id, key)
 
     def _mail(self) -> MailService:
         from cvdesk.services.mail import MailService
@@ -518,105 +393,23 @@ class PublicationService:
 #: the stored formats a CSAF provider directory serves (their checksums are made again)
 _CSAF_FORMATS = (AdvisoryFormat.CSAF.value, AdvisoryFormat.CSAF_VEX.value)
 
-#: TLP labels under which a published advisory still may not be shared freely: its
-#: files are written readable by their owner only (0600), like a draft.
-_PRIVATE_TLP = frozenset({"RED", "AMBER", "AMBER+STRICT"})
 
-
-def _make_dir(out_dir: Path) -> None:
-    try:
-        private_dir(out_dir)
-    except OSError as exc:
-        raise InvalidInput("output directory", f"{out_dir}: {exc.strerror}") from None
-
-
-@dataclass(slots=True)
-class _Staged:
-    """A publication done in the transaction, and its files for the output directory.
-
-    The files are part of the publication (issue 10): ``stage`` writes them into a
-    hidden staging folder inside the directory before the commit, so a full disk, a
-    refused permission or a directory standing at a file's name rolls the publication
-    back; ``place`` renames them into place after the commit (``os.replace``, atomic on
-    one file system).  Only a failure of that rename leaves a publication without
-    some of its files: the message then names them; their bytes are stored with the
-    revision (``advisory list``) and the CSAF ones are laid out again by the provider
-    directory command."""
-
-    case: Case
-    published: Any
-    docs: list[Any]
-    digests: dict[str, str]
-    skipped: list[str]
-    sent: list[str]
-    unreachable: list[str]
-    recorded_p: bool
-    ended_embargo: bool
-    out_dir: Path | None = None
-    temp: Path | None = None
-
-    def stage(self, out_dir: Path, *, public: bool) -> None:
-        """Write every file into the staging folder: 0644 when the TLP lets anyone read
-        the advisory (CLEAR, GREEN), 0600 under AMBER or RED."""
-        import tempfile
-
-        self.out_dir = out_dir
-        target = out_dir
-        try:
-            self.temp = Path(tempfile.mkdtemp(prefix=".cvdesk-publish-", dir=out_dir))
-            for doc in self.docs:
-                target = out_dir / doc.filename
-                if target.is_dir() or (target.exists() and not target.is_file()):
-                    raise IsADirectoryError(21, "there is a directory (or something other "
-                                            "than a file) at this name", str(target))
-                staged = self.temp / doc.filename
-                write_private(staged, doc.content)
-                if public:
-                    os.chmod(staged, 0o644)
-        except OSError as exc:
-            self.discard()
-            raise InvalidInput("output directory", f"{target}: {exc.strerror}; nothing "
-                               "was published") from None
-
-    def place(self, version: int) -> dict[str, str]:
-        """Rename the staged files into place; the path of each."""
-        assert self.out_dir is not None and self.temp is not None
-        placed: dict[str, str] = {}
-        failed: list[str] = []
-        problem = ""
-        for doc in self.docs:
-            target = self.out_dir / doc.filename
-            try:
-                os.replace(self.temp / doc.filename, target)
-            except OSError as exc:
-                failed.append(doc.filename)
-                problem = problem or f"{target}: {exc.strerror}"
-                continue
-            placed[doc.filename] = str(target)
-        self.discard()
-        if failed:
-            raise InvalidInput("output directory", (
-                f"{problem} (advisory version {version} of {self.case.case_id} is "
-                "published and stored; these files were not written: "
-                + ", ".join(failed) + "; their stored bytes are listed by the advisory "
-                "list command and the CSAF ones are laid out again by the provider "
-                "directory command)"))
-        return placed
-
-    def discard(self) -> None:
-        if self.temp is not None:
-            import shutil
-
-            shutil.rmtree(self.temp, ignore_errors=True)
-            self.temp = None
-
-
-def _check_publishable(adv: Advisory) -> None:
+def _check_publishable(adv: Advisory, doing: str = "publishing, nothing was published",
+                       *, versions: bool = True) -> list[str]:
     """Refused before anything is rendered: an advisory without a vulnerability says
-    nothing any format can carry."""
+    nothing any format can carry; one naming a product without versions cannot tell a
+    reader whether they are affected (``unversioned_products``).  With ``versions``
+    False the products without versions are returned instead of refused."""
+    from cvdesk.publish.build import unversioned_products
+
     if not adv.vulnerabilities:
         raise InvalidInput("vulnerabilities", f"{adv.case_id} has no vulnerability: add "
-                           "one before publishing, nothing was published")
+                           f"one before {doing}")
+    missing = unversioned_products(adv)
+    if missing and versions:
+        raise InvalidInput("versions", f"{adv.case_id}: " + "; ".join(missing)
+                           + f"; add the affected versions before {doing}")
+    return missing
 
 
 def _document(doc: Any, digest: str, path: str | None) -> DocumentView:
@@ -624,68 +417,20 @@ def _document(doc: Any, digest: str, path: str | None) -> DocumentView:
                         doc.content)
 
 
-def _addressed(session: Session, people: list[ParticipantState],
-               ) -> tuple[list[tuple[ParticipantState, str, str]], list[str]]:
-    """(participant, address, OpenPGP key) of those with an e-mail address, by the
-    participant's own or its directory entry; the labels of the others."""
-    from cvdesk.services.mail import _address, _org_key
-    from cvdesk.store.directory import DirectoryRepository
+def _csaf_for_review(draft: Advisory, settings: Any) -> tuple[list[Attachment], str]:
+    """The draft's CSAF document to attach to the review mail (vendors review what their
+    tools will read, not only the text), and the line of the mail that says so; when
+    the CSAF writer refuses the draft as it stands, no attachment and the line says why."""
+    from cvdesk.channels.mail import Attachment
 
-    directory = DirectoryRepository(session).contacts_by_key(
-        {_org_key(p) for p in people}) if people else {}
-    found, missing = [], []
-    for p in people:
-        try:
-            address, key = _address(p, directory.get(_org_key(p), []))
-        except InvalidInput:
-            missing.append(p.label)
-            continue
-        found.append((p, address, key))
-    return found, missing
-
-
-def _idempotency_key(case: Case, pid: int, template: str, key: str) -> str:
-    return f"{case.case_id}/{template}/p{pid}/{key}"
-
-
-def _not_queued(session: Session, case: Case,
-                people: list[tuple[ParticipantState, str, str]], template: str, key: str,
-                ) -> list[tuple[ParticipantState, str, str]]:
-    from cvdesk.store.outbox import OutboxRepository
-
-    keys = {p.pid: _idempotency_key(case, p.pid, template, key) for p, _, _ in people}
-    taken = OutboxRepository(session).taken(keys.values()) if keys else set()
-    return [x for x in people if keys[x[0].pid] not in taken]
-
-
-def _queue(session: Session, row: Any, case: Case,
-           people: list[tuple[ParticipantState, str, str]], template: str, key: str,
-           mail: MailService, at: datetime, who: str, values: dict[str, str]) -> list[str]:
-    """Queue ``template`` to each of ``people`` in the caller's transaction, each message
-    logged on the case, as ``MailService.queue`` does in its own transaction (which a
-    publication cannot share).  Returns the recipients' addresses."""
-    from cvdesk.channels.mail import compose, render
-    from cvdesk.domain.model import Channel, Direction, Message
-    from cvdesk.store.outbox import PENDING, OutboxRepository
-
-    planned = case.publication_date()
-    common = {"desk": mail.cases.settings.desk.name, "title": case.title,
-              "embargo_end": planned.isoformat() if planned else "(no date set yet)"}
-    outbox: list[dict[str, Any]] = []
-    for p, address, public_key in people:
-        subject, body = render(template, {"name": p.name, **common, **values})
-        message_id, raw = compose(
-            sender=mail.sender, recipient=address, case_id=case.case_id, tlp=case.tlp.value,
-            subject=subject, body=body, at=at, domain=mail.domain, public_key=public_key)
-        case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL, subject,
-                                 body, p.pid, case.tlp), actor=who)
-        outbox.append(dict(
-            idempotency_key=_idempotency_key(case, p.pid, template, key), case_pk=row.id,
-            participant=p.pid, template=template, sender=mail.sender, recipient=address,
-            message_id=message_id, raw=raw, status=PENDING, attempts=0, next_attempt_at=at,
-            created_at=at, worker="", last_error="", in_doubt=False, logged=False))
-    OutboxRepository(session).add(outbox)
-    return [address for _, address, _ in people]
+    try:
+        docs, _ = _render(draft, AdvisoryFormat.CSAF, settings)
+    except InvalidAdvisory as exc:
+        return [], ("The CSAF document of this draft is not attached: the CSAF writer\n"
+                    f"refused the draft as it stands ({'; '.join(exc.problems)}).\n\n")
+    doc = docs[0]  # the document; its checksum files are for a provider directory
+    return [Attachment(doc.filename, doc.content, doc.media_type)], (
+        f"The draft is attached as a CSAF document too ({doc.filename}).\n\n")
 
 
 def _formats(formats: Iterable[AdvisoryFormat | str]) -> tuple[AdvisoryFormat, ...]:
@@ -702,15 +447,22 @@ def _formats(formats: Iterable[AdvisoryFormat | str]) -> tuple[AdvisoryFormat, .
 
 
 def _render_all(adv: Advisory, wanted: Iterable[AdvisoryFormat], settings: Any,
-                ) -> tuple[list[Any], list[str], list[str]]:
+                csaf_version: str | None = None) -> tuple[list[Any], list[str], list[str]]:
     """(documents, what the formats have no place for, formats whose writer refused the
-    advisory with its reasons): the one rendering loop of draft and publish."""
+    advisory with its reasons): the one rendering loop of draft and publish.  The CSAF
+    documents are written in ``csaf_version``, by default ``publish.csaf_version``."""
+    from cvdesk.publish.csaf_check import SUPPORTED
+
+    version = csaf_version or settings.publish.csaf_version
+    if version not in SUPPORTED:
+        raise InvalidInput("CSAF version", f"'{version}' is not one of "
+                           + ", ".join(SUPPORTED))
     docs: list[Any] = []
     skipped: list[str] = []
     refused: list[str] = []
     for fmt in wanted:
         try:
-            rendered, why = _render(adv, fmt, settings)
+            rendered, why = _render(adv, fmt, settings, version)
         except InvalidAdvisory as exc:
             refused.append(f"{fmt.value}: " + "; ".join(exc.problems))
             continue
@@ -719,7 +471,8 @@ def _render_all(adv: Advisory, wanted: Iterable[AdvisoryFormat], settings: Any,
     return docs, skipped, refused
 
 
-def _render(adv: Advisory, fmt: AdvisoryFormat, settings):  # type: ignore[no-untyped-def]
+def _render(adv: Advisory, fmt: AdvisoryFormat, settings,  # type: ignore[no-untyped-def]
+            csaf_version: str | None = None):
     """(documents, reasons for what was skipped) for one format."""
     p = settings.publish
     if fmt in (AdvisoryFormat.CSAF, AdvisoryFormat.CSAF_VEX):
@@ -729,7 +482,8 @@ def _render(adv: Advisory, fmt: AdvisoryFormat, settings):  # type: ignore[no-un
             # The VEX profile is a document of its own: its own tracking id, so its file
             # name (which the standard derives from the id) differs from the advisory's.
             adv = replace(adv, tracking_id=f"{adv.tracking_id}-VEX")
-        doc = write_csaf(adv, vex=fmt is AdvisoryFormat.CSAF_VEX)
+        doc = write_csaf(adv, vex=fmt is AdvisoryFormat.CSAF_VEX,
+                         version=csaf_version or p.csaf_version)
         return [doc, *checksums(doc)], []
     if fmt is AdvisoryFormat.MARKDOWN:
         from cvdesk.publish.readable import write_markdown

@@ -28,6 +28,8 @@ def documents() -> dict[str, Rendered]:
     docs = {
         "advisory.csaf.json": write_csaf(SAMPLE),
         "advisory.vex.json": write_csaf(SAMPLE, vex=True),
+        "advisory.csaf21.json": write_csaf(SAMPLE, version="2.1"),
+        "advisory.vex21.json": write_csaf(SAMPLE, vex=True, version="2.1"),
         "advisory.cve.json": write_cve(SAMPLE, V1.key, **ASSIGNER),
         "advisory.v1.osv.json": write_osv(SAMPLE, V1.key, id_prefix=PREFIX),
         "advisory.v2.osv.json": write_osv(SAMPLE, V2.key, id_prefix=PREFIX),

@@ -115,9 +115,9 @@ def test_minimal_with_one_statement_is_valid_in_both_profiles() -> None:
     assert [r["category"] for r in rem] == ["none_available"]  # 6.1.27.10
 
 
-def test_version_2_1_is_refused_clearly() -> None:
-    with pytest.raises(InvalidAdvisory, match=r"writes CSAF 2\.0"):
-        write_csaf(SAMPLE, version="2.1")
+def test_an_unknown_version_is_refused_clearly() -> None:
+    with pytest.raises(InvalidAdvisory, match=r"writes CSAF 2\.0 and 2\.1"):
+        write_csaf(SAMPLE, version="2.2")
 
 
 def test_amber_strict_is_amber_with_the_stricter_rule_spelled_out() -> None:

@@ -187,7 +187,7 @@ def test_cli_publish_refusal_exit_code_and_list(demo_cli: Cli,
 # ------------------------------------------------------------------ smaller rules
 def test_published_files_are_world_readable_only_when_the_tlp_allows(tmp_path: Path) -> None:
     from cvdesk.publish.common import Rendered
-    from cvdesk.services.publication import _PRIVATE_TLP, _Staged
+    from cvdesk.services.publication_files import _PRIVATE_TLP, _Staged
 
     assert {"AMBER", "AMBER+STRICT", "RED"} == _PRIVATE_TLP
     for name, public, mode in (("a.json", True, 0o644), ("b.json", False, 0o600)):

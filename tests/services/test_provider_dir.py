@@ -191,3 +191,15 @@ def test_cli_refuses_without_base_url_and_rebuilds_with_it(
         p.relative_to(tmp_path / "rebuilt"): p.read_bytes()
         for p in (tmp_path / "rebuilt").rglob("*")
         if p.is_file() and p.name != "provider-metadata.json"}
+
+
+def test_a_provider_directory_of_csaf_2_1_is_refused_before_publishing(
+        demo_service: CaseService, tmp_path: Path) -> None:
+    pub = _pub(demo_service, publish={"base_url": BASE + "/"})
+    before = table_counts(demo_service.db.url)
+    with pytest.raises(InvalidInput) as refused:
+        pub.publish(FREE, ["csaf"], provider_dir=tmp_path / "csaf", csaf_version="2.1")
+    assert refused.value.field == "provider directory"
+    assert "nothing was published" in str(refused.value)
+    assert table_counts(demo_service.db.url) == before
+    assert not (tmp_path / "csaf").exists()

@@ -55,7 +55,7 @@ def test_a_directory_at_a_files_name_publishes_nothing(
 def test_a_full_disk_while_writing_publishes_nothing(
         svc: CaseService, pub: PublicationService, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import cvdesk.services.publication as module
+    import cvdesk.services.publication_files as module
 
     real, calls = module.write_private, []
 
