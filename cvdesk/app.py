@@ -14,14 +14,21 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cvdesk.seed.demo import DemoSummary
+    from cvdesk.seed.demo_users import DemoLogin
+    from cvdesk.services.accounts import AccountService
+    from cvdesk.services.admin import AdminService
     from cvdesk.services.cases import CaseService
     from cvdesk.services.contacts import ContactService
     from cvdesk.services.coordination import CoordinationService
     from cvdesk.services.database import Database
     from cvdesk.services.doctor import DoctorService
     from cvdesk.services.inbound import InboundService
+    from cvdesk.services.invitations import InvitationService
     from cvdesk.services.mail import MailService
+    from cvdesk.services.portal import PortalService
+    from cvdesk.services.portal_actions import PortalActions
     from cvdesk.services.progress import Progress
+    from cvdesk.services.public_reports import PublicReportService
     from cvdesk.services.publication import PublicationService
     from cvdesk.services.ssvc import SsvcService
     from cvdesk.services.worker import Worker
@@ -62,6 +69,11 @@ class Desk:
 
         return init_database(self.db)
 
+    def case_count(self) -> int:
+        from cvdesk.services.database import counts
+
+        return counts(self.db).cases
+
     def require_ready(self) -> None:
         """Raise DatabaseNotReady unless the schema is this version's (checked once)."""
         if not self._ready:
@@ -75,6 +87,38 @@ class Desk:
 
         self.require_ready()
         return CaseService(self.db, self.settings, clock=self.clock)
+
+    def accounts(self) -> AccountService:
+        from cvdesk.services.accounts import AccountService
+
+        self.require_ready()
+        return AccountService(self.db, self.settings, clock=self.clock)
+
+    def portal(self) -> PortalService:
+        from cvdesk.services.portal import PortalService
+
+        return PortalService(self.cases(), self.accounts())
+
+    def portal_actions(self) -> PortalActions:
+        """The writes of the web desk and its dashboard, checked per principal."""
+        from cvdesk.services.portal_actions import PortalActions
+
+        return PortalActions(self.cases(), self.accounts())
+
+    def public_reports(self) -> PublicReportService:
+        from cvdesk.services.public_reports import PublicReportService
+
+        return PublicReportService(self.cases(), self.accounts())
+
+    def invitations(self) -> InvitationService:
+        from cvdesk.services.invitations import InvitationService
+
+        return InvitationService(self.cases(), self.accounts())
+
+    def admin(self) -> AdminService:
+        from cvdesk.services.admin import AdminService
+
+        return AdminService(self.accounts(), self.invitations())
 
     def coordination(self) -> CoordinationService:
         from cvdesk.services.coordination import CoordinationService
@@ -126,6 +170,12 @@ class Desk:
 
         self.init_database()
         return load_demo(self.cases(), force=force, progress=progress or quiet)
+
+    def demo_logins(self) -> list[DemoLogin]:
+        """One login per role on the demo (``cvdesk serve --demo``), new passwords each time."""
+        from cvdesk.seed.demo_users import demo_logins
+
+        return demo_logins(self.cases(), self.accounts())
 
     def close(self) -> None:
         if self._db is not None:

@@ -35,6 +35,10 @@ SHORT_HELP: dict[str, str] = {
     "doctor": "Sweep the open cases: store and print the findings, most urgent first.",
     "ssvc": "Show the SSVC decisions of a case (triage, publish, patch priorities).",
     "publish": "Publish the next version of a case's advisory (6.9).",
+    "serve": "Run the web desk: pages for coordinators, vendors and reporters, and the "
+             "REST API.",
+    "audit": "The audit log: web writes, sign-ins and reads of embargoed cases, newest "
+             "first.",
     "advisory": "Draft, preview and list the advisory of a case (CSAF, CVE, OSV, "
                 "readable).",
     "cve": "Submit CVE records to CVE Services (settings: [cve]).",
@@ -55,6 +59,7 @@ SHORT_HELP: dict[str, str] = {
     "rm": "Report management per participant (Vultron RM).",
     "embargo": "Embargo management (Vultron EM) and each participant's consent.",
     "finding": "Acknowledge or snooze troubleshooting findings.",
+    "user": "Accounts of the web desk.",
 }
 
 
@@ -104,6 +109,9 @@ SOURCES: dict[str, Callable[[], Any]] = {
     "rm": _attr("transitions", "rm_app"),
     "embargo": _embargo,
     "finding": _attr("doctor", "finding_app"),
+    "serve": _attr("serve", "serve"),
+    "audit": _attr("serve", "audit"),
+    "user": _attr("serve", "user_app"),
 }
 
 

@@ -53,6 +53,20 @@ class InvalidInput(BadInput):
         super().__init__(f"{field}: {problem}")
 
 
+class NotSignedIn(NotAllowed):
+    """Nobody is signed in, or the session, token or link has expired (HTTP 401)."""
+
+
+class TooManyAttempts(NotAllowed):
+    """Refused for a while after repeated failures, e.g. sign-ins (HTTP 429)."""
+
+    def __init__(self, what: str, retry_after_seconds: int) -> None:
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        minutes = max(1, (self.retry_after_seconds + 59) // 60)
+        super().__init__(f"{what}: too many failed attempts; try again in "
+                         f"{minutes} minute{'s' if minutes != 1 else ''}")
+
+
 class NotFound(DomainError):
     """A case, participant or other thing that does not exist."""
 
@@ -65,6 +79,8 @@ ERROR_CODES: tuple[tuple[type[DomainError], int, int], ...] = (
     (IllegalTransition, 3, 409),
     (NotFound, 4, 404),
     (Conflict, 5, 409),
+    (NotSignedIn, 1, 401),
+    (TooManyAttempts, 1, 429),
     (NotAllowed, 1, 403),
     (Unavailable, 1, 503),
     (DomainError, 1, 400),

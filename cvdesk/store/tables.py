@@ -388,3 +388,109 @@ class AdvisoryDocumentRow(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------- accounts (issue 11)
+
+class UserRow(Base):
+    """A person who signs in.  ``email`` is the login name, lower-cased; the password is
+    stored as an argon2 hash only, and is empty until an invited user sets one."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email", name="uq_users_email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # checked, at most 64 + 1 + 253
+    name: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text, default="")
+    site_role: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"),
+                                                         index=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
+class CaseMemberRow(Base):
+    """A user acting as one participant of one case: the reporter who sent the report,
+    a vendor contact who followed an invitation.  (Users of an organization reach its
+    cases through ``participants.organization_id`` without a row here.)"""
+
+    __tablename__ = "case_members"
+    __table_args__ = (UniqueConstraint("user_id", "case_pk", "pid",
+                                       name="uq_case_members_user_case_pid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser.  The cookie holds a random token; only its SHA-256 is kept,
+    so a copy of the database opens no session."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApiTokenRow(Base):
+    """An API token: hashed at rest, scoped, expiring and revocable."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class AccessLinkRow(Base):
+    """A link sent by e-mail or shown once: a password reset or an invitation (used
+    once), or a reporter's private link to its report (used many times).  Only the
+    token's SHA-256 is kept."""
+
+    __tablename__ = "access_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+
+
+class SignInFailureRow(Base):
+    """Failed sign-ins per key (an account's e-mail, or a client address), for throttling."""
+
+    __tablename__ = "sign_in_failures"
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """The audit log: every write through the desk's web face and API, and every read of
+    an embargoed case (who, what, when, from which address).  Append-only."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    target: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")

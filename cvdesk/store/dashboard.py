@@ -1,0 +1,71 @@
+"""The reads behind the dashboard (issue 11): the findings a principal should see, most
+urgent first, and the participants a member acts as in each of its cases."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from cvdesk.store.findings import OPEN, SNOOZED
+from cvdesk.store.tables import CaseMemberRow, CaseRow, FindingRow, ParticipantRow
+
+#: Most urgent first: severity, then the oldest, then a stable order.
+URGENCY = (FindingRow.severity.desc(), FindingRow.first_seen_at, CaseRow.case_id,
+           FindingRow.key)
+
+
+def _showing(now: datetime):  # type: ignore[no-untyped-def]
+    """Open findings, and snoozed ones whose snooze has ended (the next sweep reopens
+    them; until then they are due again all the same)."""
+    return or_(FindingRow.status == OPEN,
+               and_(FindingRow.status == SNOOZED, FindingRow.snoozed_until <= now))
+
+
+def open_findings(session: Session, *, now: datetime, case_pks: Collection[int] | None,
+                  offset: int = 0, limit: int | None = None,
+                  ) -> tuple[Sequence[tuple[FindingRow, CaseRow]], int]:
+    """One page of the due findings of open cases (``case_pks`` None: every case) and
+    how many there are in all."""
+    stmt = (select(FindingRow, CaseRow).join(CaseRow, CaseRow.id == FindingRow.case_pk)
+            .where(_showing(now), CaseRow.status == "open"))
+    if case_pks is not None:
+        stmt = stmt.where(CaseRow.id.in_(list(case_pks)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    stmt = stmt.order_by(*URGENCY).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(f, c) for f, c in session.execute(stmt)], total
+
+
+def member_participants(session: Session, user_id: int | None,
+                        organization_id: int | None,
+                        ) -> dict[int, list[tuple[int, str]]]:
+    """case key -> [(participant number, roles text)] of the participants a member acts
+    as: through its organization or a direct link (``case_members``)."""
+    conds = []
+    p = ParticipantRow
+    if organization_id is not None:
+        conds.append(p.organization_id == organization_id)
+    if user_id is not None:
+        conds.append(p.pid.in_(select(CaseMemberRow.pid).where(
+            CaseMemberRow.user_id == user_id, CaseMemberRow.case_pk == p.case_pk)))
+    if not conds:
+        return {}
+    found: dict[int, list[tuple[int, str]]] = {}
+    for case_pk, pid, roles in session.execute(
+            select(p.case_pk, p.pid, p.roles).where(or_(*conds))):
+        found.setdefault(case_pk, []).append((pid, roles))
+    return found
+
+
+def linked_participant(session: Session, case_id: str, pid: int,
+                       ) -> dict[int, list[tuple[int, str]]]:
+    """The one participant a reporter's private link acts as, in the same shape."""
+    row = session.execute(
+        select(ParticipantRow.case_pk, ParticipantRow.roles)
+        .join(CaseRow, CaseRow.id == ParticipantRow.case_pk)
+        .where(CaseRow.case_id == case_id, ParticipantRow.pid == pid)).first()
+    return {} if row is None else {row[0]: [(pid, row[1])]}
