@@ -11,7 +11,7 @@ and stores nothing (time travel).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -33,13 +33,21 @@ from cvdesk.store.findings import (
     SNOOZED,
     CaseOutcome,
     FindingRepository,
+    Stored,
+    from_micros,
     json_text,
+    micros,
+    read_rule_checks,
+    rule_checks_text,
 )
-from cvdesk.store.snapshot import cases_of, participants_by_case
-from cvdesk.troubleshoot import Diagnosis, Finding, diagnose
+from cvdesk.store.snapshot import DUE_COLUMNS, cases_of, participants_by_case
+from cvdesk.troubleshoot import RULES, Diagnosis, Finding, diagnose
+from cvdesk.troubleshoot.engine import rules_fingerprint
+from cvdesk.troubleshoot.rules import CASE_RULES, PARTICIPANT_RULES
 from cvdesk.troubleshoot.stored import facts, short_text, worded, words
 
 BATCH = 500
+_NEEDS_SWEEP, _RULE_CHECKS = DUE_COLUMNS.index("needs_sweep"), DUE_COLUMNS.index("rule_checks")
 
 
 class FindingAction(StrEnum):
@@ -63,6 +71,54 @@ def stored_text(f: Finding, kinds: dict[str, str]) -> str:
     return json_text(facts(f)) if "\\u0000" in text else text
 
 
+class _Plan:
+    """What a sweep asks about a case due by the clock alone: the rules whose check has
+    come (``rules``), and the participants it reads (``pids``; None for all of them)."""
+
+    __slots__ = ("checks", "pids", "rules", "whole")
+
+    def __init__(self, checks: dict[str, int], rules: set[str], whole: set[str],
+                 pids: set[int] | None) -> None:
+        self.checks, self.rules, self.whole, self.pids = checks, rules, whole, pids
+
+    def judges(self, participants: Mapping[int, Any]) -> Callable[[str], bool]:
+        """Whether a finding or check (by key) is one this sweep's answer replaces: every
+        one of a rule asked about the whole case, and those about the participants read
+        of a rule asked about some of them."""
+        whole, rules = self.whole, self.rules
+        if self.pids is None:
+            return lambda key: key.partition(":")[0] in rules
+        read = {f"p{pid}" for pid in participants}
+
+        def judged(key: str) -> bool:
+            rule, _, subject = key.partition(":")
+            return rule in whole or (rule in rules and subject in read)
+        return judged
+
+
+def _plan(checks: dict[str, int], now_us: int) -> _Plan | None:
+    """The plan for a case whose stored checks are ``checks`` (None: ask every rule)."""
+    whole: set[str] = set()  # rules due about the whole case
+    pids: set[int] = set()
+    rules: set[str] = set()
+    for key, at in checks.items():
+        if at > now_us:
+            continue
+        rule, _, subject = key.partition(":")
+        if rule not in RULES:
+            return None
+        rules.add(rule)
+        if not subject:
+            whole.add(rule)
+        elif rule in PARTICIPANT_RULES and subject[:1] == "p" and subject[1:].isdigit():
+            pids.add(int(subject[1:]))
+        else:
+            return None
+    if any(rule not in CASE_RULES for rule in whole):
+        return _Plan(checks, rules, rules, None)  # read every participant: ask rules whole
+    return _Plan(checks, rules, whole, pids)
+
+
 class DoctorService:
     def __init__(self, db: Database, settings: Settings,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -81,6 +137,7 @@ class DoctorService:
         """Re-check the due cases and store their findings; returns how many were checked.
         ``progress`` hears (cases checked, cases due) after each batch of a whole sweep."""
         swept = 0
+        fingerprint = rules_fingerprint(self.settings.policy)
         with collector_paused(), self.db.transaction() as session:
             repo = FindingRepository(session)
             if case_id:
@@ -92,7 +149,7 @@ class DoctorService:
                 due = repo.due_cases(now, case_id, limit=BATCH, after=after)
                 if not due:
                     break
-                swept += self._sweep_batch(repo, due, now)
+                swept += self._sweep_batch(repo, due, now, fingerprint)
                 session.flush()
                 progress(swept, max(total, swept))
                 if case_id:
@@ -101,22 +158,68 @@ class DoctorService:
                 gc.collect(1)  # the young generations only: cheap, and frees any cycles
         return swept
 
-    def _sweep_batch(self, repo: FindingRepository, due: Sequence[Any], now: datetime) -> int:
-        """Judge a batch of due cases (rows of ``mapping.CASE_COLUMNS``) and store the
+    def _sweep_batch(self, repo: FindingRepository, due: Sequence[Any], now: datetime,
+                     fingerprint: str) -> int:
+        """Judge a batch of due cases (rows of ``snapshot.DUE_COLUMNS``) and store the
         outcome.  Each finding goes to the store as its JSON text with its problem and
-        severity, so that the store compares and writes without looking inside."""
+        severity, so that the store compares and writes without looking inside.
+
+        A case whose log changed is asked by every rule.  A case due by the clock alone
+        is asked only by the rules whose own check has come, as the last sweep stored
+        them (``Diagnosis.checks``): what a rule finds stays the same until its check, so
+        the other rules' stored findings stand and are neither read in full nor
+        compared.  Such a case is read without its participants when only rules of the
+        case's own state are due, and with only the participants whose time has come
+        when the rules due judge each participant on its own."""
         pks = [row[0] for row in due]
-        existing = repo.unresolved_of(pks)
+        now_us = micros(now)
+        plans: dict[int, _Plan] = {}  # the cases asked in part
+        for row in due:
+            if not row[_NEEDS_SWEEP]:
+                checks = read_rule_checks(row[_RULE_CHECKS], fingerprint)
+                if checks is not None:
+                    plan = _plan(checks, now_us)
+                    if plan is not None:
+                        plans[row[0]] = plan
+        existing = repo.unresolved_of(pks, {pk: plan.rules for pk, plan in plans.items()})
+        # A snooze that has ended wakes its finding up: such a case is asked in full.
+        woke = [pk for pk in plans if any(
+            r.status == SNOOZED and r.snoozed_until is not None and r.snoozed_until <= now
+            for r in existing[pk].values())]
+        for pk in woke:
+            del plans[pk]
+        if woke:
+            existing.update(repo.unresolved_of(woke))
+        people = participants_by_case(repo.session, pks, {
+            pk: plan.pids for pk, plan in plans.items() if plan.pids is not None})
         policy = self.settings.policy
         verdicts = []
         kinds: dict[str, str] = {}
-        for case, pk in zip(cases_of(due, participants_by_case(repo.session, pks)), pks,
-                            strict=True):
-            diagnosis = diagnose(case, policy, now)
+        for case, pk in zip(cases_of(due, people), pks, strict=True):
+            plan = plans.get(pk)
+            rows: dict[str, Stored] = existing[pk]
+            others: list[Stored] = []
+            if plan is None:
+                diagnosis = diagnose(case, policy, now)
+                next_check = diagnosis.next_check
+                checks = {name: micros(at) for name, at in diagnosis.checks.items()}
+            else:
+                diagnosis = diagnose(case, policy, now,
+                                     {name: RULES[name] for name in plan.rules})
+                judged = plan.judges(case.participants)
+                checks = {key: at for key, at in plan.checks.items() if not judged(key)}
+                checks.update((key, micros(at)) for key, at in diagnosis.checks.items())
+                next_check = from_micros(min(checks.values())) if checks else None
+                kept, rows = rows, {}
+                for key, row in kept.items():
+                    if judged(key):
+                        rows[key] = row
+                    else:
+                        others.append(row)
             verdicts.append(CaseOutcome(
                 pk, case.seq, {f.key: (f.problem, int(f.severity), stored_text(f, kinds))
                                for f in diagnosis.findings},
-                diagnosis.next_check, existing[pk]))
+                next_check, rows, others, rule_checks_text(fingerprint, checks)))
         repo.record_batch(verdicts, now, kinds)
         return len(due)
 

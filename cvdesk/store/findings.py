@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -52,6 +52,44 @@ def same_whole(stored: Any, text: str, kinds: dict[str, str]) -> bool:
 OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
 UNRESOLVED = (OPEN, ACKNOWLEDGED, SNOOZED)
 
+# ------------------------------------------------------------------ rules' own checks
+#
+# ``cases.rule_checks`` keeps, per case, when each rule's answer may next change by the
+# clock alone, as whole microseconds since 1970 (exact: instants compare as integers,
+# with no rounding that could leave a due rule unasked), after a digest of the rules and
+# the policy they were asked with: "3f2a...e1 stopped-replying=1795435200000000 ...".
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """``at`` (aware, any offset) as whole microseconds since 1970 UTC."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def from_micros(n: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=n)
+
+
+def rule_checks_text(fingerprint: str, checks: Mapping[str, int]) -> str:
+    return " ".join([fingerprint, *[f"{name}={at}" for name, at in checks.items()]])
+
+
+def read_rule_checks(text: str | None, fingerprint: str) -> dict[str, int] | None:
+    """The checks stored by ``rule_checks_text`` under ``fingerprint``; None when there
+    are none, or they were stored under other rules or another policy."""
+    if not text:
+        return None
+    head, *items = text.split(" ")
+    if head != fingerprint:
+        return None
+    checks: dict[str, int] = {}
+    for item in items:
+        name, _, at = item.partition("=")
+        checks[name] = int(at)
+    return checks
+
 
 class Stored(NamedTuple):
     """What a sweep needs of an unresolved finding it may keep, update or resolve."""
@@ -66,13 +104,18 @@ class Stored(NamedTuple):
 @dataclass
 class CaseOutcome:
     """One case's sweep outcome, ready to store: the findings by key as (problem,
-    severity, JSON text of the stored form), and the unresolved rows it had."""
+    severity, JSON text of the stored form), and the unresolved rows of the rules asked
+    (kept, updated or resolved by ``findings``).  ``others`` are unresolved rows of rules
+    not asked this time: left as they are, only their snoozes count for the next check.
+    ``rule_checks`` is the text stored for the rules' own checks (``rule_checks_text``)."""
 
     case_pk: int
     version: int
     findings: dict[str, tuple[str, int, str]]
     next_check: datetime | None
     existing: dict[str, Stored]
+    others: Sequence[Stored] = ()
+    rule_checks: str | None = None
 
 
 class FindingRepository:
@@ -124,16 +167,32 @@ class FindingRepository:
             return text.replace("?::json", "CAST(%s AS jsonb)").replace("?", "%s")
         return text.replace("?::json", "?")
 
-    def unresolved_of(self, case_pks: list[int]) -> dict[int, dict[str, Stored]]:
+    def unresolved_of(self, case_pks: list[int], problems: Mapping[int, Sequence[str]]
+                      | None = None) -> dict[int, dict[str, Stored]]:
+        """The unresolved findings of the cases, by case and key.  For a case in
+        ``problems`` only those of the problems listed there (or of others in the batch's
+        lists) and the snoozed ones are read."""
         result: dict[int, dict[str, Stored]] = {pk: {} for pk in case_pks}
         if not case_pks:
             return result
+        problems = problems or {}
+        whole = [pk for pk in case_pks if pk not in problems]
+        ids = ", ".join  # the keys are the sweep's own integers
+        where, params = [], []
+        if whole:
+            where.append(f"case_pk IN ({ids(str(int(pk)) for pk in whole)})")
+        if problems:
+            names = sorted({name for listed in problems.values() for name in listed})
+            where.append(
+                f"(case_pk IN ({ids(str(int(pk)) for pk in problems)}) AND "
+                f"(status = '{SNOOZED}' OR problem IN ({ids('?' for _ in names) or 'NULL'})))")
+            params = names
         cur = cursor(self.session)
         try:
-            cur.execute(
+            cur.execute(self._sql(
                 "SELECT case_pk, key, id, status, snoozed_until, severity, data FROM findings "
-                f"WHERE case_pk IN ({', '.join(str(int(pk)) for pk in case_pks)}) "
-                f"AND status IN ({', '.join(repr(s) for s in UNRESOLVED)})")
+                f"WHERE ({' OR '.join(where)}) "
+                f"AND status IN ({', '.join(repr(s) for s in UNRESOLVED)})"), params)
             rows = cur.fetchall()
         finally:
             cur.close()
@@ -179,11 +238,11 @@ class FindingRepository:
                     updates.append((text, stamp, level, OPEN if woke else row.status, row.id))
                 elif not same_data(row.data, text) and not same_whole(row.data, text, kinds):
                     reworded.append((text, stamp, row.id))
-            wake = [r.snoozed_until for r in existing.values()
+            wake = [r.snoozed_until for r in (*existing.values(), *v.others)
                     if r.status == SNOOZED and r.snoozed_until and r.snoozed_until > now]
             checks = [t for t in (v.next_check, *wake) if t is not None]
             rearm.append((driver_instant(self.session, min(checks)) if checks else None,
-                          stamp, v.case_pk, v.version))
+                          stamp, v.rule_checks, v.case_pk, v.version))
         # Written with the driver's own cursor (no statement compiling, no column types, no
         # engine events): every value here is the sweep's own, the JSON text included (JSON
         # writes a NUL as an escape), so the NUL net of store/db.py has nothing to catch.
@@ -206,7 +265,8 @@ class FindingRepository:
             if rearm:
                 # Only clear needs_sweep if nobody wrote to the case since we read it.
                 cur.executemany(sql("UPDATE cases SET needs_sweep = FALSE, next_check_at = ?, "
-                                    "swept_at = ? WHERE id = ? AND version = ?"), rearm)
+                                    "swept_at = ?, rule_checks = ? WHERE id = ? AND version = ?"),
+                                rearm)
         finally:
             cur.close()
 

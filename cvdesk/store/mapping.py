@@ -394,13 +394,15 @@ CASE_COLUMNS = (
     "id", "case_id", "title", "tlp", "status", "em_state", "embargo_end_text",
     "proposed_end_text", "pxa", "pxa_times", "signals", "opened_at", "closed_at",
     "last_event_at", "version", "draft_shared_at")
+assert len(CASE_COLUMNS) == 16  # as case_from_raw unpacks them
 
 
 def case_from_raw(values: tuple[Any, ...] | list[Any], participants: Iterable[ParticipantState],
                   case_type: type[Case] = Case) -> Case:
-    """A case from a row of ``CASE_COLUMNS`` read without the column types."""
+    """A case from a row of ``CASE_COLUMNS`` read without the column types (further
+    columns after those, such as a sweep's own, are left alone)."""
     (_, case_id, title, tlp, status, em_state, end, proposed, pxa, pxa_times, signals,
-     opened, closed, last, version, draft_shared_at) = values
+     opened, closed, last, version, draft_shared_at) = values[:16]
     return case_state(case_id, title, tlp, status, em_state, end, proposed, pxa,
                       raw_json(pxa_times), raw_json(signals) if signals else [],
                       raw_instant(opened), raw_instant(closed),  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ Tests check, for the demo and for generated cases, that the result agrees with a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from cvdesk.store.mapping import (
 )
 from cvdesk.store.tables import CaseRow
 
-__all__ = ["SweptCase", "case_from_raw", "case_from_rows", "cases_of", "cursor",
+__all__ = ["DUE_COLUMNS", "SweptCase", "case_from_raw", "case_from_rows", "cases_of", "cursor",
            "driver_instant", "due_cases", "marker", "participant_from_row",
            "participants_by_case"]
 
@@ -67,13 +67,18 @@ def driver_instant(session: Session, value: datetime | None) -> Any:
     return process(value)
 
 
+#: What ``due_cases`` reads: ``CASE_COLUMNS``, then the sweep's own two (whether the log
+#: changed since the last sweep, and the rules' own checks it stored).
+DUE_COLUMNS = (*CASE_COLUMNS, "needs_sweep", "rule_checks")
+
+
 def due_cases(session: Session, now: datetime, case_id: str | None = None,
               limit: int | None = None, after: int = 0) -> list[tuple[Any, ...]]:
-    """Rows (``CASE_COLUMNS``, untyped) of the open cases whose log changed since their
+    """Rows (``DUE_COLUMNS``, untyped) of the open cases whose log changed since their
     last sweep or whose check time has come, by number, from the one after ``after`` (so
     that a sweep reads the table once, batch after batch)."""
     params: dict[str, Any] = {"now": driver_instant(session, now)}
-    sql = (f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE status = 'open' "
+    sql = (f"SELECT {', '.join(DUE_COLUMNS)} FROM cases WHERE status = 'open' "
            f"AND id > {int(after)} AND (needs_sweep OR next_check_at <= "
            f"{marker(session, 'now')})")
     if case_id:
@@ -104,16 +109,24 @@ def due_count(session: Session, now: datetime) -> int:
 
 
 def participants_by_case(session: Session, case_pks: Sequence[int],
+                         only: Mapping[int, Collection[int]] | None = None,
                          ) -> dict[int, list[ParticipantState]]:
-    """The participants of many cases, in one query, ordered by number."""
+    """The participants of many cases, in one query, ordered by number; of a case in
+    ``only``, the participants numbered there (none when the list is empty)."""
     result: dict[int, list[ParticipantState]] = {pk: [] for pk in case_pks}
-    if not case_pks:
+    only = only or {}
+    # The keys are the sweep's own integers, written into the statement.
+    where = [f"(case_pk = {int(pk)} AND pid IN ({', '.join(str(int(n)) for n in pids)}))"
+             for pk, pids in only.items() if pids]
+    whole = [str(int(pk)) for pk in case_pks if pk not in only]
+    if whole:
+        where.append(f"case_pk IN ({', '.join(whole)})")
+    if not where:
         return result
     cur = cursor(session)
     try:
         cur.execute(f"SELECT {', '.join(PARTICIPANT_COLUMNS)} FROM participants "
-                    f"WHERE case_pk IN ({', '.join(str(int(pk)) for pk in case_pks)}) "
-                    "ORDER BY case_pk, pid")
+                    f"WHERE {' OR '.join(where)} ORDER BY case_pk, pid")
         rows = cur.fetchall()
     finally:
         cur.close()
@@ -123,5 +136,6 @@ def participants_by_case(session: Session, case_pks: Sequence[int],
 
 def cases_of(rows: Iterable[tuple[Any, ...]], people: dict[int, list[ParticipantState]],
              ) -> list[Case]:
-    """The cases of rows read by ``due_cases``, with their participants."""
+    """The cases of rows read by ``due_cases``, with their participants (as read: some
+    of them, or none, when the sweep asks only rules that need no more)."""
     return [case_from_raw(row, people[row[0]], SweptCase) for row in rows]

@@ -93,6 +93,9 @@ class CaseRow(Base):
     needs_sweep: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     swept_at: Mapped[datetime | None]
+    # Each rule's own next check, written and read by the sweep only (store/findings.py
+    # ``rule_checks_text``); NULL asks every rule.
+    rule_checks: Mapped[str | None] = mapped_column(Text)
 
 
 class ParticipantRow(Base):

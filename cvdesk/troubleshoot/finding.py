@@ -82,20 +82,38 @@ assert [(p.name, p.default) for p in signature(Finding).parameters.values()] == 
 @dataclass
 class Verdict:
     """A rule's answer: its findings, and the earliest time the answer could change by
-    the clock alone (None when only a new event can change it)."""
+    the clock alone (None when only a new event can change it).
+
+    A rule that judges each participant on its own (rules.PARTICIPANT_RULES) names the
+    participant a time is about (``subject``); those times are also kept per participant
+    (``subject_checks``), so that a sweep can later ask the rule about that participant
+    alone.  Times given without a subject are ``case_check``."""
 
     findings: list[Finding] = field(default_factory=list)
     next_check: datetime | None = None
+    subject_checks: dict[int, datetime] | None = None
+    case_check: datetime | None = None
 
-    def reached(self, when: datetime, now: datetime) -> bool:
+    def reached(self, when: datetime, now: datetime, subject: int | None = None) -> bool:
         """True once ``now`` has reached ``when``; until then, remember ``when`` as a time
         at which the answer may change."""
         if now >= when:
             return True
-        self.check_at(when, now)
+        self.check_at(when, now, subject)
         return False
 
-    def check_at(self, when: datetime | None, now: datetime) -> None:
-        if when is not None and when > now and (self.next_check is None
-                                                 or when < self.next_check):
+    def check_at(self, when: datetime | None, now: datetime,
+                 subject: int | None = None) -> None:
+        if when is None or when <= now:
+            return
+        if self.next_check is None or when < self.next_check:
             self.next_check = when
+        if subject is None:
+            if self.case_check is None or when < self.case_check:
+                self.case_check = when
+            return
+        checks = self.subject_checks
+        if checks is None:
+            self.subject_checks = {subject: when}
+        elif subject not in checks or when < checks[subject]:
+            checks[subject] = when

@@ -66,3 +66,14 @@ RULES: dict[str, Check] = {
 SIGNAL_RULES = frozenset({
     "leak", "independent-discovery", "out-of-scope", "finder-needs-handoff",
     "downstream-vendors", "legal-threat", "hostile-tone", "media-attention"})
+
+#: The rules that read only the case's own state (its row: embargo, CS, dates), never its
+#: participants: a sweep asks them about a case whose participants it has not read.
+CASE_RULES = frozenset({"case-stalled", "draft-not-shared", "public-before-date"})
+
+#: The rules that judge each participant on its own: what they find about a participant,
+#: and when that may change (``Verdict.subject_checks``), depend on that participant and
+#: the case's own state only.  A sweep asks them about the participants whose time has
+#: come, read alone.  tests/troubleshoot/test_rule_checks.py holds both sets to this.
+PARTICIPANT_RULES = frozenset({
+    "no-acknowledgement", "stopped-replying", "vendor-not-notified", "vendor-unresponsive"})

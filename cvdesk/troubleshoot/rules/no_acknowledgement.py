@@ -32,7 +32,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if unreachable(p, policy):
             continue
         due = p.first_attempt_at + HOURS[policy.ack_deadline_hours]
-        if not verdict.reached(due, now):
+        if not verdict.reached(due, now, p.pid):
             continue
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} has not acknowledged the report",

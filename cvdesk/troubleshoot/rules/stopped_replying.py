@@ -48,9 +48,9 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if strict is not None and now >= strict:
             continue
         due = p.last_reply_at + DAYS[policy.stopped_replying_days]
-        if not verdict.reached(due, now):
+        if not verdict.reached(due, now, p.pid):
             continue
-        verdict.check_at(strict, now)
+        verdict.check_at(strict, now, p.pid)
         concerns, act = (VENDOR_CONCERNS, VENDOR_ACTIONS) if p.is_vendor else (
             OTHER_CONCERNS, OTHER_ACTIONS)
         verdict.findings.append(Finding(

@@ -30,7 +30,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         if p.attempts or p.replies:
             continue
         hours = party_policy(base, p).ack_target_hours
-        if not verdict.reached(p.added_at + HOURS[hours], now):
+        if not verdict.reached(p.added_at + HOURS[hours], now, p.pid):
             continue
         said = evidence.get((p.added_at, hours))
         if said is None:

@@ -81,7 +81,7 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         due = due_time(case, p, policy)
         if due is None:
             continue
-        if not verdict.reached(due, now):
+        if not verdict.reached(due, now, p.pid):
             continue
         assert p.last_reply_at is not None
         verdict.findings.append(Finding(
