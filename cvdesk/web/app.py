@@ -27,7 +27,7 @@ from cvdesk.web import (
 )
 from cvdesk.web.auth import Authenticator
 from cvdesk.web.render import STATIC, Renderer
-from cvdesk.web.security import SecurityHeaders, csrf_failed
+from cvdesk.web.security import BodyLimit, SecurityHeaders, csrf_failed
 
 if TYPE_CHECKING:
     from cvdesk.app import Desk
@@ -41,8 +41,10 @@ def create_app(desk: Desk) -> Any:
     from asgi_csrf import asgi_csrf
 
     web = desk.settings.web
+    # No Swagger UI: it loads its script from a CDN, and the desk serves every asset
+    # itself (its CSP would refuse it anyway).  The OpenAPI document is served.
     app = FastAPI(title="cvdesk", version="1", summary="Coordinated vulnerability disclosure "
-                  "desk: the REST API", docs_url="/api/v1/docs", redoc_url=None,
+                  "desk: the REST API", docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json")
     auth = Authenticator(desk)
     renderer = Renderer(desk)
@@ -60,6 +62,6 @@ def create_app(desk: Desk) -> Any:
     protected = asgi_csrf(app, signing_secret=secret, always_protect=ALWAYS_PROTECT,
                           cookie_secure=web.https, cookie_samesite="Lax",
                           send_csrf_failed=csrf_failed)
-    outer = SecurityHeaders(protected, https=web.https)
+    outer = SecurityHeaders(BodyLimit(protected), https=web.https)
     outer.fastapi = app  # the routes, for tests that walk them (authorization matrix)
     return outer

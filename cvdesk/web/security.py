@@ -49,6 +49,64 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+MAX_BODY = 4 * 1024 * 1024
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes (413) before anything buffers them: the
+    CSRF check reads a whole form body, and a report or a statement is never this big."""
+
+    def __init__(self, app: Any, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await _refuse(send, 413, "the request body is larger than "
+                                  f"{self.limit // (1024 * 1024)} MiB")
+                    return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except BodyTooLarge:
+            await _refuse(send, 413, "the request body is too large")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _refuse(send: Any, status: int, detail: str) -> None:
+    import json
+
+    title = {413: "Content Too Large"}.get(status, "Error")
+    body = json.dumps({"type": "about:blank", "title": title, "status": status,
+                       "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def csrf_failed(scope: Any, send: Any, message_id: Any) -> None:
     """A refused form post: 403 as problem details (RFC 9457) naming what was wrong."""
     import json

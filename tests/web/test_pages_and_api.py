@@ -139,3 +139,23 @@ def test_reading_an_embargoed_case_is_audited(web: Web) -> None:
     coord.get(f"/api/v1/cases/{embargoed[0]}")
     log = web.desk.accounts().audit_log(None, case_id=embargoed[0])
     assert any(e.action == "read embargoed case" for e in log.items)
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(web: Web) -> None:
+    c = web.fresh()
+    token = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"csrftoken": token, "email": "coord@test.example",
+                               "password": "x" * (5 * 1024 * 1024)})
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_no_third_party_assets(web: Web) -> None:
+    assert web.fresh().get("/api/v1/docs").status_code == 404
+    assert web.fresh().get("/api/v1/openapi.json").status_code == 200
+    import re
+
+    for page in ("/login", "/report"):
+        html = web.fresh().get(page).text
+        assets = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
+        assert assets and all(a.startswith("/static/") for a in assets), assets
