@@ -44,7 +44,7 @@ from cvdesk.store.snapshot import DUE_COLUMNS, cases_of, participants_by_case
 from cvdesk.troubleshoot import RULES, Diagnosis, Finding, diagnose
 from cvdesk.troubleshoot.engine import rules_fingerprint
 from cvdesk.troubleshoot.rules import CASE_RULES, PARTICIPANT_RULES
-from cvdesk.troubleshoot.stored import facts, short_text, worded, words
+from cvdesk.troubleshoot.stored import facts, same_facts, short_text, worded, words
 
 BATCH = 500
 _NEEDS_SWEEP, _RULE_CHECKS = DUE_COLUMNS.index("needs_sweep"), DUE_COLUMNS.index("rule_checks")
@@ -216,11 +216,17 @@ class DoctorService:
                         rows[key] = row
                     else:
                         others.append(row)
+            stored: dict[str, tuple[str, int, str]] = {}
+            for f in diagnosis.findings:  # stored_text, written out: a few hundred thousand
+                text = short_text(f, kinds)
+                if "\\u0000" in text:
+                    text = json_text(facts(f))
+                stored[f.key] = (f.problem, f.severity.value, text)
             verdicts.append(CaseOutcome(
-                pk, case.seq, {f.key: (f.problem, int(f.severity), stored_text(f, kinds))
-                               for f in diagnosis.findings},
+                pk, case.seq, stored,
                 next_check, rows, others, rule_checks_text(fingerprint, checks)))
-        repo.record_batch(verdicts, now, kinds)
+        repo.record_batch(verdicts, now, kinds,
+                          lambda stored, text: same_facts(stored, text, kinds))
         return len(due)
 
     def current(self, *, at: datetime, swept: int = 0, case_id: str | None = None,
@@ -279,6 +285,6 @@ class DoctorService:
         with self.db.transaction() as session:
             repo = FindingRepository(session)
             row = repo.handle(finding_id, action, actor=actor, reason=reason, until=until)
-            return ShownFinding(row.id, row.data["case_id"], "", row.status,
-                                worded(row.data, self.clock(), repo.kinds()), row.first_seen_at,
-                                row.snoozed_until, row.handled_reason)
+            data = worded(row.data, self.clock(), repo.kinds())
+            return ShownFinding(row.id, data["case_id"], "", row.status, data,
+                                row.first_seen_at, row.snoozed_until, row.handled_reason)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -32,21 +32,6 @@ def same_data(stored: Any, text: str) -> bool:
     """Whether a stored data column read untyped (text on SQLite, parsed on PostgreSQL)
     says what ``text`` says."""
     return stored == text if stored.__class__ is str else stored == json.loads(text)
-
-
-def same_whole(stored: Any, text: str, kinds: dict[str, str]) -> bool:
-    """Whether a finding stored whole (by a sweep before findings were stored short)
-    says what the short form ``text`` says with the words of its kind (JSON texts by
-    name): such a row is left as it is, not rewritten only to change its form."""
-    if stored.__class__ is str:
-        if stored.startswith('{"kind"'):
-            return False
-        stored = json.loads(stored)
-    if "kind" in stored:
-        return False
-    short = json.loads(text)
-    kind = kinds.get(short.pop("kind", None))
-    return kind is not None and stored == {**json.loads(kind), **short}
 
 
 OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
@@ -201,7 +186,8 @@ class FindingRepository:
         return result
 
     def record_batch(self, verdicts: Sequence[CaseOutcome], now: datetime,
-                     kinds: dict[str, str] | None = None) -> None:
+                     kinds: dict[str, str] | None = None,
+                     older: Callable[[Any, str], bool] | None = None) -> None:
         """Bring each case's findings in line with its latest verdict and re-arm its index,
         with one statement per kind of change for the whole batch.
 
@@ -212,7 +198,10 @@ class FindingRepository:
         ``swept_at`` says when it was last confirmed.
 
         Findings come in the short form (troubleshoot/stored.py ``short_text``) with the
-        kinds they name (``kinds``: name to JSON text), which are stored first.
+        kinds they name (``kinds``: name to JSON text), which are stored first.  A row
+        whose stored text differs is asked ``older(data, text)`` (stored.py
+        ``same_facts``): a row stored in an older form that says the same is left as it
+        is, not rewritten only to change its form.
         """
         kinds = kinds or {}
         self.store_kinds(kinds)
@@ -236,7 +225,7 @@ class FindingRepository:
                         and row.snoozed_until <= now)
                 if woke or row.severity != level:
                     updates.append((text, stamp, level, OPEN if woke else row.status, row.id))
-                elif not same_data(row.data, text) and not same_whole(row.data, text, kinds):
+                elif not same_data(row.data, text) and not (older and older(row.data, text)):
                     reworded.append((text, stamp, row.id))
             wake = [r.snoozed_until for r in (*existing.values(), *v.others)
                     if r.status == SNOOZED and r.snoozed_until and r.snoozed_until > now]

@@ -316,6 +316,43 @@ def swept_participants(rows: Iterable[tuple[Any, ...]],
     to the list of its case in ``into``."""
     if len(_INSTANTS) > 100_000:
         _INSTANTS.clear()
+    rows = rows if isinstance(rows, list) else list(rows)
+    try:
+        made = _from_text(rows)
+    except (TypeError, ValueError):  # not SQLite's naive UTC text: each value converted
+        made = _from_any(rows)
+    for pk, people in made.items():
+        into[pk].extend(people)
+
+
+def _from_text(rows: list[tuple[Any, ...]]) -> dict[int, list[ParticipantState]]:
+    """``swept_participants`` for rows whose instants are the naive UTC text SQLite keeps
+    (``raw_instant``'s first way, written out: a sweep converts a million of them); any
+    other value raises, and the rows are read again by ``_from_any``."""
+    made: dict[int, list[ParticipantState]] = {}
+    make, t, parse, utc = SweptParticipant, _INSTANTS, _fromisoformat, "+00:00"
+    roles, rm, consent, events, outcome, channels = (
+        _ROLES, _RM, _CONSENT, _EVENTS, _OUTCOME, _CHANNELS)
+    current, people = None, []
+    for (pk, pid, name, role_text, organization, email, phone, rm_state, consent_text,
+         vfd, last_outcome, attempts, since_reply, channel_text, replies, policy_days,
+         added_at, rm_at, first_attempt, last_attempt, first_reply, last_reply, times,
+         is_vendor) in rows:
+        if pk != current:
+            current, people = pk, made.setdefault(pk, [])
+        people.append(make(
+            pid, name, roles[role_text], t[added_at], organization, email, phone,
+            rm[rm_state], rm_at, consent[consent_text], events[vfd], times,
+            None if first_attempt is None else parse(first_attempt + utc),
+            None if last_attempt is None else parse(last_attempt + utc),
+            outcome[last_outcome], attempts, since_reply, channels[channel_text], first_reply,
+            None if last_reply is None else parse(last_reply + utc), replies, policy_days,
+            bool(is_vendor)))
+    return made
+
+
+def _from_any(rows: list[tuple[Any, ...]]) -> dict[int, list[ParticipantState]]:
+    made: dict[int, list[ParticipantState]] = {}
     make, t, instant = SweptParticipant, _INSTANTS, raw_instant
     roles, rm, consent, events, outcome, channels = (
         _ROLES, _RM, _CONSENT, _EVENTS, _OUTCOME, _CHANNELS)
@@ -323,12 +360,13 @@ def swept_participants(rows: Iterable[tuple[Any, ...]],
          vfd, last_outcome, attempts, since_reply, channel_text, replies, policy_days,
          added_at, rm_at, first_attempt, last_attempt, first_reply, last_reply, times,
          is_vendor) in rows:
-        into[pk].append(make(
+        made.setdefault(pk, []).append(make(
             pid, name, roles[role_text], t[added_at], organization, email, phone,
             rm[rm_state], rm_at, consent[consent_text], events[vfd], times,
             instant(first_attempt), instant(last_attempt), outcome[last_outcome], attempts,
             since_reply, channels[channel_text], first_reply, instant(last_reply), replies,
             policy_days, bool(is_vendor)))
+    return made
 
 
 def participant_from_raw(values: tuple[Any, ...] | list[Any]) -> ParticipantState:

@@ -8,7 +8,10 @@ of the stored form around the fixed parts it keeps per kind of finding (the acti
 the roles concerned repeat from one finding to the next); the text is the one
 ``json.dumps(facts(f))`` gives, which a test checks.  What a sweep stores is shorter
 still (``short_text``): the name of the finding's kind, whose fixed words the store keeps
-once (``finding_kinds``), and the parts that vary; ``whole`` puts the two together again.
+once (``finding_kinds``), and the parts that vary, without the key (the kind's problem
+and the subject give it back) and with the evidence's pieces short (timed.py
+``Timed.compact``); ``whole`` puts the two together again, from this form and from the
+one sweeps stored before it (with the key, pieces as ``facts`` gives them).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from cvdesk.troubleshoot.finding import Finding, Severity
-from cvdesk.troubleshoot.timed import Timed, render, stored
+from cvdesk.troubleshoot.timed import Timed, item_facts, render, stored
 
 _enc: Any = encode_basestring_ascii  # what json.dumps uses for text (ensure_ascii)
 
@@ -52,19 +55,49 @@ def worded(data: dict[str, Any], now: datetime,
     if kind is not None:
         if kinds is None or kind not in kinds:
             raise LookupError(f"finding kind {kind!r} is not stored")
-        data = whole(data, kinds[kind])
+        data = _joined(data, kinds[kind], data["evidence"])
     return {**data, "evidence": render(data["evidence"], now)}
+
+
+def same_facts(stored: Any, text: str, kinds: dict[str, str]) -> bool:
+    """Whether a finding stored in an older form (whole, by a sweep before findings were
+    stored short, or in the first short form, with its key and the evidence's pieces as
+    ``facts`` gives them) says what the short form ``text`` says with the words of its
+    kind (``kinds``: JSON texts by name).  ``stored`` is read untyped: text on SQLite,
+    parsed on PostgreSQL."""
+    if stored.__class__ is str:
+        if stored.startswith('{"kind":"'):  # the current short form: it differs
+            return False
+        stored = json.loads(stored)
+    short = json.loads(text)
+    name = short.get("kind")
+    kind = kinds.get(name) if name is not None else None
+    if kind is None or "key" in short or stored.__class__ is not dict:
+        return False
+    words = json.loads(kind)
+    if "kind" in stored:
+        if stored["kind"] != name or "key" not in stored:
+            return False
+        stored = whole(stored, words)
+    return stored == whole(short, words)  # type: ignore[no-any-return]
 
 
 def whole(short: dict[str, Any], kind: dict[str, Any]) -> dict[str, Any]:
     """A stored short form with the fixed parts of its kind: the ``facts`` it stands for,
     keys in the same order."""
-    return {"problem": kind["problem"], "key": short["key"], "title": short["title"],
+    return _joined(short, kind, [item_facts(e) for e in short["evidence"]])
+
+
+def _joined(short: dict[str, Any], kind: dict[str, Any], evidence: list[Any],
+            ) -> dict[str, Any]:
+    problem, subject = kind["problem"], short["subject"]
+    key = short.get("key") or (f"{problem}:-" if subject is None else f"{problem}:p{subject}")
+    return {"problem": problem, "key": key, "title": short["title"],
             "section": kind["section"], "severity": kind["severity"],
             "severity_level": kind["severity_level"], "case_id": short["case_id"],
             "phase": kind["phase"], "concerns": kind["concerns"],
-            "subject": short["subject"], "subject_name": short["subject_name"],
-            "evidence": short["evidence"], "actions": kind["actions"]}
+            "subject": subject, "subject_name": short["subject_name"],
+            "evidence": evidence, "actions": kind["actions"]}
 
 
 # The JSON of a finding is the text of its kind (problem, section, severity, phase, roles
@@ -77,6 +110,8 @@ _BY_VALUE: dict[tuple[Any, ...], tuple[str, ...]] = {}
 _LIMIT = 4096
 
 _SEVERITY = {s: f'"{s.label}", "severity_level": {int(s)}' for s in Severity}
+#: The kind found last (problem, section, severity, phase, concerns, actions, parts).
+_LAST_KIND: list[Any] = [None] * 7
 
 
 def _kind(f: Finding) -> tuple[str, ...]:
@@ -84,9 +119,14 @@ def _kind(f: Finding) -> tuple[str, ...]:
     subject name and evidence; then the name of its kind, the kind's JSON and the start
     of the short form (see ``short_text``)."""
     concerns, actions = f.concerns, f.actions
+    last = _LAST_KIND  # a sweep hands over a case's findings grouped by kind
+    if (concerns is last[4] and actions is last[5] and f.severity is last[2]
+            and f.phase is last[3] and f.problem == last[0] and f.section == last[1]):
+        return last[6]  # type: ignore[no-any-return]
     by_id = (f.problem, f.section, f.severity, f.phase, id(concerns), id(actions))
     hit = _BY_ID.get(by_id)
     if hit is not None and hit[1] is concerns and hit[2] is actions:
+        last[:] = (f.problem, f.section, f.severity, f.phase, concerns, actions, hit[0])
         return hit[0]
     by_value = (f.problem, f.section, f.severity, f.phase, concerns, actions)
     parts = _BY_VALUE.get(by_value)
@@ -114,10 +154,11 @@ def _kind(f: Finding) -> tuple[str, ...]:
             '], "actions": ' + actions_json + "}",
             # the short form: the kind's name, then the parts that vary
             "" if "\\u0000" in kind else name, kind,
-            '{"kind": ' + _enc(name) + ', "key": ')
+            '{"kind":' + _enc(name) + ',"title":')
     if len(_BY_ID) >= _LIMIT:
         _BY_ID.clear()
     _BY_ID[by_id] = (parts, concerns, actions)  # holding the tuples keeps their ids unused
+    last[:] = (f.problem, f.section, f.severity, f.phase, concerns, actions, parts)
     return parts
 
 
@@ -134,9 +175,10 @@ def facts_text(f: Finding) -> str:
 def short_text(f: Finding, kinds: dict[str, str]) -> str:
     """The short form a sweep stores for ``f``: the name of its kind (problem, section,
     severity, phase, roles concerned, actions: about three quarters of the text) and
-    the parts that vary, as JSON; the kind's name and JSON are added to ``kinds`` (to be
-    stored once).  ``whole`` gives back ``facts(f)``.  A kind whose words hold a NUL
-    (which the database would replace) is not named: ``f`` is then written whole."""
+    the parts that vary but the key, as JSON without spaces, the evidence's pieces short
+    (``Timed.compact``); the kind's name and JSON are added to ``kinds`` (to be stored
+    once).  ``whole`` gives back ``facts(f)``.  A kind whose words hold a NUL (which the
+    database would replace) is not named: ``f`` is then written whole."""
     parts = _kind(f)
     name = parts[7]
     if not name:
@@ -144,7 +186,36 @@ def short_text(f: Finding, kinds: dict[str, str]) -> str:
     kinds[name] = parts[8]
     subject = f.subject
     return "".join((
-        parts[9], _enc(f.key), ', "title": ', _enc(f.title), ', "case_id": ', _enc(f.case_id),
-        ', "subject": ', "null" if subject is None else str(int(subject)),
-        ', "subject_name": ', _enc(f.subject_name), ', "evidence": [',
-        ", ".join([x.json() if x.__class__ is Timed else _enc(x) for x in f.evidence]), "]}"))
+        parts[9], _enc(f.title), ',"case_id":', _text(f.case_id), ',"subject":',
+        "null" if subject is None else str(int(subject)), ',"subject_name":',
+        _text(f.subject_name), ',"evidence":', _evidence(f.evidence), "}"))
+
+
+# The JSON of the last few texts and evidence tuples written: the findings of one case
+# follow one another, and share its id; the vendors of a case that were added together
+# share one evidence tuple (vendor-not-notified).  Held by the object, compared by identity.
+_LAST_TEXT: list[Any] = [None, "", None, ""]
+_LAST_EVIDENCE: list[Any] = [None, ""]
+
+
+def _text(value: str) -> str:
+    last = _LAST_TEXT
+    if value is last[0]:
+        return last[1]  # type: ignore[no-any-return]
+    if value is last[2]:
+        return last[3]  # type: ignore[no-any-return]
+    text = _enc(value)
+    last[2], last[3], last[0], last[1] = last[0], last[1], value, text
+    return text  # type: ignore[no-any-return]
+
+
+def _evidence(items: tuple[str, ...]) -> str:
+    last = _LAST_EVIDENCE
+    if items is last[0]:
+        return last[1]  # type: ignore[no-any-return]
+    text = "[" + ",".join([
+        x.compact() if x.__class__ is Timed else _enc(x)  # type: ignore[attr-defined]
+        for x in items]) + "]"
+    if items.__class__ is tuple:
+        last[0], last[1] = items, text
+    return text

@@ -58,6 +58,17 @@ class Count:
                 f'{_enc(self.word)}, "plural": {"true" if self.plural else "false"}, '
                 f'"ahead": {"true" if self.ahead else "false"}}}')
 
+    def compact(self) -> str:
+        """The short JSON a sweep stores (see ``Timed.compact``): ``[at]`` for whole days
+        since ``at``, else ``[at, unit, word, plural, ahead]``."""
+        key = (self.unit, self.word, self.plural, self.ahead)
+        tail = _TAILS.get(key)
+        if tail is None:
+            tail = _TAILS[key] = '"]' if key == _DEFAULT else (
+                f'",{_enc(self.unit)},{_enc(self.word)},{"true" if self.plural else "false"},'
+                f'{"true" if self.ahead else "false"}]')
+        return '["' + self.at.isoformat() + tail
+
 
 @dataclass(frozen=True)
 class Until:
@@ -77,8 +88,17 @@ class Until:
         return (f'{{"until": "{self.at.isoformat()}", "before": {_enc(self.before)}, '
                 f'"after": {_enc(self.after)}}}')
 
+    def compact(self) -> str:
+        return (f'{{"until":"{self.at.isoformat()}","before":{_enc(self.before)},'
+                f'"after":{_enc(self.after)}}}')
+
 
 Piece = str | Count | Until
+
+#: The end of a count's short JSON by (unit, word, plural, ahead); whole days since an
+#: instant, the usual count, is written as the instant alone.
+_TAILS: dict[tuple[str, str, bool, bool], str] = {}
+_DEFAULT = ("day", "day", True, False)
 
 
 class Timed(str):
@@ -86,6 +106,7 @@ class Timed(str):
 
     pieces: tuple[Piece, ...]
     _json: str | None = None  # the JSON of the facts, once written
+    _compact: str | None = None  # the short JSON, once written
 
     def __new__(cls, now: datetime, *pieces: Piece) -> Timed:
         self = str.__new__(cls, "".join([
@@ -107,6 +128,17 @@ class Timed(str):
                 for p in self.pieces]) + "]}"
         return text
 
+    def compact(self) -> str:
+        """The short JSON a sweep stores: the pieces as a list, plain text as text, a
+        ``Count`` as a list (``Count.compact``), an ``Until`` as its facts (``facts``
+        gives the same pieces back; written once, like ``json``)."""
+        text = self._compact
+        if text is None:
+            text = self._compact = "[" + ",".join([
+                _enc(p) if p.__class__ is str else p.compact()  # type: ignore[union-attr]
+                for p in self.pieces]) + "]"
+        return text
+
 
 def stored(item: str) -> Any:
     """One evidence item as a sweep stores it: its pieces if it counts time, else its words."""
@@ -116,6 +148,8 @@ def stored(item: str) -> Any:
 def _piece_text(piece: Any, now: datetime) -> str:
     if piece.__class__ is str:
         return piece  # type: ignore[no-any-return]
+    if piece.__class__ is list:  # Count.compact
+        return Count(datetime.fromisoformat(piece[0]), *piece[1:]).text(now)
     if "count" in piece:
         return Count(datetime.fromisoformat(piece["at"]), piece["count"], piece["word"],
                      piece["plural"], piece["ahead"]).text(now)
@@ -123,7 +157,23 @@ def _piece_text(piece: Any, now: datetime) -> str:
                  piece["after"]).text(now)
 
 
+def _piece_facts(piece: Any) -> Any:
+    if piece.__class__ is not list:
+        return piece
+    at, unit, word, plural, ahead = piece if len(piece) == 5 else (piece[0], *_DEFAULT)
+    return {"count": unit, "at": at, "word": word, "plural": plural, "ahead": ahead}
+
+
+def item_facts(item: Any) -> Any:
+    """A stored evidence item, short (``Timed.compact``) or not, as ``stored`` gives it."""
+    if item.__class__ is not list:
+        return item
+    return {"timed": [_piece_facts(p) for p in item]}
+
+
 def render(items: Iterable[Any], now: datetime) -> list[str]:
-    """Stored evidence worded for ``now``: plain words as they are, pieces counted."""
+    """Stored evidence worded for ``now``: plain words as they are, pieces counted; the
+    pieces short (a list, ``Timed.compact``) or as ``facts`` gives them."""
     return [item if item.__class__ is str else
-            "".join(_piece_text(p, now) for p in item["timed"]) for item in items]
+            "".join(_piece_text(p, now) for p in (
+                item if item.__class__ is list else item["timed"])) for item in items]

@@ -45,7 +45,7 @@ def test_findings_are_stored_short_and_shown_whole(service: CaseService,
     with service.db.sessions() as s:
         kinds = FindingRepository(s).kinds()
     assert {k: set(v[1]) for k, v in rows.items()} == {f.key: {
-        "kind", "key", "title", "case_id", "subject", "subject_name", "evidence"}
+        "kind", "title", "case_id", "subject", "subject_name", "evidence"}
         for f in expected.findings}
     assert {k: whole(v[1], kinds[v[1]["kind"]]) for k, v in rows.items()} == {
         f.key: facts(f) for f in expected.findings}

@@ -31,12 +31,12 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     end = case.embargo_end
     if case.em not in EM_IN_FORCE or end is None:
         return verdict
-    not_ready = [p for p in case.vendors if CSEvent.F not in p.vfd]
-    if not not_ready:
+    if all(CSEvent.F in p.vfd for p in case.vendors):  # every vendor has a fix
         return verdict
     warn_from = end - DAYS[policy.draft_share_max_days]
     if not verdict.reached(warn_from, now):
         return verdict
+    not_ready = [p for p in case.vendors if CSEvent.F not in p.vfd]
     verdict.check_at(end, now)
     passed = now >= end
     names = ", ".join(p.name for p in not_ready[:5]) + (

@@ -22,12 +22,13 @@ ACTIONS = (
 )
 
 CONCERNS = (Role.REPORTER, Role.COORDINATOR)
+_DECLINED = frozenset({RM.DEFERRED, RM.CLOSED})
 
 
 def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     for p in case.vendors:
-        if p.rm not in (RM.DEFERRED, RM.CLOSED) or CSEvent.F in p.vfd:
+        if p.rm not in _DECLINED or CSEvent.F in p.vfd:
             continue
         verdict.findings.append(Finding(
             problem=PROBLEM, title=f"{p.name} declines to fix",
