@@ -100,19 +100,43 @@ def compose(*, sender: str, recipient: str, case_id: str, tlp: str, subject: str
     """(Message-ID, the whole message as text).  With ``attachments`` the message is
     multipart/mixed, the text first; encrypted, the attachments are inside the
     encrypted part with the text."""
-    message_id = f"<{uuid.uuid4().hex}.{case_id.lower()}@{domain}>"
-    text = f"TLP:{tlp}\n\n{body}\n-- \n{case_id} | TLP:{tlp}\n"
-    headers = {
-        "From": sender, "To": recipient, "Subject": f"[{case_id}] [TLP:{tlp}] {subject}",
-        "Date": format_datetime(at), "Message-ID": message_id,
-        "References": thread_id(case_id, domain), "In-Reply-To": thread_id(case_id, domain),
-        "X-CVD-Case": case_id, "X-TLP": tlp,
-    }
-    if not public_key and not attachments:
-        fast = _plain(text, headers)
-        if fast is not None:
-            return message_id, fast
-    return message_id, _compose(text, headers, public_key, attachments)
+    return Composer(sender=sender, case_id=case_id, tlp=tlp, at=at, domain=domain).message(
+        recipient=recipient, subject=subject, body=body, public_key=public_key,
+        attachments=attachments)
+
+
+class Composer:
+    """``compose`` for the messages of one case sent at one instant by one sender (a notice
+    to every vendor): what they share (the date, the thread, the case tag) is written and
+    checked once, and only what differs (recipient, Message-ID, body) per message."""
+
+    def __init__(self, *, sender: str, case_id: str, tlp: str, at: datetime,
+                 domain: str) -> None:
+        self.sender, self.case_id, self.tlp, self.domain = sender, case_id, tlp, domain
+        self.date = format_datetime(at)
+        self.thread = thread_id(case_id, domain)
+        self.tag = f"[{case_id}] [TLP:{tlp}] "
+        self.top, self.bottom = f"TLP:{tlp}\n\n", f"\n-- \n{case_id} | TLP:{tlp}\n"
+        self.id_tail = f".{case_id.lower()}@{domain}>"
+        # Whether the fast path takes a header, by (name, value), for the headers that
+        # repeat from message to message.
+        self.plain: dict[tuple[str, str], bool] = {}
+
+    def message(self, *, recipient: str, subject: str, body: str, public_key: str = "",
+                attachments: Sequence[Attachment] = ()) -> tuple[str, str]:
+        """(Message-ID, the whole message as text), as ``compose`` writes it."""
+        message_id = f"<{uuid.uuid4().hex}{self.id_tail}"
+        text = f"{self.top}{body}{self.bottom}"
+        headers = {
+            "From": self.sender, "To": recipient, "Subject": f"{self.tag}{subject}",
+            "Date": self.date, "Message-ID": message_id, "References": self.thread,
+            "In-Reply-To": self.thread, "X-CVD-Case": self.case_id, "X-TLP": self.tlp,
+        }
+        if not public_key and not attachments:
+            fast = _plain(text, headers, self.plain)
+            if fast is not None:
+                return message_id, fast
+        return message_id, _compose(text, headers, public_key, attachments)
 
 
 # What the email package writes unchanged: a bare address, and header text of printable
@@ -136,33 +160,65 @@ def envelope_address(address: str) -> str:
     return quoteaddr(address)
 
 
-def _plain(text: str, headers: dict[str, str]) -> str | None:
+def _plain(text: str, headers: dict[str, str],
+           known: dict[tuple[str, str], bool] | None = None) -> str | None:
     """The message as ``_compose`` would write it, built directly from strings.
 
     Building and flattening an EmailMessage parses every header into objects and folds it
     back; for a bulk notice that is most of the time spent queueing.  This path covers the
     usual case (plain addresses, ASCII header text) and returns None for anything else;
-    tests/mail/test_compose.py checks it against ``_compose`` byte for byte."""
+    tests/mail/test_compose.py checks it against ``_compose`` byte for byte.  ``known``
+    keeps the verdict on headers that recur (a Composer's), so each is checked once."""
     if _encode_text is None:
         return None
     for name, value in headers.items():
-        if name in ("From", "To"):
-            ok = _BARE_ADDRESS.fullmatch(value)
-        elif name in ("Message-ID", "References", "In-Reply-To"):
-            ok = _MESSAGE_ID.fullmatch(value)
+        if known is None or name in _UNIQUE:
+            ok = _plain_header(name, value)
         else:
-            ok = _PLAIN_TEXT.fullmatch(value) and "=?" not in value
-        if not ok or len(name) + len(value) > 900:
+            ok = known.get((name, value))
+            if ok is None:
+                ok = known[name, value] = _plain_header(name, value)
+        if not ok:
             return None
-    cte, payload = _encode_text(text, "utf-8", None, policy.default)
-    if cte == "8bit":  # the generator re-encodes such text; leave that to it
-        return None
+    payload = _seven_bit(text)
+    if payload is not None:
+        cte = "7bit"
+    else:
+        cte, payload = _encode_text(text, "utf-8", None, policy.default)
+        if cte == "8bit":  # the generator re-encodes such text; leave that to it
+            return None
     lines = [f'Content-Type: text/plain; charset="utf-8"\n'
              f"Content-Transfer-Encoding: {cte}\nMIME-Version: 1.0\n"]
     lines.extend(f"{name}: {value}\n" for name, value in headers.items())
     lines.append("\n")
     lines.append(payload)
     return "".join(lines)
+
+
+#: Headers that differ in every message of a batch (not worth remembering).
+_UNIQUE = frozenset({"To", "Message-ID"})
+
+
+def _plain_header(name: str, value: str) -> bool:
+    """Whether the email package writes this header as it is (see ``_plain``)."""
+    if len(name) + len(value) > 900:
+        return False
+    if name in ("From", "To"):
+        return _BARE_ADDRESS.fullmatch(value) is not None
+    if name in ("Message-ID", "References", "In-Reply-To"):
+        return _MESSAGE_ID.fullmatch(value) is not None
+    return _PLAIN_TEXT.fullmatch(value) is not None and "=?" not in value
+
+
+def _seven_bit(text: str) -> str | None:
+    """The body as the email package's ``_encode_text`` gives it as 7-bit text, when that
+    is the text itself: ASCII without a CR, no line over 78 characters, a line break at
+    the end (it splits the encoded text into lines and joins them with LF, adding one at
+    the end).  None when it must be asked."""
+    if text.isascii() and text.endswith("\n") and "\r" not in text \
+            and max(map(len, text.split("\n"))) <= policy.default.max_line_length:
+        return text
+    return None
 
 
 def _compose(text: str, headers: dict[str, str], public_key: str,

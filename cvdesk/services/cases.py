@@ -38,6 +38,7 @@ from cvdesk.domain.model import (
     check_aware,
 )
 from cvdesk.domain.rm import RMTrigger
+from cvdesk.services.collector import collector_paused
 from cvdesk.services.views import (
     CaseList,
     CaseSummary,
@@ -132,9 +133,17 @@ class CaseService:
 
     def submit_report(self, report: Report, *, at: datetime | None = None,
                       actor: str | None = None, reporter_is_finder: bool = True) -> Submitted:
-        """Open a case for a new report, with the desk, the reporter and the named vendors."""
-        at = self.when(at)
-        who = self.actor(actor)
+        """Open a case for a new report, with the desk, the reporter and the named vendors.
+
+        The cycle collector is held for the submit (services/collector.py): a report naming
+        thousands of vendors builds a case whose objects would otherwise set off a full
+        collection, walking every live object of the process, in the middle of it.  It
+        resumes once ``_submit`` has returned and its objects are freed."""
+        with collector_paused():
+            return self._submit(report, self.when(at), self.actor(actor), reporter_is_finder)
+
+    def _submit(self, report: Report, at: datetime, who: str,
+                reporter_is_finder: bool) -> Submitted:
         with self.db.transaction() as session:
             repo = _repository(session)
             case_id = repo.new_case_id(at.astimezone(UTC).year)

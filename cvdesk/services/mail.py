@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cvdesk.channels.mail import TEMPLATES, compose, render
+from cvdesk.channels.mail import TEMPLATES, Composer, render
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Channel, Direction, Message, Role
@@ -102,6 +102,8 @@ class MailService:
                 "embargo_end": case.embargo_end.isoformat() if case.embargo_end
                 else "(no date agreed yet)",
                 "days": str(self.cases.settings.policy.embargo_default_days)}
+            composer = Composer(sender=self.sender, case_id=case.case_id,
+                                tlp=case.tlp.value, at=at, domain=self.domain)
             outbox: list[dict[str, Any]] = []
             total = len(people)
             progress(0, total)
@@ -113,10 +115,8 @@ class MailService:
                     continue
                 address, public_key = _address(p, directory.get(_org_key(p), []))
                 subject, body = render(template, {"name": p.name, **common, **(values or {})})
-                message_id, raw = compose(
-                    sender=self.sender, recipient=address, case_id=case.case_id,
-                    tlp=case.tlp.value, subject=subject, body=body, at=at, domain=self.domain,
-                    public_key=public_key)
+                message_id, raw = composer.message(recipient=address, subject=subject,
+                                                   body=body, public_key=public_key)
                 case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL,
                                          subject, body, p.pid, case.tlp),
                                  actor=who)

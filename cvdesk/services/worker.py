@@ -4,14 +4,15 @@ Protocol per message, so a worker killed at any point never sends twice:
 
 1. claim a batch: ``pending -> sending`` with a lease (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so several workers share the queue; SQLite serializes writers);
-2. commit ``sending -> committed`` for this message, in the same transaction that records
-   the previous message of the batch as ``sent`` (one commit per message);
-3. MAIL, RCPT, DATA, then the text with its end-of-data line (a refusal before the
-   end-of-data line puts the message back to ``sending`` for a retry or a failure; a
-   worker that dies before step 2 leaves no SMTP transaction or an unfinished one, which
-   the server discards: retrying is safe);
+2. send MAIL; while the server answers it, commit ``sending -> committed`` for this
+   message, in the same transaction that records the previous message of the batch as
+   ``sent`` (one commit per message, hidden behind a round trip);
+3. read the answer to MAIL, then RCPT, DATA, and the text with its end-of-data line (a
+   refusal before the end-of-data line puts the message back to ``sending`` for a retry
+   or a failure; a worker that dies before the commit of step 2 leaves an unfinished SMTP
+   transaction, which the server discards: retrying is safe);
 4. read the answer; the next step 2 (or, after the last message, a commit of its own)
-   records ``committed -> sent`` before anything else talks to the server;
+   records ``committed -> sent``, before any more than the next MAIL goes to the server;
 5. at the end of the batch, one transaction puts a contact-attempt event on each case and
    sets ``logged`` (a worker that dies before that leaves ``sent`` rows unlogged, and the
    next worker logs them).
@@ -170,6 +171,9 @@ class Worker:
     def recover(self) -> int:
         """Take back messages whose worker's lease ran out."""
         now = self.clock()
+        with self.db.sessions() as s:
+            if not OutboxRepository(s).expired(now):
+                return 0
         with self._logging() as s:
             doubtful, unlogged = OutboxRepository(s).recover(now)
             self._log_attempts(s, [
@@ -203,15 +207,21 @@ class Worker:
                 try:
                     if smtp is None:
                         smtp = self._connect()
+                    # MAIL goes out first, and the commit runs while the server answers it
+                    # (nothing is committed to the server before the end-of-data line).
+                    smtp.putcmd("mail", f"from:{envelope_address(item.sender)}")
                     # One commit per message: the previous one is sent, this one is about to
                     # be.  So at most one row is 'committed' at any time.
                     ready = marks.advance(delivered.id if delivered else None, item.id,
                                           self.clock())
                     delivered = None
-                    if ready:  # else the lease ran out: another worker owns it now
-                        self._send(smtp, item)
+                    mail = smtp.getreply()
+                    if ready:
+                        self._send(smtp, item, mail)
                         delivered = item
                         done.append(item)
+                    else:  # the lease ran out: another worker owns it now
+                        smtp = _abandon(smtp)
                 except DeliveryUnknown as exc:
                     smtp = _drop(smtp)
                     self._in_doubt(item, str(exc), stats)
@@ -259,12 +269,14 @@ class Worker:
             smtp.login(self.smtp.username, self.smtp.password)
         return smtp
 
-    def _send(self, smtp: smtplib.SMTP, item: Claimed) -> None:
-        """One SMTP transaction for a message already marked 'committed'.  A refusal before
-        the end-of-data line puts it back to 'sending' for the retry or failure path."""
+    def _send(self, smtp: smtplib.SMTP, item: Claimed, mail: tuple[int, bytes]) -> None:
+        """The rest of the SMTP transaction of a message now marked 'committed', whose MAIL
+        command was sent before the mark and ``mail`` is the answer to it.  A refusal
+        before the end-of-data line puts it back to 'sending' for the retry or failure
+        path."""
         # MAIL and RCPT as smtplib's mail() and rcpt() send them (no options), without
         # its address parser for a plain address (envelope_address).
-        for code, reply in (smtp.docmd("mail", f"from:{envelope_address(item.sender)}"),
+        for code, reply in (mail,
                             smtp.docmd("rcpt", f"to:{envelope_address(item.recipient)}")):
             if code >= 400:
                 smtp.rset()
@@ -398,6 +410,17 @@ class _Tally:
         if self.total != self.done:
             self.total = self.done
             self.progress(self.done, self.total)
+
+
+def _abandon(smtp: smtplib.SMTP) -> smtplib.SMTP | None:
+    """End the SMTP transaction a MAIL command began, for a message that is no longer this
+    worker's; a connection that fails meanwhile is dropped (the next message opens
+    another), and the message is left to the worker that owns it."""
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        return _drop(smtp)
+    return smtp
 
 
 def _drop(smtp: smtplib.SMTP | None) -> None:

@@ -14,11 +14,12 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from cvdesk.store.db import WRITE_OPTION, Database
+from cvdesk.store.db import Database
 from cvdesk.store.tables import CaseRow, OutboxRow
+from cvdesk.store.types import without_nul
 
 PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
 
@@ -87,6 +88,13 @@ class OutboxRepository:
         return found
 
     # ------------------------------------------------------------ claiming
+    def expired(self, now: datetime) -> bool:
+        """Whether recover() would find anything: a read, so that the usual answer (no
+        lease ran out) costs no write transaction before every batch."""
+        return self.session.scalar(select(OutboxRow.id).where(
+            OutboxRow.status.in_((SENDING, COMMITTED, SENT)), OutboxRow.lease_until < now,
+            or_(OutboxRow.status != SENT, OutboxRow.logged.is_(False))).limit(1)) is not None
+
     def recover(self, now: datetime) -> tuple[list[Delivery], list[Delivery]]:
         """Take back messages whose worker's lease ran out.  'sending' goes back to the
         queue; 'committed' (the worker died around the end-of-data line) becomes sent and
@@ -185,27 +193,31 @@ _ADVANCE = (
     "attempts = CASE WHEN id = :sent_id THEN attempts + 1 ELSE attempts END "
     "WHERE (id = :sent_id AND status = 'committed') "
     "OR (id = :commit_id AND status = 'sending' AND worker = :me)")
+_MINE = ("SELECT id FROM outbox WHERE id = :commit_id AND status = 'committed' "
+         "AND worker = :me")
 
 
 class OutboxMarks:
     """The per-message commits of a batch, on one connection held for the batch.
 
     They are most of what the worker adds to the SMTP dialogue, so each is one UPDATE
-    (both marks at once) sent as the driver's own SQL: SQLAlchemy's compile-and-bind path
-    cost more than the statement and the commit together.  The statement still goes
-    through the engine (its events and its BEGIN IMMEDIATE on SQLite), and the instant is
-    bound by the column's own type, so the row reads back as any other."""
+    (both marks at once) run by the driver itself, on a connection from the engine's
+    pool: SQLAlchemy's execution path (its events, the BEGIN IMMEDIATE its listener
+    issues on SQLite, its commit) cost as much as the statement and the commit together.
+    The transaction is the same as before: on SQLite BEGIN IMMEDIATE (the write lock up
+    front), the UPDATE, COMMIT; on PostgreSQL the driver's own transaction and commit.
+    The engine's NUL net is not on this path; the only text bound is the worker's name,
+    made NUL-free here as its column's type does, and the instant is bound by the
+    column's own type, so the row reads back as any other."""
 
     def __init__(self, db: Database, worker: str) -> None:
         self.db = db
-        self.worker = worker
+        self.worker = without_nul(worker)
         self.conn: Any = None
         dialect = db.engine.dialect
-        compiled = text(_ADVANCE).compile(dialect=dialect)
-        self.sql = compiled.string
-        # qmark drivers (sqlite3) take the values in order; named ones (psycopg) by name.
-        self.order: tuple[str, ...] | None = (tuple(compiled.positiontup)
-                                              if compiled.positiontup else None)
+        self.sqlite = dialect.name == "sqlite"
+        self.sql, self.order = _driver_sql(_ADVANCE, dialect)
+        self.mine_sql, self.mine_order = _driver_sql(_MINE, dialect)
         self.instant = OutboxRow.__table__.c.sent_at.type.bind_processor(dialect)
 
     def advance(self, sent: int | None, commit: int | None, now: datetime) -> bool:
@@ -213,23 +225,45 @@ class OutboxMarks:
         ``commit`` (whose end-of-data line is next) becomes 'committed'.  False when
         ``commit`` is no longer this worker's (its lease ran out)."""
         if self.conn is None:
-            self.conn = self.db.engine.execution_options(**{WRITE_OPTION: True}).connect()
+            self.conn = self.db.engine.raw_connection()
+        driver = self.conn.driver_connection
         values = {"sent_id": sent, "commit_id": commit, "me": self.worker,
                   "now": self.instant(now) if self.instant else now}
-        params: Any = (tuple(values[k] for k in self.order) if self.order is not None
-                       else values)
-        with self.conn.begin():
-            changed = self.conn.exec_driver_sql(self.sql, params).rowcount
-            if commit is None or changed == (sent is not None) + 1:
-                return True
-            # Fewer rows than asked: find out whether the one to commit is ours (the other
-            # may have been taken back by recover() meanwhile, which is no reason to stop).
-            mine = self.conn.execute(select(OutboxRow.id).where(
-                OutboxRow.id == commit, OutboxRow.status == COMMITTED,
-                OutboxRow.worker == self.worker)).first()
-            return mine is not None
+        cursor = driver.cursor()
+        try:
+            if self.sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(self.sql, _params(values, self.order))
+            mine = commit is None or cursor.rowcount == (sent is not None) + 1
+            if not mine:
+                # Fewer rows than asked: find out whether the one to commit is ours (the
+                # other may have been taken back by recover() meanwhile, which is no
+                # reason to stop).
+                cursor.execute(self.mine_sql, _params(values, self.mine_order))
+                mine = cursor.fetchone() is not None
+            if self.sqlite:
+                cursor.execute("COMMIT")
+            else:
+                driver.commit()
+        except BaseException:
+            driver.rollback()
+            raise
+        finally:
+            cursor.close()
+        return mine
 
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+def _params(values: dict[str, Any], order: tuple[str, ...] | None) -> Any:
+    return tuple(values[k] for k in order) if order is not None else values
+
+
+def _driver_sql(sql: str, dialect: Any) -> tuple[str, tuple[str, ...] | None]:
+    """``sql`` in the driver's parameter style, and the order of its values for a
+    positional style (sqlite3's qmark); None for a named one (psycopg's)."""
+    compiled = text(sql).compile(dialect=dialect)
+    return compiled.string, (tuple(compiled.positiontup) if compiled.positiontup else None)

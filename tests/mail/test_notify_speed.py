@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, insert, select, update
@@ -57,20 +58,71 @@ def _state(svc: CaseService) -> dict[int, tuple[str, int, datetime | None]]:
             select(OutboxRow.id, OutboxRow.status, OutboxRow.attempts, OutboxRow.sent_at))}
 
 
+@contextmanager
+def driver_statements(svc: CaseService) -> Iterator[list[str]]:
+    """What the driver itself runs on connections taken from the pool meanwhile (the
+    per-message marks bypass SQLAlchemy's execution path, so its events do not see
+    them): sqlite3's trace callback, or a psycopg cursor that writes down each query."""
+    seen: list[str] = []
+
+    def note(sql: str) -> None:
+        seen.append(" ".join(sql.split()).lower())
+
+    def checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+        if svc.db.backend == "sqlite":
+            dbapi.set_trace_callback(note)
+        else:
+            import psycopg
+
+            class Noting(psycopg.Cursor):  # type: ignore[type-arg]
+                def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                    note(str(query))
+                    return super().execute(query, *args, **kwargs)
+
+            dbapi.cursor_factory = Noting
+
+    def checkin(dbapi: Any, _record: Any) -> None:
+        if dbapi is None:
+            return
+        if svc.db.backend == "sqlite":
+            dbapi.set_trace_callback(None)
+        else:
+            import psycopg
+
+            dbapi.cursor_factory = psycopg.Cursor
+
+    engine = svc.db.engine
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+
+
 def test_each_step_is_one_statement_with_both_marks(service: CaseService) -> None:
     a, b, c = _rows(service, 3)
     marks = OutboxMarks(service.db, "me")
     try:
-        with statements(service) as seen:
+        with statements(service) as engine_saw, driver_statements(service) as seen:
             assert marks.advance(None, a, NOW)
             assert marks.advance(a, b, NOW)
             assert marks.advance(b, c, NOW)
             assert marks.advance(c, None, NOW)
     finally:
         marks.close()
+    # The driver runs them itself: SQLAlchemy's execution path (which cost as much as
+    # the statement and the commit together) is not taken.
+    assert engine_saw == [], engine_saw
     updates = [q for q in seen if q.startswith("update outbox")]
     assert len(updates) == 4, seen  # was two statements a message
-    assert not [q for q in seen if q.startswith("select")], seen
+    # Nothing else but the transaction around each (BEGIN IMMEDIATE and COMMIT on
+    # SQLite; psycopg's own BEGIN does not go through a cursor).
+    assert not [q for q in seen if not q.startswith(("update outbox", "begin immediate",
+                                                    "commit"))], seen
+    if service.db.backend == "sqlite":
+        assert seen.count("begin immediate") == seen.count("commit") == 4, seen
     # Each row read back through the column types: sent, one attempt, the same instant.
     assert _state(service) == {a: (SENT, 1, NOW), b: (SENT, 1, NOW), c: (SENT, 1, NOW)}
 
@@ -101,6 +153,42 @@ def test_the_guards_still_hold(service: CaseService) -> None:
         assert _state(service)[later] == (SENT, 0, None)
     finally:
         marks.close()
+
+
+def test_a_worker_name_with_a_nul_still_finds_its_rows(service: CaseService) -> None:
+    """The marks bypass the engine's NUL net, so they make the name NUL-free themselves,
+    as the column type did when the rows were claimed under that name."""
+    name = "host\x00:1"
+    a, b = _rows(service, 2, worker="placeholder")
+    with service.db.transaction() as s:  # as claim() stores the name: through its type
+        s.execute(update(OutboxRow).values(worker=name))
+    marks = OutboxMarks(service.db, name)
+    try:
+        assert marks.advance(None, a, NOW)
+        assert marks.advance(a, b, NOW)
+        assert marks.advance(b, None, NOW)
+    finally:
+        marks.close()
+    assert _state(service) == {a: (SENT, 1, NOW), b: (SENT, 1, NOW)}
+
+
+def test_a_failed_mark_leaves_no_transaction_open(service: CaseService) -> None:
+    """An error inside a mark rolls its transaction back, so the held connection (and the
+    write lock on SQLite) is free for the next step and for other writers."""
+    (a,) = _rows(service, 1)
+    marks = OutboxMarks(service.db, "me")
+    try:
+        marks.sql = marks.sql.replace("UPDATE outbox", "UPDATE no_such_table")
+        with pytest.raises(Exception, match="no_such_table"):
+            marks.advance(None, a, NOW)
+        with service.db.transaction() as s:  # another writer is not blocked
+            s.execute(update(OutboxRow).where(OutboxRow.id == a).values(attempts=0))
+        marks.sql = OutboxMarks(service.db, "me").sql
+        assert marks.advance(None, a, NOW)
+        assert marks.advance(a, None, NOW)
+    finally:
+        marks.close()
+    assert _state(service) == {a: (SENT, 1, NOW)}
 
 
 def test_the_log_is_read_without_an_orm_object_per_event(service: CaseService) -> None:
