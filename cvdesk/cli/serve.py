@@ -18,6 +18,8 @@ from cvdesk.cli.output import emit_json, fmt_time, out, table
 user_app = typer.Typer(help="Accounts of the web desk.", no_args_is_help=True)
 
 WEB_APP = "cvdesk.web.main:app"
+#: uvicorn's h11 protocol with TCP_NODELAY on every connection (cvdesk/web/server.py).
+WEB_HTTP = "cvdesk.web.server:NoDelayH11Protocol"
 
 
 def serve(ctx: typer.Context,
@@ -71,7 +73,8 @@ def serve(ctx: typer.Context,
         env["CVDESK_WEB__SECRET_KEY"] = secrets.token_urlsafe(32)
     desk.close()
     uvicorn.run(WEB_APP, factory=True, host=host, port=port, workers=workers,
-                proxy_headers=settings.web.https, log_level="info", server_header=False)
+                proxy_headers=settings.web.https, log_level="info", server_header=False,
+                http=WEB_HTTP)
 
 
 @user_app.command("create")

@@ -30,7 +30,13 @@ from cvdesk.domain.accounts import (
     require_admin,
     require_write,
 )
-from cvdesk.domain.errors import InvalidInput, NotAllowed, NotSignedIn, TooManyAttempts
+from cvdesk.domain.errors import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    NotSignedIn,
+    TooManyAttempts,
+)
 from cvdesk.services.views import _time
 
 if TYPE_CHECKING:
@@ -286,19 +292,26 @@ class AccountService:
     def session_principal(self, token: str) -> Principal:
         """The principal of a live session; NotSignedIn for none or an expired one.  The
         session's idle time starts again, written at most once a minute."""
+        return self.session_viewer(token)[0]
+
+    def session_viewer(self, token: str) -> tuple[Principal, str]:
+        """``session_principal`` and the user's time zone, from one read (the pages show
+        times in it).  Nothing is remembered between requests: a session ended by signing
+        out or by a password change, in any worker process, is refused at the next
+        request."""
         if not token:
             raise NotSignedIn("not signed in")
         now = self.clock()
         key = digest(token)
-        with self.db.sessions() as session:
-            found = self._repo(session).session_user(key, now)
-        if found is None or found[0].disabled:
+        with self.db.engine.connect() as conn:  # one Core read: no ORM session needed
+            found = self._repo(conn).session_user(key, now)
+        if found is None or found.disabled:
             raise NotSignedIn("the session has ended: sign in again")
-        user, seen = found
-        if now - seen > timedelta(minutes=1):
+        if now - found.last_seen_at > timedelta(minutes=1):
             with self.db.transaction() as session:
                 self._repo(session).touch_session(key, now, now + self.session_idle)
-        return _principal(user)
+        return (Principal(found.user_id, found.name, found.site_role, found.organization_id),
+                found.time_zone)
 
     def sign_out(self, token: str) -> None:
         if token:
@@ -471,7 +484,7 @@ class AccountService:
             repo = self._repo(session)
             owner = None if principal.is_admin else principal.user_id
             if not repo.revoke_token(token_id, owner, now):
-                raise InvalidInput("token", f"{token_id}: no such live token of yours")
+                raise NotFound(f"token {token_id}: no such live token of yours")
             repo.audit(at=now, user_id=principal.user_id, actor=principal.actor,
                        action="token revoked", target=f"token {token_id}")
 

@@ -23,7 +23,7 @@ from cvdesk.domain.checks import member
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import CaseStatus
 from cvdesk.services.accounts import AccountService, Page
-from cvdesk.services.portal_cache import remembered
+from cvdesk.services.portal_cache import finding_kinds, remembered
 from cvdesk.services.portal_views import (
     MessagesView,
     MessageView,
@@ -46,15 +46,23 @@ from cvdesk.services.views import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from cvdesk.domain.events import Event
     from cvdesk.services.cases import CaseService
-    from cvdesk.store.tables import CaseRow
+    from cvdesk.store.portal import Reader as Session
 
 MAX_PAGE = 200
+#: A case as the page reads it: a row of cvdesk.store.portal.SUMMARY_COLUMNS.
+CaseHead = Any
 #: Embargo states in which a read is audited (a proposal or an embargo in force).
 EMBARGOED = frozenset({"proposed", "active", "revise"})
+
+
+def case_orders() -> tuple[str, ...]:
+    """The names the case list can be ordered by (the store's orderings), for the faces
+    to offer; ``case_list`` refuses any other."""
+    from cvdesk.store.portal import ORDERS
+
+    return tuple(ORDERS)
 
 
 def page_bounds(offset: int, limit: int) -> tuple[int, int]:
@@ -171,11 +179,11 @@ class PortalService:
             member_of = None
         else:
             member_of = (principal.user_id, principal.organization_id)
-        with self.db.sessions() as session:
+        with self.db.engine.connect() as session:
             rows, total = visible_cases(session, member=member_of, status=status,
                                         search=search, em_states=states, order=order,
                                         offset=offset, limit=limit)
-            items = tuple(CaseSummary.of(r) for r in rows)
+            items = tuple(CaseSummary(*r[1:]) for r in rows)  # SUMMARY_COLUMNS
         if principal.link_case is not None:
             items = tuple(c for c in items if c.case_id == principal.link_case)
             total = len(items)
@@ -184,15 +192,15 @@ class PortalService:
     # ------------------------------------------------------------ one case
     @contextmanager
     def _case(self, principal: Principal, case_id: str, address: str,
-              ) -> Iterator[tuple[CaseAccess, Session, CaseRow]]:
+              ) -> Iterator[tuple[CaseAccess, Session, CaseHead]]:
         """The principal's access to the case (CaseHidden when it takes no part) and the
         case's row in a read session; a read of a case under embargo is audited once the
         read is done (guide 7.2: who saw what while it was embargoed)."""
-        from cvdesk.services.cases import _repository
+        from cvdesk.store.portal import case_head
 
         access = self.accounts.access(principal, case_id.strip().upper())
-        with self.db.sessions() as session:
-            row = _repository(session).case_row(case_id)
+        with self.db.engine.connect() as session:
+            row = case_head(session, case_id)
             em_state, found = row.em_state, row.case_id
             yield access, session, row
         if em_state in EMBARGOED:
@@ -223,8 +231,8 @@ class PortalService:
             people, total = participants_page(session, row.id, pids=visible,
                                               vendors_only=vendors_only, search=search,
                                               offset=offset, limit=limit)
-            participants = tuple(ParticipantView.of(p) for p in people)
-            summary = CaseSummary.of(row)
+            participants = tuple(ParticipantView(*p) for p in people)  # PARTICIPANT_COLUMNS
+            summary = CaseSummary(*row[1:])  # SUMMARY_COLUMNS
             shown = {p.pid for p in participants}
             # Keyed by the case's version: see cvdesk.services.portal_cache.
             vulnerabilities = remembered(self.db, ("vulnerabilities", row.id, row.version),
@@ -289,19 +297,23 @@ class PortalService:
                                   limit=limit)
 
     # ------------------------------------------------------------ the parts
-    def _log(self, session: Session, row: CaseRow, access: CaseAccess, *,
+    def _log(self, session: Session, row: CaseHead, access: CaseAccess, *,
              newest_first: bool, offset: int, limit: int) -> Page:
         from cvdesk.store.portal import events_page
 
-        found, total = events_page(session, row.id, pids=_pids(access),
-                                   hidden=hidden_types(access), newest_first=newest_first,
-                                   offset=offset, limit=limit)
+        pids, hidden = _pids(access), hidden_types(access)
+        # How many entries a principal sees changes only with the case's version.
+        key = ("log total", row.id, row.version, None if pids is None else frozenset(pids),
+               hidden)
+        found, total = events_page(session, row.id, pids=pids, hidden=hidden,
+                                   newest_first=newest_first, offset=offset, limit=limit,
+                                   count=lambda read: remembered(self.db, key, read))
         hide = None if access.staff or not found else self._hidden_names(session, row,
                                                                           access)
         return Page(tuple(LogEntry.of(e, access, hide) for e in found), total, offset,
                     limit)
 
-    def _timeline(self, session: Session, row: CaseRow, access: CaseAccess,
+    def _timeline(self, session: Session, row: CaseHead, access: CaseAccess,
                   now: datetime) -> TimelineView:
         from cvdesk.domain.events import EventType
         from cvdesk.store.portal import event_counts_by_day, events_of_type
@@ -316,13 +328,12 @@ class PortalService:
         windows = embargo_windows(em, now)
         return TimelineView.build(row.case_id, row.opened_at, now, counts, windows)
 
-    def _findings(self, session: Session, row: CaseRow, access: CaseAccess, *,
+    def _findings(self, session: Session, row: CaseHead, access: CaseAccess, *,
                   offset: int, limit: int) -> Page:
-        from cvdesk.store.findings import UNRESOLVED, FindingRepository
+        from cvdesk.store.findings import UNRESOLVED
         from cvdesk.troubleshoot.stored import worded
 
         now = self.when()
-        kinds = FindingRepository(session).kinds()
 
         def shown(f: Any, data: dict[str, Any]) -> ShownFinding:
             return ShownFinding(f.id, row.case_id, row.title, f.status, data,
@@ -333,12 +344,14 @@ class PortalService:
         if access.staff:
             rows, total = findings_of_case(session, row.id, statuses=UNRESOLVED, pids=None,
                                            offset=offset, limit=limit)
+            kinds = finding_kinds(self.db, session, rows)
             return Page(tuple(shown(f, worded(f.data, now, kinds)) for f in rows), total,
                         offset, limit)
         # Others: filtered on the rule's words, so read the candidates whole (a case
         # has a finding per rule and participant at most; a vendor's are a handful).
         rows, _ = findings_of_case(session, row.id, statuses=UNRESOLVED,
                                    pids=None if access.is_reporter else access.pids)
+        kinds = finding_kinds(self.db, session, rows)
         mine = []
         pattern = None
         for f in rows:
@@ -349,7 +362,7 @@ class PortalService:
                 mine.append(shown(f, redacted(data, pattern)))
         return Page(tuple(mine[offset:offset + limit]), len(mine), offset, limit)
 
-    def _hidden_names(self, session: Session, row: CaseRow, access: CaseAccess,
+    def _hidden_names(self, session: Session, row: CaseHead, access: CaseAccess,
                       ) -> re.Pattern[str] | None:
         """The names a principal may not see in this case, as one pattern: those of the
         participants other than its own and the coordinators.  Names change only when a
@@ -364,7 +377,7 @@ class PortalService:
         return remembered(self.db, ("hidden names", row.id, row.participants_count,
                                     frozenset(access.pids)), read)
 
-    def _messages(self, session: Session, row: CaseRow, access: CaseAccess, *,
+    def _messages(self, session: Session, row: CaseHead, access: CaseAccess, *,
                   thread: str, offset: int, limit: int) -> MessagesView:
         from cvdesk.store.portal import message_threads, messages_page, participant_names
 
@@ -381,7 +394,7 @@ class PortalService:
         rows, total = messages_page(session, row.id, thread=chosen, pids=pids,
                                     offset=offset, limit=limit)
         return MessagesView(row.case_id, thread, Page(threads, count, 0, THREADS_ON_PAGE),
-                            Page(tuple(MessageView.of(m) for m in rows), total, offset, limit))
+                            Page(tuple(MessageView(*m) for m in rows), total, offset, limit))
 
     def when(self) -> datetime:
         return self.cases.when(None)
@@ -428,7 +441,7 @@ def _vulnerabilities(session: Session, case_pk: int) -> tuple[VulnerabilityView,
     return tuple(out)
 
 
-def _statements(session: Session, row: CaseRow, pids: frozenset[int],
+def _statements(session: Session, row: CaseHead, pids: frozenset[int],
                 keys: dict[int, str]) -> tuple[StatementView, ...]:
     """The statements of ``pids`` only, in vulnerability order: statements fold per
     vendor from their own entries (cvdesk.domain.state), so a page of 50 vendors replays

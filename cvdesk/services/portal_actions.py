@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 from cvdesk.domain.accounts import CaseAccess, Principal, require_staff, require_write
 from cvdesk.domain.checks import choose, member
 from cvdesk.domain.cs import CSEvent
-from cvdesk.domain.em import EM_IN_FORCE
-from cvdesk.domain.errors import Conflict, InvalidInput, NotAllowed
+from cvdesk.domain.em import EM_IN_FORCE, EM_MACHINE
+from cvdesk.domain.errors import Conflict, IllegalTransition, InvalidInput, NotAllowed
 from cvdesk.domain.model import AttemptOutcome, Channel, Direction, Message, Role
 from cvdesk.services.cases import CaseService
 
@@ -186,9 +186,9 @@ class PortalActions:
 
     def _check_extension(self, case_id: str, end: datetime | None) -> None:
         case = self.cases.replay(case_id)
-        if case.em not in EM_IN_FORCE:
-            raise InvalidInput("action", f"no embargo in force to extend (embargo state "
-                               f"'{case.em.value}'); propose one instead")
+        if case.em not in EM_IN_FORCE:  # the case's state refuses it (409), as EM would
+            raise IllegalTransition(EM_MACHINE.name, case.em.value, "extend",
+                                    [t.value for t in EM_MACHINE.allowed(case.em)], case_id)
         if end is None:
             raise InvalidInput("end", "give the new end of the embargo")
         if case.embargo_end is not None and end <= case.embargo_end:

@@ -7,6 +7,10 @@ version: keyed by it, a remembered answer can be stale only if the version is, a
 version is read with the rest of the page.  What is kept is small (counts per day, the
 embargo's entries, vulnerability headings, one page's statements), bounded in number,
 and private to the process; several workers each keep their own.
+
+The words of each kind of finding (``finding_kinds``) are kept too: a kind, once stored
+under its name, never changes (cvdesk.store.findings), so they are read again only when
+a finding names a kind not read yet.
 """
 
 from __future__ import annotations
@@ -50,3 +54,22 @@ def remembered(db: object, key: Hashable, read: Callable[[], T]) -> T:
         while len(memory.items) > SIZE:
             memory.items.popitem(last=False)
     return value
+
+
+def finding_kinds(db: object, session: Any, findings: Any) -> dict[str, dict[str, Any]]:
+    """The stored kinds of finding by name, read again only when one of ``findings``
+    (rows with ``data``) names a kind this process has not read yet."""
+    from cvdesk.store.portal import finding_kind_words
+
+    def read() -> dict[str, dict[str, Any]]:
+        return finding_kind_words(session)
+
+    kinds = remembered(db, ("finding kinds",), read)
+    if any(f.data.get("kind") not in kinds for f in findings if "kind" in f.data):
+        kinds = read()
+        with _GUARD:
+            memory = _MEMORIES.get(db)
+        if memory is not None:
+            with memory.lock:
+                memory.items[("finding kinds",)] = kinds
+    return kinds

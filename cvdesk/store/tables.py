@@ -66,6 +66,8 @@ class Base(DeclarativeBase):
 
 class CaseRow(Base):
     __tablename__ = "cases"
+    # The web desk's case list: open cases, latest activity first (migration 0014).
+    __table_args__ = (Index("ix_cases_status_activity", "status", "last_event_at", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(Text)

@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
+from cvdesk.domain.em import EM
+from cvdesk.domain.model import CaseStatus
+from cvdesk.services.portal import case_orders
+from cvdesk.web.api_types import one_of
 from cvdesk.web.auth import Authenticator, client_address
 
 if TYPE_CHECKING:
@@ -26,6 +30,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found", **PROBLEM},
     422: {"description": "invalid input", **PROBLEM},
 }
+
+
+#: What the case list's filters take: the domain's case statuses and embargo states (or
+#: nothing: any), and the orders the case list knows.
+CaseStatusQuery = one_of(["", *CaseStatus])
+EmbargoQuery = one_of(["", *EM])
+OrderQuery = one_of(case_orders())
+#: A message thread as the portal reads it: all, case, or a participant (p3).
+THREAD = r"^(|all|case|[pP]?[0-9]{1,9})$"
 
 
 class PageModel(BaseModel):
@@ -59,10 +72,12 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
                 "scope": p.scope.value}
 
     @r.get("/cases", response_model=PageModel, summary="The cases the caller may see")
-    def cases(request: Request, status: Annotated[str, Query(max_length=16)] = "open",
+    def cases(request: Request, status: Annotated[CaseStatusQuery, Query(
+                  description="Empty: every status")] = "open",
               q: Annotated[str, Query(max_length=200)] = "",
-              embargo: Annotated[str, Query(max_length=16)] = "",
-              order: Annotated[str, Query(max_length=16)] = "activity",
+              embargo: Annotated[EmbargoQuery, Query(
+                  description="Embargo state; empty: any")] = "",
+              order: Annotated[OrderQuery, Query()] = "activity",
               offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
         p = auth.require(request)
@@ -102,7 +117,9 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
     @r.get("/cases/{case_id}/messages", response_model=MessagesModel,
            summary="The message threads the caller may see, and a page of messages")
     def case_messages(request: Request, case_id: Annotated[str, Path(max_length=32)],
-                      thread: Annotated[str, Query(max_length=12)] = "all",
+                      thread: Annotated[str, Query(max_length=12, pattern=THREAD, description=(
+                          "all, case (the case-wide one) or a participant's, e.g. p3"))
+                          ] = "all",
                       offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
         p = auth.require(request)

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from cvdesk.domain.accounts import TokenScope
-from cvdesk.domain.errors import BadInput
 from cvdesk.web.api import ERRORS, PROBLEM, PageModel
+from cvdesk.web.api_types import EMAIL_OR_EMPTY, Body, text
 from cvdesk.web.auth import Authenticator, client_address
-from cvdesk.web.problems import problem
+from cvdesk.web.problems import fields, problem
 
 if TYPE_CHECKING:
     from cvdesk.app import Desk
@@ -51,8 +51,8 @@ class Receipt(BaseModel):
     account_linked: bool
 
 
-class TokenIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+class TokenIn(Body):
+    name: text(200, blank=False)
     scope: TokenScope = TokenScope.READ
     days: int | None = Field(default=None, ge=1, le=3650)
 
@@ -71,11 +71,11 @@ class NewTokenOut(TokenOut):
     secret: str = Field(description="the token itself: shown once, never again")
 
 
-class InvitationIn(BaseModel):
-    participant: str = Field(min_length=1, max_length=200,
-                             description="the participant's number ('3', 'p3') or name")
-    email: str | None = Field(default=None, max_length=320,
-                              description="default: the participant's own address")
+class InvitationIn(Body):
+    participant: text(200, blank=False,
+                      description="the participant's number ('3', 'p3') or name")
+    email: text(320, pattern=EMAIL_OR_EMPTY) | None = Field(
+        default=None, description="default: the participant's own address")
 
 
 class InvitationOut(BaseModel):
@@ -116,17 +116,9 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
         return await run_in_threadpool(_submit, request, raw)
 
     def _submit(request: Request, raw: bytes) -> Any:
-        me = auth.principal(request)
-        try:
-            receipt = desk.public_reports().submit_json(me, raw,
-                                                        address=client_address(request))
-        except BadInput as exc:
-            listed = getattr(exc, "problems", None)
-            if listed is None:
-                raise
-            return problem(422, str(exc).split("\n", 1)[0],
-                           errors=[{"field": f, "detail": m} for f, m in listed])
-        return receipt.to_json()
+        # A form with problems is answered with each problem by its field path (web.problems).
+        return desk.public_reports().submit_json(auth.principal(request), raw,
+                                                 address=client_address(request)).to_json()
 
     # ------------------------------------------------------------ API tokens
     @r.get("/tokens", response_model=list[TokenOut], summary="The caller's API tokens")
@@ -135,6 +127,7 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
 
     @r.post("/tokens", status_code=201, response_model=NewTokenOut,
             summary="Create an API token (its secret is in this answer only)")
+    @fields({"expires in days": "days"})
     def create_token(request: Request, body: TokenIn) -> dict[str, Any]:
         me = auth.require(request)
         return desk.accounts().create_token(me, body.name, body.scope,
@@ -142,6 +135,7 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
 
     @r.delete("/tokens/{token_id}", status_code=204, response_class=Response,
               summary="Revoke an API token")
+    @fields({"token": "token_id"})
     def revoke_token(request: Request,
                      token_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
         desk.accounts().revoke_token(auth.require(request), token_id)
@@ -150,6 +144,7 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
     # ------------------------------------------------------------ invitations
     @r.post("/cases/{case_id}/invitations", status_code=201, response_model=InvitationOut,
             summary="Invite a participant's contact to the case (coordinators)")
+    @fields({"e-mail": "email"})
     def invite(request: Request, case_id: Annotated[str, Path(max_length=32)],
                body: InvitationIn) -> dict[str, Any]:
         me = auth.require(request)

@@ -34,9 +34,12 @@ class Authenticator:
         token = request.cookies.get(SESSION_COOKIE, "")
         if token:
             try:
-                return accounts.session_principal(token)
+                found, zone = accounts.session_viewer(token)
             except NotSignedIn:
                 pass
+            else:
+                request.state.cvdesk_viewer = (found, zone)
+                return found
         link = request.cookies.get(REPORT_COOKIE, "")
         if link:
             try:
@@ -44,6 +47,16 @@ class Authenticator:
             except NotSignedIn:
                 pass
         return None
+
+    def zone(self, request: Request, principal: Principal | None) -> str:
+        """The time zone the principal's pages show times in: a session's user's, read
+        with the session (no second lookup); the desk's for a reporter's link or nobody."""
+        if principal is None or principal.user_id is None:
+            return self.desk.settings.display_timezone
+        known = getattr(request.state, "cvdesk_viewer", None)
+        if known is not None and known[0] is principal:
+            return str(known[1])
+        return self.desk.accounts().user(principal.user_id).time_zone
 
     def require(self, request: Request) -> Principal:
         found = self.principal(request)

@@ -13,14 +13,7 @@ from cvdesk.web.auth import REPORT_COOKIE, SESSION_COOKIE, Authenticator, client
 
 if TYPE_CHECKING:
     from cvdesk.app import Desk
-    from cvdesk.domain.accounts import Principal
     from cvdesk.web.render import Renderer
-
-
-def _zone(desk: Desk, principal: Principal | None) -> str:
-    if principal is None or principal.user_id is None:
-        return desk.settings.display_timezone
-    return desk.accounts().user(principal.user_id).time_zone
 
 
 def router(desk: Desk, auth: Authenticator, renderer: Renderer) -> APIRouter:
@@ -86,7 +79,7 @@ def router(desk: Desk, auth: Authenticator, renderer: Renderer) -> APIRouter:
         found = desk.portal().case_list(me, status=status or None, search=q,
                                         embargo=embargo or None, order=order,
                                         offset=offset, limit=limit)
-        return renderer.page(request, "cases.html", me, zone=_zone(desk, me), page=found,
+        return renderer.page(request, "cases.html", me, zone=auth.zone(request, me), page=found,
                              status=status, q=q, embargo=embargo, order=order)
 
     @r.get("/cases/{case_id}")
@@ -106,7 +99,7 @@ def router(desk: Desk, auth: Authenticator, renderer: Renderer) -> APIRouter:
                                        vendors_only=vendors, search=q, thread=thread,
                                        messages_offset=moffset, findings_offset=foffset,
                                        log_offset=loffset, address=client_address(request))
-        return renderer.page(request, "case.html", me, zone=_zone(desk, me), view=view,
+        return renderer.page(request, "case.html", me, zone=auth.zone(request, me), view=view,
                              q=q, vendors=vendors, thread=thread, now=view.timeline.now,
                              em_words=EM_WORDS, timeline_svg=svg(view.timeline))
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cvdesk.domain.errors import BadInput, Conflict, DomainError, IllegalTransition, InvalidInput
 from cvdesk.domain.errors import codes as error_codes
+from cvdesk.services.portal_vulnerabilities import VulnerabilityActions
 from cvdesk.web.auth import Authenticator, client_address
 
 if TYPE_CHECKING:
@@ -212,6 +213,42 @@ def router(desk: Desk, auth: Authenticator, renderer: Renderer) -> APIRouter:
         return run(request, case_id, "message", lambda a, me, z: a.message(
             me, case_id, version, body, subject=subject, participant=participant or None,
             address=address(request)))
+
+    # ------------------------------------------------------------ vulnerabilities and
+    # invitations (the forms of case_vulnerability_forms.html)
+    @r.post("/cases/{case_id}/vulnerabilities")
+    def vulnerability(request: Request, case_id: str, version: Version = None,
+                      title: Short = "", cve: Short = "", cwes: Short = "",
+                      description: Text = "", product: Short = "", vendor: Short = "",
+                      introduced: Short = "", fixed: Short = "", last_affected: Short = "",
+                      version_text: Short = "", reason: Text = "") -> Response:
+        return run(request, case_id, "vulnerability", lambda a, me, z: VulnerabilityActions(
+            a.cases, a.accounts).add_vulnerability(
+            me, case_id, version, title, cve=cve, cwes=cwes, description=description,
+            product=product, vendor=vendor,
+            introduced=introduced, fixed=fixed, last_affected=last_affected,
+            version_text=version_text, reason=reason, address=address(request)))
+
+    @r.post("/cases/{case_id}/vulnerabilities/versions")
+    def versions(request: Request, case_id: str, version: Version = None,
+                 vulnerability: Short = "", title: Short = "", product: Short = "",
+                 vendor: Short = "", introduced: Short = "", fixed: Short = "",
+                 last_affected: Short = "", version_text: Short = "",
+                 reason: Text = "") -> Response:
+        return run(request, case_id, "versions", lambda a, me, z: VulnerabilityActions(
+            a.cases, a.accounts).product_versions(
+            me, case_id, version, vulnerability, product, vendor=vendor,
+            introduced=introduced, fixed=fixed, last_affected=last_affected,
+            version_text=version_text, title=title, reason=reason,
+            address=address(request)))
+
+    @r.post("/cases/{case_id}/invitations")
+    def invitation(request: Request, case_id: str, participant: Short = "",
+                   email: Short = "") -> Response:
+        """The API's invitation (POST /api/v1/cases/{id}/invitations) as a form; it
+        writes no case event, so the version is not compared."""
+        return run(request, case_id, "invite", lambda a, me, z: desk.invitations().invite(
+            me, case_id, participant, email.strip() or None, address=address(request)))
 
     # ------------------------------------------------------------ publication
     @r.get("/cases/{case_id}/advisory/preview")

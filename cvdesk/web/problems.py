@@ -4,7 +4,8 @@ and a page that needs a signed-in user sends the browser to the sign-in page."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cvdesk.domain.accounts import CaseHidden
-from cvdesk.domain.errors import DomainError, NotSignedIn, TooManyAttempts, codes
+from cvdesk.domain.errors import (
+    DomainError,
+    IllegalTransition,
+    NotSignedIn,
+    TooManyAttempts,
+    codes,
+)
+from cvdesk.web.api_types import NON_BLANK
 
 if TYPE_CHECKING:
     from cvdesk.web.render import Renderer
@@ -36,19 +44,78 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def fields(names: dict[str, str] | None = None, *, refused: str | None = None,
+           ) -> Callable[[E], E]:
+    """Marks an API operation with the names its request gives the fields the domain
+    names in its own words (``{"fixed version": "fixed_version"}``), and the field a
+    refusal of the model (IllegalTransition) is about, so that a problem's ``errors``
+    name the request's own field."""
+
+    def mark(endpoint: E) -> E:
+        endpoint.api_fields = dict(names or {})  # type: ignore[attr-defined]
+        endpoint.api_refused = refused  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def _errors(request: Request, exc: DomainError) -> list[dict[str, str]]:
+    """The fields a domain error names, as the request names them."""
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    names: dict[str, str] = getattr(endpoint, "api_fields", {})
+    listed = getattr(exc, "problems", None)  # a form read whole: every problem, by path
+    if listed:
+        return [{"field": names.get(f, f), "detail": m} for f, m in listed]
+    field = getattr(exc, "field", None)
+    if field:
+        return [{"field": names.get(field, field),
+                 "detail": getattr(exc, "problem", str(exc))}]
+    refused = getattr(endpoint, "api_refused", None)
+    if refused and isinstance(exc, IllegalTransition):
+        return [{"field": refused, "detail": str(exc)}]
+    return []
+
+
+#: Where a request's parts are (pydantic's first location); a field's path follows it.
+_PARTS = ("body", "query", "path", "header", "cookie")
+
+
+def _field(error: dict[str, Any]) -> str:
+    loc = [str(p) for p in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        return "body"  # the body as a whole; what follows is a character position
+    if loc and loc[0] in _PARTS:
+        loc = loc[1:]
+    return ".".join(loc) or "request"
+
+
+def _detail(error: dict[str, Any]) -> str:
+    if (error.get("type") == "string_pattern_mismatch"
+            and (error.get("ctx") or {}).get("pattern") == NON_BLANK):
+        return "must not be empty or only white space"
+    message = str(error.get("msg", ""))
+    return message.removeprefix("Value error, ")
+
+
 def install(app: FastAPI, renderer: Renderer) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = 404 if isinstance(exc, CaseHidden) else (codes(exc) or (1, 400))[1]
         extra: dict[str, Any] = {}
-        field = getattr(exc, "field", None)
-        if field:
-            extra["errors"] = [{"field": field, "detail": getattr(exc, "problem", str(exc))}]
+        errors = _errors(request, exc)
+        if errors:
+            extra["errors"] = errors
         headers: dict[str, str] = {}
         if isinstance(exc, TooManyAttempts):
             headers["Retry-After"] = str(exc.retry_after_seconds)
         if _is_api(request):
-            response: Response = problem(status, str(exc), **extra)
+            # a form's problems are listed in ``errors``; the detail is their headline
+            detail = (str(exc).split("\n", 1)[0] if getattr(exc, "problems", None)
+                      else str(exc))
+            response: Response = problem(status, detail, **extra)
         elif isinstance(exc, NotSignedIn) and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -60,8 +127,7 @@ def install(app: FastAPI, renderer: Renderer) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request",
-                   "detail": e.get("msg", "")} for e in exc.errors()]
+        errors = [{"field": _field(e), "detail": _detail(e)} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
         if _is_api(request):
             return problem(422, detail, errors=errors)

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from cvdesk.domain.accounts import TokenScope
 from cvdesk.domain.events import EventType
+from cvdesk.domain.model import Role
 from tests.web.account_helpers import mweb  # noqa: F401  (the fixture below uses it)
 from tests.web.conftest import CASE, OTHER, PASSWORD, Web, csrf_of
 
@@ -146,7 +147,7 @@ def test_a_read_only_token_may_read_but_not_write(web: Web) -> None:
               "notify": {}, "attempts": {"participant": "p3", "channel": "phone",
                                          "outcome": "sent"},
               "statements": {"vulnerability": "V1", "product": "p", "status": "fixed",
-                             "vendor": "p3"},
+                             "fixed_version": "2.0", "vendor": "p3"},
               "statements/confirm": {"vulnerability": "V1", "product": "p"},
               "messages": {"body": "x"}, "publish": {}}
     for path, body in writes.items():
@@ -251,7 +252,7 @@ def test_coordinator_enters_on_behalf_and_the_vendor_confirms(web: Web) -> None:
 
 
 def test_statements_refused_to_reporters_and_outsiders(web: Web) -> None:
-    body = {"vulnerability": "V1", "product": "x", "status": "fixed"}
+    body = {"vulnerability": "V1", "product": "x", "status": "fixed", "fixed_version": "2.0"}
     for email, status in ((REPORTER, 403), (OTHER_VENDOR, 404), (OTHER_REPORTER, 404)):
         r = web.client.post(f"/api/v1/cases/{CASE}/statements", headers=bearer(web, email),
                             json={"version": version(web), **body})
@@ -359,3 +360,103 @@ def test_the_forms_offer_exactly_what_the_domain_knows(web: Web) -> None:
     assert selects["outcome"] == {o.value for o in AttemptOutcome}
     assert selects["status"] == {s.value for s in ProductStatus}
     assert selects["justification"] == {""} | {j.value for j in Justification}
+
+
+# ------------------------------------------------------------------ vulnerabilities
+def _vuln(web: Web, case_id: str, key: str) -> Any:
+    return next(v for v in web.desk.cases().show(case_id).vulnerabilities if v.key == key)
+
+
+def test_coordinator_adds_a_vulnerability_with_its_product_versions(web: Web) -> None:
+    coord = web.login(COORD)
+    assert f'action="/cases/{OTHER}/vulnerabilities"' in coord.get(f"/cases/{OTHER}").text
+    before = len(web.desk.cases().show(OTHER).vulnerabilities)
+    r = post_form(coord, f"/cases/{OTHER}/vulnerabilities", OTHER,
+                  version=str(version(web, OTHER)), title="Stored XSS in comments",
+                  cwes="CWE-79", product="Initech Portal", vendor="Initech",
+                  introduced="3.0", fixed="3.5")
+    assert r.status_code == 303, re.findall(r"class=.error.[^>]*>([^<]*)", r.text)
+    assert r.headers["location"] == f"/cases/{OTHER}?done=vulnerability#actions"
+    assert "The vulnerability was added." in coord.get(r.headers["location"]).text
+    shown = web.desk.cases().show(OTHER).vulnerabilities
+    assert len(shown) == before + 1
+    added = shown[-1]
+    assert added.title == "Stored XSS in comments" and added.data["cwes"] == ["CWE-79"]
+    [product] = added.data["affected"]
+    assert product["product"] == "Initech Portal" and product["vendor"] == "Initech"
+    assert product["versions"] == [{"introduced": "3.0", "fixed": "3.5",
+                                    "last_affected": None}]
+    logged = [e for e in events(web, OTHER) if e.type is EventType.VULNERABILITY][-1]
+    assert logged.actor.startswith("Coordinator (user ")
+    assert any(a.action == "add vulnerability" for a in
+               web.desk.accounts().audit_log(None, case_id=OTHER).items)
+
+
+def test_product_versions_replace_a_listed_product_or_add_one(web: Web) -> None:
+    coord = web.login(COORD)
+    r = post_form(coord, f"/cases/{CASE}/vulnerabilities/versions",
+                  version=str(version(web)), vulnerability="V1", product="Matrix Router",
+                  vendor="Acme", last_affected="2.4", version_text="and older firmware",
+                  title="Renamed by the form")
+    assert r.status_code == 303, re.findall(r"class=.error.[^>]*>([^<]*)", r.text)
+    v1 = _vuln(web, CASE, "V1")
+    assert v1.title == "Renamed by the form"
+    added = [a for a in v1.data["affected"] if a["product"] == "Matrix Router"]
+    assert added == [{**added[0], "vendor": "Acme", "version_text": "and older firmware",
+                      "versions": [{"introduced": None, "fixed": None,
+                                    "last_affected": "2.4"}]}]
+    count = len(v1.data["affected"])
+    # the same product again: its versions are replaced, no second entry
+    r = post_form(coord, f"/cases/{CASE}/vulnerabilities/versions",
+                  version=str(version(web)), vulnerability="V1", product="matrix router",
+                  introduced="2.0", last_affected="2.0")
+    assert r.status_code == 303
+    v1 = _vuln(web, CASE, "V1")
+    assert len(v1.data["affected"]) == count
+    [again] = [a for a in v1.data["affected"] if a["product"] == "Matrix Router"]
+    assert again["versions"] == [{"introduced": "2.0", "fixed": None, "last_affected": "2.0"}]
+    assert again["version_text"] == ""
+
+
+def test_vulnerability_forms_refuse_bad_versions_and_other_roles(web: Web) -> None:
+    coord = web.login(COORD)
+    v = version(web)
+    bad = post_form(coord, f"/cases/{CASE}/vulnerabilities/versions", version=str(v),
+                    vulnerability="V1", product="Matrix Router", fixed="3", last_affected="2")
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    assert "versions: " in bad.text
+    none = post_form(coord, f"/cases/{CASE}/vulnerabilities/versions", version=str(v),
+                     vulnerability="V1", product="Matrix Router")
+    assert none.status_code == 422 and "give the versions of" in none.text
+    nameless = post_form(coord, f"/cases/{CASE}/vulnerabilities", version=str(v), title=" ")
+    assert nameless.status_code == 422 and "title: " in nameless.text
+    stale = post_form(coord, f"/cases/{CASE}/vulnerabilities", version=str(v - 1),
+                      title="From an old read")
+    assert stale.status_code == 409
+    assert version(web) == v
+    vendor = web.login(VENDOR)
+    assert f'action="/cases/{CASE}/vulnerabilities"' not in vendor.get(f"/cases/{CASE}").text
+    for path in ("vulnerabilities", "vulnerabilities/versions", "invitations"):
+        r = post_form(vendor, f"/cases/{CASE}/{path}", version=str(v), title="x",
+                      vulnerability="V1", product="x", fixed="1", participant="p3")
+        assert r.status_code == 403, (path, r.text)
+    assert version(web) == v
+
+
+def test_coordinator_invites_a_participant_from_the_case_page(mailing: Web) -> None:
+    from tests.web.account_helpers import account_mail, link_in
+
+    pid = mailing.desk.cases().add_participant(OTHER, "Initech PSIRT", [Role.VENDOR],
+                                               email="psirt@initech.example")
+    coord = mailing.login(COORD)
+    assert f'action="/cases/{OTHER}/invitations"' in coord.get(f"/cases/{OTHER}").text
+    r = post_form(coord, f"/cases/{OTHER}/invitations", OTHER, participant=f"p{pid}")
+    assert r.status_code == 303, r.text
+    assert "The invitation was queued." in coord.get(r.headers["location"]).text
+    [(row, body)] = account_mail(mailing.desk, "account-invite")
+    assert row.recipient == "psirt@initech.example"
+    assert link_in(body).startswith("/invite/")
+    assert any(a.action == "invitation sent" for a in
+               mailing.desk.accounts().audit_log(None, case_id=OTHER).items)
+    refused = post_form(coord, f"/cases/{OTHER}/invitations", OTHER, participant="p1")
+    assert refused.status_code == 422 and "the desk itself" in refused.text

@@ -137,7 +137,7 @@ def _write(case_id: str = CASE, **fields: Any) -> Callable[[Context, str], dict[
 
 #: The case writes and the dashboard's (pages_actions.py, api_actions.py).  Coordinator
 #: writes are refused to the others (403 in the case, 404 outside it); a row whose
-#: request the desk refuses on its merits (422: an unknown event letter, no sender
+#: request the desk refuses on its merits (422: a participant that is no vendor, no sender
 #: address for notices) shows that authorization let it through to the service.
 STAFF_FORM = expect(403, anonymous=401, other_reporter=404, other_vendor=404,
                     coordinator=303, admin=303)
@@ -156,8 +156,11 @@ def _json(status: dict[str, int]) -> dict[str, int]:
 
 
 _ACTIONS: list[tuple[str, dict[str, int], Callable[[Context, str], dict[str, Any]], str]] = [
-    ("events", STAFF_REFUSED_INPUT, _write(event="Q"), "unknown event: 422"),
-    ("embargo", STAFF_REFUSED_INPUT, _write(action="bogus"), "unknown action: 422"),
+    # (the API's document refuses an unknown event or action before anyone is asked, so
+    # these ask for something well formed that the case refuses)
+    ("events", STAFF_REFUSED_INPUT, _write(event="V", vendor="p1"), "p1 is no vendor: 422"),
+    ("embargo", STAFF_REFUSED_INPUT, _write(action="propose", end="2000-01-02T00:00:00Z"),
+     "an end in the past: 422"),
     ("participants", STAFF_FORM, _write(name="Matrix vendor {n}"), ""),
     ("notify", STAFF_REFUSED_INPUT, _write(), "no sender address: 422"),
     ("attempts", STAFF_FORM, _write(participant="p3", channel="phone",
@@ -300,7 +303,7 @@ ROWS: list[Row] = [
     Row("POST", "/account/tokens", expect(200, anonymous=401, report_link=401),
         data=lambda _c, role: {"name": f"matrix {role}", "scope": "read", "days": "1"}),
     Row("POST", "/account/tokens/{token_id}/revoke",
-        expect(422, anonymous=401, report_link=401), params={"token_id": NO_SUCH_ID},
+        expect(404, anonymous=401, report_link=401), params={"token_id": NO_SUCH_ID},
         why="no such token"),
     # ------------------------------------------------------------ admin pages
     Row("GET", "/admin", expect(303)),
@@ -322,11 +325,22 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/tokens", API),
     Row("POST", "/api/v1/tokens", expect(201, anonymous=401, report_link=401),
         json={"name": "matrix"}),
-    Row("DELETE", "/api/v1/tokens/{token_id}", expect(422, anonymous=401, report_link=401),
+    Row("DELETE", "/api/v1/tokens/{token_id}", expect(404, anonymous=401, report_link=401),
         params={"token_id": NO_SUCH_ID}, why="no such token"),
     Row("POST", "/api/v1/cases/{case_id}/invitations",
         expect(403, anonymous=401, coordinator=503, admin=503), params={"case_id": CASE},
         json={"participant": "p2", "email": "matrix@test.example"}, why=NO_SENDER),
+    # the coordinator's forms of case_vulnerability_forms.html (pages_actions.py)
+    Row("POST", "/cases/{case_id}/invitations",
+        expect(403, anonymous=401, coordinator=503, admin=503), params={"case_id": CASE},
+        data={"participant": "p2", "email": "matrix@test.example"}, why=NO_SENDER),
+    Row("POST", "/cases/{case_id}/vulnerabilities", STAFF_FORM, params={"case_id": CASE},
+        data=_write(title="Matrix vulnerability {n} by {role}", product="Matrix app",
+                    introduced="1.{n}")),
+    Row("POST", "/cases/{case_id}/vulnerabilities/versions", STAFF_FORM,
+        params={"case_id": CASE},
+        data=_write(vulnerability="V1", product="Matrix versions product",
+                    fixed="{n}.0")),
     Row("GET", "/api/v1/admin/users", ADMIN_API),
     Row("GET", "/api/v1/admin/audit", ADMIN_API),
 ]

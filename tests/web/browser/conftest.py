@@ -44,6 +44,32 @@ class Server:
     values: dict[str, Any] = field(default_factory=dict)  # what one step leaves the next
 
 
+def outbox_link(server: Server, recipient: str, template: str = "account-invite") -> str:
+    """The desk link in the newest ``template`` message queued for ``recipient``, as the
+    outbox holds it (no worker runs: the mail is never sent), read through the desk in
+    this process on the server's database."""
+    from cvdesk.app import Desk
+    from cvdesk.settings import load_settings
+    from tests.web.account_helpers import account_mail
+
+    desk = Desk(load_settings(database_url=server.database_url))
+    try:
+        bodies = [body for row, body in account_mail(desk, template)
+                  if row.recipient == recipient]
+    finally:
+        desk.close()
+    assert bodies, f"no {template} message for {recipient} in the outbox"
+    found = re.search(re.escape(server.base) + r"(/[\w/-]+)", bodies[-1])
+    assert found, f"no link to {server.base} in the {template} message:\n{bodies[-1]}"
+    return found.group(1)
+
+
+def server_errors(server: Server) -> list[str]:
+    """Lines of the server's log that tell of a server error (a 5xx or a traceback)."""
+    return [line for line in server.log.read_text(errors="replace").splitlines()
+            if re.search(r'" 5\d\d |^Traceback|^ERROR', line)]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,20 +154,50 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+def _explain_failure(contexts: list[Any], server: Server, folder: Path) -> None:
+    """After a failed scenario: each person's page as it was (a screenshot and its
+    address) and the end of the server's log, so the failure says what was on screen."""
+    lines = [f"browser pages at the failure (screenshots in {folder}):"]
+    for n, context in enumerate(contexts, 1):
+        for m, page in enumerate(context.pages, 1):
+            path = folder / f"person{n}-page{m}.png"
+            try:
+                page.screenshot(path=str(path))
+            except Exception as exc:  # the page may be gone: say so
+                path = Path(f"(no screenshot: {exc})")
+            lines.append(f"  person {n}: {page.url} -> {path}")
+    log = server.log.read_text(errors="replace").splitlines()[-30:]
+    print("\n".join([*lines, f"the end of the server's log ({server.log}):", *log]))
+
+
 @pytest.fixture
-def new_page(browser: Any, server: Server) -> Iterator[Any]:
+def new_page(browser: Any, server: Server, request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A function giving a page in a browser context of its own (its own cookies): one
-    per person in a scenario."""
+    per person in a scenario.  When the test fails, what each page showed is kept."""
     contexts: list[Any] = []
 
     def make(time_zone: str = "Europe/Berlin") -> Any:
         context = browser.new_context(base_url=server.base, timezone_id=time_zone,
-                                      viewport={"width": 1280, "height": 900},
+                                      viewport={"width": 1280, "height": 800},
                                       locale="en-GB")
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
 
     yield make
+    if request.node.stash.get(FAILED, False):
+        _explain_failure(contexts, server, tmp_path_factory.mktemp("browser_failure"))
     for context in contexts:
         context.close()

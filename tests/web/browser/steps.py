@@ -16,8 +16,14 @@ from playwright.sync_api import expect
 from tests.web.browser.conftest import Server
 
 
-def shot(page: Any, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+def shot(page: Any, folder: Path, name: str, at: str | None = None) -> None:
+    """What the window shows (1280x800, not the whole page: the files stay small), from
+    the element ``at`` (a CSS selector) when given, else where the page is."""
+    if at is not None:
+        target = page.locator(at).first
+        expect(target).to_be_visible()
+        target.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
 
 
 def sign_in(page: Any, server: Server, role: str, *, next_path: str = "/cases",
@@ -86,3 +92,123 @@ def notify_vendors(page: Any, case_id: str) -> None:
     box.locator("summary").click()
     box.locator("form").get_by_role("button", name="Queue").click()
     expect(page.get_by_role("status")).to_contain_text("The notices were queued.")
+
+
+def _open_form(page: Any, case_id: str, summary: str) -> Any:
+    """The case page's form under the <summary> ``summary``, opened."""
+    page.goto(f"/cases/{case_id}#actions")
+    box = page.locator("details", has=page.locator("summary", has_text=summary))
+    expect(box).to_have_count(1)
+    if box.get_attribute("open") is None:  # a click on an open one would close it
+        box.locator("summary").click()
+    form = box.locator("form").first
+    expect(form).to_be_visible()
+    return form
+
+
+def add_vulnerability(page: Any, case_id: str, title: str, *, cwes: str = "",
+                      product: str = "", vendor: str = "", introduced: str = "",
+                      fixed: str = "") -> None:
+    """The coordinator's "Add a vulnerability" form, with one affected product."""
+    form = _open_form(page, case_id, "Add a vulnerability")
+    form.get_by_label("Title").fill(title)
+    form.get_by_label("CWE ids").fill(cwes)
+    form.get_by_label("Product", exact=True).fill(product)
+    form.get_by_label("Its vendor").fill(vendor)
+    form.get_by_label("Affected from version").fill(introduced)
+    form.get_by_label("Fixed in version").fill(fixed)
+    form.get_by_role("button", name="Add the vulnerability").click()
+    expect(page.get_by_role("status")).to_contain_text("The vulnerability was added.")
+
+
+def product_versions(page: Any, case_id: str, key: str, product: str, *, vendor: str = "",
+                     introduced: str = "", fixed: str = "") -> None:
+    """The coordinator's "Versions of an affected product" form."""
+    form = _open_form(page, case_id, "Versions of an affected product")
+    form.get_by_label("Vulnerability").select_option(key)
+    form.get_by_label("Product", exact=True).fill(product)
+    form.get_by_label("Its vendor (optional)").fill(vendor)
+    form.get_by_label("Affected from version").fill(introduced)
+    form.get_by_label("Fixed in version").fill(fixed)
+    form.get_by_role("button", name="Record the versions").click()
+    expect(page.get_by_role("status")).to_contain_text("The product's versions were recorded.")
+
+
+def invite(page: Any, case_id: str, participant: str) -> None:
+    """The coordinator's "Invite a participant to the desk" form: the invitation mail,
+    with its one-time link, is queued in the outbox."""
+    form = _open_form(page, case_id, "Invite a participant to the desk")
+    form.get_by_label("Participant (p3 or name)").fill(participant)
+    form.get_by_role("button", name="Invite").click()
+    expect(page.get_by_role("status")).to_contain_text("The invitation was queued.")
+
+
+def accept_invitation(page: Any, server: Server, link: str, email: str, case_id: str,
+                      password: str) -> None:
+    """Follow an invitation link, set a password, land signed in on the case."""
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("Accept the invitation")
+    expect(page.locator("main")).to_contain_text(case_id)
+    expect(page.get_by_label("Account")).to_have_value(email)
+    page.get_by_label("New password").fill(password)
+    page.get_by_label("The same again").fill(password)
+    page.get_by_role("button", name="Set the password").click()
+    expect(page).to_have_url(re.compile(re.escape(f"{server.base}/cases/{case_id}") + "$"))
+    expect(page.locator("h1")).to_contain_text(case_id)
+    expect(page.locator("header .who")).to_contain_text("Sign out")
+
+
+def give_statement(page: Any, case_id: str, key: str, product: str, status: str, *,
+                   fixed_version: str = "", statement: str = "") -> None:
+    """The vendor's own statement on one product and one vulnerability."""
+    page.goto(f"/cases/{case_id}#actions")
+    box = page.locator("details", has=page.locator("summary", has_text="Your statement"))
+    form = box.locator("form[action$='/statements']")
+    expect(form).to_be_visible()  # open for a vendor
+    form.get_by_label("Vulnerability").select_option(key)
+    form.get_by_label("Product").fill(product)
+    form.get_by_label("Status").select_option(status)
+    form.get_by_label("Fixed in version").fill(fixed_version)
+    form.get_by_label("Statement").fill(statement)
+    form.get_by_role("button", name="Save statement").click()
+    expect(page.get_by_role("status")).to_contain_text("The statement was recorded.")
+
+
+def check_due_cases(page: Any) -> None:
+    """The dashboard's staff button: the troubleshooting sweep over the due cases."""
+    page.goto("/")
+    page.get_by_role("button", name="Check the due cases again").click()
+    expect(page.get_by_role("status")).to_contain_text("have been checked again")
+
+
+def preview_advisory(page: Any, case_id: str, formats: tuple[str, ...]) -> None:
+    """From the case page: tick the formats, open the preview."""
+    form = _open_form(page, case_id, "Publish the advisory")
+    for box in form.locator("input[name=format]").all():
+        box.set_checked(box.get_attribute("value") in formats)
+    form.get_by_role("button", name="Preview").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{case_id}/advisory/preview\?"))
+    expect(page.locator("h1")).to_contain_text("Advisory draft")
+
+
+def publish(page: Any, summary: str) -> None:
+    """On the preview page: publish (the page asks to confirm first)."""
+    form = page.locator("form[action$='/publish']")
+    form.get_by_label("Summary of this version").fill(summary)
+    page.once("dialog", lambda dialog: dialog.accept())
+    form.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status")).to_contain_text("The advisory was published.")
+
+
+def write_to_coordinator(page: Any, case_id: str, subject: str, body: str) -> None:
+    """A reporter's or vendor's message in its own thread with the coordinator."""
+    page.goto(f"/cases/{case_id}#actions")
+    box = page.locator("details", has=page.locator("summary",
+                                                   has_text="Write to the coordinator"))
+    form = box.locator("form")
+    if not form.is_visible():
+        box.locator("summary").click()
+    form.get_by_label("Subject").fill(subject)
+    form.get_by_label("Message").fill(body)
+    form.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_contain_text("The message was logged.")
