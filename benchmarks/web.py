@@ -57,6 +57,7 @@ from cvdesk.settings import load_settings
 from cvdesk.store.bulk import insert_cases
 from cvdesk.store.db import normalize_url
 from cvdesk.store.tables import CaseRow
+from cvdesk.web.server import HTTP_PROTOCOL
 
 DATA = Path(__file__).with_name(".data")
 EMAIL = "bench-coordinator@bench.cvdesk.test"
@@ -187,11 +188,13 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
     env.update(CVDESK_DATABASE_URL=url, CVDESK_WEB__SECRET_KEY=uuid.uuid4().hex)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "cvdesk.web.main:app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=DATA, env=env, stdin=subprocess.DEVNULL)
+    # uvicorn as ``cvdesk serve`` runs it (the same protocol class, see
+    # cvdesk/web/server.py), without its start-up work (schema, demo, logins).
+    run = ("import uvicorn; uvicorn.run('cvdesk.web.main:app', factory=True, "
+           f"host='127.0.0.1', port={port}, workers={workers}, access_log=False, "
+           f"log_level='warning', server_header=False, http={HTTP_PROTOCOL!r})")
+    proc = subprocess.Popen([sys.executable, "-c", run], cwd=DATA, env=env,
+                            stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
