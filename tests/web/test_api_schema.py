@@ -28,7 +28,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import CheckContext, positive_data_acceptance
+from schemathesis.checks import CheckContext, negative_data_rejection, positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from starlette.testclient import TestClient
@@ -90,7 +90,17 @@ JUDGED: dict[str, set[str]] = {
     # text where lists are expected, and checks each value's meaning (dates, addresses,
     # CVE ids, lengths), naming every problem by its path
     "POST /api/v1/reports": {"*"},
+    # the desk itself, or a participant with no e-mail address given or known, cannot be
+    # invited; the schema cannot know which participant is which
+    "POST /api/v1/cases/{case_id}/invitations": {"participant", "email"},
 }
+
+#: Operations whose reader takes more than the document spells out, on purpose: the
+#: report form reads what people commonly write (a number where a name or a list is
+#: expected, kept as written; README "The reader takes what people commonly write"),
+#: so a body the schema calls invalid may be a good report.  Their refusals are still
+#: checked (every 422 names its fields); only "invalid data is refused" is not asked.
+FORGIVING = {"POST /api/v1/reports"}
 
 
 def valid_data_is_accepted(ctx: CheckContext, response: Any, case: Any) -> bool | None:
@@ -167,7 +177,7 @@ def test_a_body_that_is_not_utf8_json_is_a_documented_400(api: Api) -> None:
 @pytest.mark.fuzz
 @schema.parametrize()
 @schema.given(known=st.sampled_from([None, CASE, OTHER, "CVD-2026-0003", "CVD-2026-0007"]))
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_answers_as_documented(case: Any, known: str | None, api: Api) -> None:
@@ -178,8 +188,11 @@ def test_api_answers_as_documented(case: Any, known: str | None, api: Api) -> No
         params["case_id"] = known
     if params.get("token_id") == api.token_id:  # revoking its own token ends the run
         params["token_id"] = api.token_id + 1_000_000
+    excluded = [positive_data_acceptance]
+    if case.operation.label in FORGIVING:
+        excluded.append(negative_data_rejection)
     case.call_and_validate(headers={"Authorization": f"Bearer {api.token}"},
-                           excluded_checks=[positive_data_acceptance],
+                           excluded_checks=excluded,
                            additional_checks=[valid_data_is_accepted])
 
 

@@ -39,7 +39,12 @@ def _accepted_nodelay(switch_on: bool) -> int:
         finally:
             server.close()
 
-    return asyncio.run(run())
+    # In a thread of its own: the browser tests' Playwright may hold an event loop in
+    # this one, and asyncio.run refuses to start inside a running loop.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result(timeout=30)
 
 
 def test_connections_on_a_shared_listener_send_at_once() -> None:
