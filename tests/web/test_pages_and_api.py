@@ -159,3 +159,12 @@ def test_no_third_party_assets(web: Web) -> None:
         html = web.fresh().get(page).text
         assets = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
         assert assets and all(a.startswith("/static/") for a in assets), assets
+
+
+def test_counts_and_dates_read_well(web: Web) -> None:
+    coord = web.login("coord@test.example")
+    page = coord.get(f"/cases/{CASE}").text
+    assert "(1 vendor)" in page and "1 vendors" not in page
+    listing = coord.get("/cases").text
+    assert '<td class="when">' in listing
+    assert "td.when { white-space: nowrap; }" in web.fresh().get("/static/cvdesk.css").text
