@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from cvdesk.domain.em import EM
 from cvdesk.domain.model import CaseStatus
 from cvdesk.services.portal import case_orders
-from cvdesk.web.api_types import one_of
+from cvdesk.web.api_types import CaseIdPath, LimitQuery, OffsetQuery, one_of
 from cvdesk.web.auth import Authenticator, client_address
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
               embargo: Annotated[EmbargoQuery, Query(
                   description="Embargo state; empty: any")] = "",
               order: Annotated[OrderQuery, Query()] = "activity",
-              offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+              offset: OffsetQuery = 0,
+              limit: LimitQuery = 50) -> dict[str, Any]:
         p = auth.require(request)
         return desk.portal().case_list(p, status=status or None, search=q,
                                        embargo=embargo or None, order=order, offset=offset,
@@ -87,18 +87,18 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
 
     @r.get("/cases/{case_id}", response_model=dict[str, Any],
            summary="One case as the caller may see it, with a page of its participants")
-    def case(request: Request, case_id: Annotated[str, Path(max_length=32)],
-             offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    def case(request: Request, case_id: CaseIdPath,
+             offset: OffsetQuery = 0,
+             limit: LimitQuery = 50) -> dict[str, Any]:
         p = auth.require(request)
         return desk.portal().case_page(p, case_id, offset=offset, limit=limit,
                                        address=client_address(request)).to_json()
 
     @r.get("/cases/{case_id}/timeline", response_model=PageModel,
            summary="The case log as the caller may see it, a page of entries")
-    def case_timeline(request: Request, case_id: Annotated[str, Path(max_length=32)],
-                      offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    def case_timeline(request: Request, case_id: CaseIdPath,
+                      offset: OffsetQuery = 0,
+                      limit: LimitQuery = 50,
                       newest_first: bool = False) -> dict[str, Any]:
         p = auth.require(request)
         return desk.portal().timeline(p, case_id, offset=offset, limit=limit,
@@ -107,21 +107,21 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
 
     @r.get("/cases/{case_id}/findings", response_model=PageModel,
            summary="The case's troubleshooting findings the caller may see")
-    def case_findings(request: Request, case_id: Annotated[str, Path(max_length=32)],
-                      offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    def case_findings(request: Request, case_id: CaseIdPath,
+                      offset: OffsetQuery = 0,
+                      limit: LimitQuery = 50) -> dict[str, Any]:
         p = auth.require(request)
         return desk.portal().findings(p, case_id, offset=offset, limit=limit,
                                       address=client_address(request)).to_json()
 
     @r.get("/cases/{case_id}/messages", response_model=MessagesModel,
            summary="The message threads the caller may see, and a page of messages")
-    def case_messages(request: Request, case_id: Annotated[str, Path(max_length=32)],
+    def case_messages(request: Request, case_id: CaseIdPath,
                       thread: Annotated[str, Query(max_length=12, pattern=THREAD, description=(
                           "all, case (the case-wide one) or a participant's, e.g. p3"))
                           ] = "all",
-                      offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+                      offset: OffsetQuery = 0,
+                      limit: LimitQuery = 50) -> dict[str, Any]:
         p = auth.require(request)
         return desk.portal().messages(p, case_id, thread=thread, offset=offset, limit=limit,
                                       address=client_address(request)).to_json()

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cvdesk.domain.accounts import TokenScope
 from cvdesk.web.api import ERRORS, PROBLEM, PageModel
-from cvdesk.web.api_types import EMAIL_OR_EMPTY, Body, text
+from cvdesk.web.api_types import EMAIL_OR_EMPTY, Body, CaseIdPath, LimitQuery, OffsetQuery, text
 from cvdesk.web.auth import Authenticator, client_address
 from cvdesk.web.problems import fields, problem
 
@@ -145,7 +145,7 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
     @r.post("/cases/{case_id}/invitations", status_code=201, response_model=InvitationOut,
             summary="Invite a participant's contact to the case (coordinators)")
     @fields({"e-mail": "email"})
-    def invite(request: Request, case_id: Annotated[str, Path(max_length=32)],
+    def invite(request: Request, case_id: CaseIdPath,
                body: InvitationIn) -> dict[str, Any]:
         me = auth.require(request)
         return desk.invitations().invite(me, case_id, body.participant, body.email,
@@ -153,16 +153,16 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
 
     # ------------------------------------------------------------ admin
     @r.get("/admin/users", response_model=PageModel, summary="Users (admins)")
-    def users(request: Request, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    def users(request: Request, offset: OffsetQuery = 0,
+              limit: LimitQuery = 50) -> dict[str, Any]:
         return desk.admin().users(auth.require(request), offset=offset,
                                   limit=limit).to_json()
 
     @r.get("/admin/audit", response_model=PageModel,
            summary="The audit log, newest first (admins)")
     def audit(request: Request, case_id: Annotated[str, Query(max_length=32)] = "",
-              offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-              limit: Annotated[int, Query(ge=1, le=200)] = 100) -> dict[str, Any]:
+              offset: OffsetQuery = 0,
+              limit: LimitQuery = 100) -> dict[str, Any]:
         return desk.admin().audit_log(auth.require(request), case_id=case_id,
                                       offset=offset, limit=limit).to_json()
 

@@ -21,9 +21,12 @@ from cvdesk.web.api_types import (
     EMAIL_OR_EMPTY,
     NON_BLANK,
     Body,
+    CaseIdPath,
     DoneModel,
     DraftModel,
     FindingModel,
+    LimitQuery,
+    OffsetQuery,
     SweepModel,
     When,
     one_of,
@@ -39,7 +42,7 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS, 409: {"description": "refused by the case's state (a transition its model "
                     "does not allow from there), or the case changed since it was read "
                     "(stale version)", **PROBLEM}}
-CaseId = Annotated[str, Path(max_length=32)]
+CaseId = CaseIdPath
 Line = text(2000)
 Long = text(100_000)
 Named = text(2000, blank=False)
@@ -296,8 +299,8 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
     # ------------------------------------------------------------ findings
     @r.get("/findings", response_model=PageModel, summary="The troubleshooting findings "
            "across the caller's cases, most urgent first")
-    def findings(request: Request, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    def findings(request: Request, offset: OffsetQuery = 0,
+                 limit: LimitQuery = 50) -> dict[str, Any]:
         return actions().findings(auth.require(request), offset=offset,
                                   limit=limit).to_json()
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from cvdesk.domain.errors import InvalidInput
@@ -133,3 +134,9 @@ class DraftModel(BaseModel):
 
 class SweepModel(BaseModel):
     swept: int = Field(ge=0, description="How many cases were judged again")
+
+
+# The path and paging parameters every case route takes, declared once.
+CaseIdPath = Annotated[str, Path(max_length=32)]
+OffsetQuery = Annotated[int, Query(ge=0, le=10**9)]
+LimitQuery = Annotated[int, Query(ge=1, le=200)]
