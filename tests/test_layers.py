@@ -17,9 +17,11 @@ ALLOWED = {
     "channels": {"domain", "channels"},
     # Publication formats: pure writers of the domain's advisory value (issue 10).
     "publish": {"domain", "publish"},
+    # Learning from experience (issue 12): histories, baseline, skill, timing, plots.
+    "metrics": {"domain", "metrics"},
     "store": {"domain", "store"},
     "services": {"domain", "store", "intake", "troubleshoot", "channels", "services",
-                 "settings", "publish"},
+                 "settings", "publish", "metrics"},
     # Seed data (the demo) is written through the services, like a face writes.
     "seed": {"domain", "services", "seed"},
     # The composition root (cvdesk/app.py): builds the database and hands out services.

@@ -60,6 +60,8 @@ SHORT_HELP: dict[str, str] = {
     "embargo": "Embargo management (Vultron EM) and each participant's consent.",
     "finding": "Acknowledge or snooze troubleshooting findings.",
     "user": "Accounts of the web desk.",
+    "metrics": "Measure the desk against chance: skill, timing, plots (6.9).",
+    "model": "The formal case-state model itself (Vultron CS).",
 }
 
 
@@ -70,6 +72,12 @@ def _attr(module: str, name: str) -> Callable[[], Any]:
 def _contact() -> Any:
     import_module("cvdesk.cli.contacts")  # adds its commands to the contact group
     return _attr("transitions", "contact_app")()
+
+
+def _metrics() -> Any:
+    import_module("cvdesk.cli.metrics_data")  # adds timing and import
+    import_module("cvdesk.cli.metrics_plot")  # adds plot
+    return _attr("metrics", "metrics_app")()
 
 
 def _embargo() -> Any:
@@ -112,6 +120,8 @@ SOURCES: dict[str, Callable[[], Any]] = {
     "serve": _attr("serve", "serve"),
     "audit": _attr("serve", "audit"),
     "user": _attr("serve", "user_app"),
+    "metrics": _metrics,
+    "model": _attr("metrics", "model_app"),
 }
 
 
