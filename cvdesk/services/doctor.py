@@ -221,7 +221,8 @@ class DoctorService:
                 text = short_text(f, kinds)
                 if "\\u0000" in text:
                     text = json_text(facts(f))
-                stored[f.key] = (f.problem, f.severity.value, text)
+                # ``_value_``: the member's own attribute; ``.value`` goes through a property.
+                stored[f.key] = (f.problem, f.severity._value_, text)
             verdicts.append(CaseOutcome(
                 pk, case.seq, stored,
                 next_check, rows, others, rule_checks_text(fingerprint, checks)))

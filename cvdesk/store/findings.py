@@ -213,6 +213,13 @@ class FindingRepository:
         rearm: list[tuple[Any, ...]] = []
         for v in verdicts:
             existing = v.existing
+            if not existing and not v.others:  # a case never swept (a cold sweep): all new
+                pk = v.case_pk
+                inserts.extend([(pk, key, problem, level, text, stamp, stamp)
+                                for key, (problem, level, text) in v.findings.items()])
+                rearm.append((driver_instant(self.session, v.next_check) if v.next_check
+                              else None, stamp, v.rule_checks, pk, v.version))
+                continue
             for key, row in existing.items():
                 if key not in v.findings:
                     closes.append((stamp, row.id))

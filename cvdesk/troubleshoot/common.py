@@ -73,11 +73,33 @@ def unused_channels(p: ParticipantState) -> list[str]:
     return [c.value for c in Channel if c not in p.channels]
 
 
+#: The start of ``attempts_text`` by (count, channel set), and its end by outcome: the
+#: few values these take repeat over a sweep's hundred thousand vendors.
+_ATTEMPTS: dict[tuple[int, frozenset[Channel]], str] = {}
+_OUTCOMES: dict[str | None, str] = {None: "(no outcome)"}
+
+
 def attempts_text(p: ParticipantState) -> str:
-    n = p.attempts
-    return (f"{n} attempt{'' if n == 1 else 's'} on {_channels_text(p.channels)}, first "
-            f"{day(p.first_attempt_at)}, last {day(p.last_attempt_at)} "
-            f"({p.last_attempt_outcome or 'no outcome'})")
+    """'3 attempts on 2 channels (email, phone), first 2026-10-01, last 2026-10-09
+    (no-reply)'."""
+    n, channels = p.attempts, p.channels
+    head = _ATTEMPTS.get((n, channels))
+    if head is None:
+        if len(_ATTEMPTS) > 4096:
+            _ATTEMPTS.clear()
+        head = _ATTEMPTS[n, channels] = (
+            f"{n} attempt{'' if n == 1 else 's'} on {_channels_text(channels)}, first ")
+    outcome = p.last_attempt_outcome
+    # By the outcome's value: an enum member hashes through Python code, its text does not.
+    key = None if outcome is None else outcome._value_
+    tail = _OUTCOMES.get(key)
+    if tail is None:
+        tail = _OUTCOMES[key] = f"({outcome or 'no outcome'})"
+    first, last = p.first_attempt_at, p.last_attempt_at
+    return "".join((head, first.date().isoformat() if first and first.year >= 1000
+                    else day(first), ", last ",
+                    last.date().isoformat() if last and last.year >= 1000 else day(last),
+                    " ", tail))
 
 
 def signals_of(case: Case, *kinds: SignalKind) -> list[Signal]:

@@ -94,6 +94,17 @@ class Verdict:
     subject_checks: dict[int, datetime] | None = None
     case_check: datetime | None = None
 
+    # Written by hand, without the default factory's call: every rule makes one per case
+    # it is asked about (a few hundred thousand in a cold sweep).  The same parameters,
+    # checked below.
+    def __init__(self, findings: list[Finding] | None = None,
+                 next_check: datetime | None = None,
+                 subject_checks: dict[int, datetime] | None = None,
+                 case_check: datetime | None = None) -> None:
+        self.findings = [] if findings is None else findings
+        self.next_check, self.subject_checks = next_check, subject_checks
+        self.case_check = case_check
+
     def reached(self, when: datetime, now: datetime, subject: int | None = None) -> bool:
         """True once ``now`` has reached ``when``; until then, remember ``when`` as a time
         at which the answer may change."""
@@ -117,3 +128,7 @@ class Verdict:
             self.subject_checks = {subject: when}
         elif subject not in checks or when < checks[subject]:
             checks[subject] = when
+
+
+assert [p.name for p in signature(Verdict).parameters.values()] == [
+    f.name for f in fields(Verdict)]

@@ -185,28 +185,20 @@ def short_text(f: Finding, kinds: dict[str, str]) -> str:
         return facts_text(f)
     kinds[name] = parts[8]
     subject = f.subject
+    case_id, last = f.case_id, _LAST_TEXT
+    if case_id is not last[0]:
+        last[0], last[1] = case_id, _enc(case_id)
     return "".join((
-        parts[9], _enc(f.title), ',"case_id":', _text(f.case_id), ',"subject":',
+        parts[9], _enc(f.title), ',"case_id":', last[1], ',"subject":',
         "null" if subject is None else str(int(subject)), ',"subject_name":',
-        _text(f.subject_name), ',"evidence":', _evidence(f.evidence), "}"))
+        _enc(f.subject_name), ',"evidence":', _evidence(f.evidence), "}"))
 
 
-# The JSON of the last few texts and evidence tuples written: the findings of one case
-# follow one another, and share its id; the vendors of a case that were added together
-# share one evidence tuple (vendor-not-notified).  Held by the object, compared by identity.
-_LAST_TEXT: list[Any] = [None, "", None, ""]
+# The JSON of the last case id and evidence tuple written: the findings of one case follow
+# one another, and share its id; the vendors of a case that were added together share one
+# evidence tuple (vendor-not-notified).  Held by the object, compared by identity.
+_LAST_TEXT: list[Any] = [None, ""]
 _LAST_EVIDENCE: list[Any] = [None, ""]
-
-
-def _text(value: str) -> str:
-    last = _LAST_TEXT
-    if value is last[0]:
-        return last[1]  # type: ignore[no-any-return]
-    if value is last[2]:
-        return last[3]  # type: ignore[no-any-return]
-    text = _enc(value)
-    last[2], last[3], last[0], last[1] = last[0], last[1], value, text
-    return text  # type: ignore[no-any-return]
 
 
 def _evidence(items: tuple[str, ...]) -> str:

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvdesk.domain.case import Case
+from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.em import Consent
-from cvdesk.domain.model import TLP, Role
+from cvdesk.domain.model import TLP, AttemptOutcome, Channel, Role
 from cvdesk.domain.policy import Policy, leak_risk
 from cvdesk.store.mapping import (
     PARTICIPANT_COLUMNS,
@@ -34,8 +34,9 @@ from cvdesk.store.mapping import (
 from cvdesk.store.tables import CaseRow
 from cvdesk.store.types import UTCDateTime
 from cvdesk.troubleshoot import RULES, diagnose
-from cvdesk.troubleshoot.common import DAYS, HOURS
-from cvdesk.troubleshoot.finding import Finding, Phase, Severity
+from cvdesk.troubleshoot.common import DAYS, HOURS, attempts_text, plural
+from cvdesk.troubleshoot.common import day as day_text
+from cvdesk.troubleshoot.finding import Finding, Phase, Severity, Verdict
 from cvdesk.troubleshoot.rules import (
     SIGNAL_RULES,
     policy_conflict,
@@ -189,3 +190,39 @@ def test_the_demo_like_case_gives_the_same_words_twice() -> None:
     assert first == again
     assert first != later
     assert all(json.loads(t)["subject"] in (None, v) for t in first)
+
+
+def _attempts_plain(p: ParticipantState) -> str:
+    """The attempts summary as written before it kept its parts (the reference)."""
+    n = p.attempts
+    return (f"{n} attempt{'' if n == 1 else 's'} on {plural(len(p.channels), 'channel')} "
+            f"({', '.join(sorted(c.value for c in p.channels)) or 'none'}), first "
+            f"{day_text(p.first_attempt_at)}, last {day_text(p.last_attempt_at)} "
+            f"({p.last_attempt_outcome or 'no outcome'})")
+
+
+_INSTANTS = st.one_of(st.none(), st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(attempts=st.integers(0, 3),
+       channels=st.frozensets(st.sampled_from(list(Channel))),
+       outcome=st.one_of(st.none(), st.sampled_from(list(AttemptOutcome))),
+       first=_INSTANTS, last=_INSTANTS)
+def test_the_attempts_summary_says_what_the_plain_words_say(
+        attempts: int, channels: frozenset[Channel], outcome: AttemptOutcome | None,
+        first: datetime | None, last: datetime | None) -> None:
+    p = ParticipantState(3, "Acme", frozenset({Role.VENDOR}), T0, attempts=attempts,
+                         channels=channels, last_attempt_outcome=outcome,
+                         first_attempt_at=first, last_attempt_at=last)
+    assert attempts_text(p) == _attempts_plain(p)
+    assert attempts_text(p) == _attempts_plain(p)  # the second time from the kept parts
+
+
+def test_a_verdict_is_made_as_the_dataclass_would_make_it() -> None:
+    a, b = Verdict(), Verdict()
+    assert a.findings == [] and a.findings is not b.findings
+    assert (a.next_check, a.subject_checks, a.case_check) == (None, None, None)
+    assert Verdict([], T0, {3: T0}, T0) == Verdict(findings=[], next_check=T0,
+                                                   subject_checks={3: T0}, case_check=T0)

@@ -29,11 +29,11 @@ def check(case: Case, policy: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
     if not verdict.reached(case.last_event_at + DAYS[policy.stalled_days], now):
         return verdict
+    # Positional, in Finding's order (see no_acknowledgement).
     verdict.findings.append(Finding(
-        problem=PROBLEM, title="The case is not moving",
-        section="6.7; 6.10 row 21", severity=Severity.LOW, case_id=case.case_id,
-        phase=Phase.REMEDIATION, concerns=CONCERNS,
-        evidence=(Timed(now, f"last event {day(case.last_event_at)}, ",
-                        Count(case.last_event_at), f" ago (policy: {policy.stalled_days})"),),
-        actions=ACTIONS))
+        PROBLEM, "The case is not moving", "6.7; 6.10 row 21", Severity.LOW, case.case_id,
+        Phase.REMEDIATION, CONCERNS,
+        (Timed(now, f"last event {day(case.last_event_at)}, ", Count(case.last_event_at),
+               f" ago (policy: {policy.stalled_days})"),),
+        ACTIONS))
     return verdict

@@ -38,10 +38,11 @@ OTHER_ACTIONS = (
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
+    per_party = bool(base.organizations)
     for p in case.participants.values():
         if p.replies == 0 or p.attempts_since_reply == 0 or p.last_reply_at is None:
             continue
-        policy = party_policy(base, p)
+        policy = party_policy(base, p) if per_party else base
         if p.attempts_since_reply < max(1, policy.stopped_replying_min_attempts):
             continue
         strict = unresponsive_due(case, p, policy)
@@ -53,15 +54,15 @@ def check(case: Case, base: Policy, now: datetime) -> Verdict:
         verdict.check_at(strict, now, p.pid)
         concerns, act = (VENDOR_CONCERNS, VENDOR_ACTIONS) if p.is_vendor else (
             OTHER_CONCERNS, OTHER_ACTIONS)
+        # Positional, in Finding's order (see no_acknowledgement).
         verdict.findings.append(Finding(
-            problem=PROBLEM, title=f"{p.name} ({', '.join(sorted(p.roles))}) stopped replying",
-            section="6.3; 6.10 rows 6, 10", severity=Severity.MEDIUM, case_id=case.case_id,
-            phase=Phase.REMEDIATION, concerns=concerns, subject=p.pid, subject_name=p.name,
-            evidence=(Timed(now, f"last reply {day(p.last_reply_at)}, ",
-                            Count(p.last_reply_at),
-                            f" ago (policy: {policy.stopped_replying_days})"),
-                      f"{plural(p.attempts_since_reply, 'attempt')} since, last "
-                      f"{day(p.last_attempt_at)} (policy: at least "
-                      f"{policy.stopped_replying_min_attempts})"),
-            actions=act))
+            PROBLEM, f"{p.name} ({', '.join(sorted(p.roles))}) stopped replying",
+            "6.3; 6.10 rows 6, 10", Severity.MEDIUM, case.case_id, Phase.REMEDIATION,
+            concerns,
+            (Timed(now, f"last reply {day(p.last_reply_at)}, ", Count(p.last_reply_at),
+                   f" ago (policy: {policy.stopped_replying_days})"),
+             f"{plural(p.attempts_since_reply, 'attempt')} since, last "
+             f"{day(p.last_attempt_at)} (policy: at least "
+             f"{policy.stopped_replying_min_attempts})"),
+            act, p.pid, p.name))
     return verdict

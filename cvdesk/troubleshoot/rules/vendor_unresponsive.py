@@ -27,8 +27,8 @@ PROBLEM = "vendor-unresponsive"
 
 
 def due_time(case: Case, p: ParticipantState, policy: Policy) -> datetime | None:
-    """When this vendor counts as unresponsive if nothing new happens; None if it cannot."""
-    policy = party_policy(policy, p)
+    """When this vendor counts as unresponsive if nothing new happens; None if it cannot.
+    ``policy`` is the vendor's own (``party_policy``), as both callers have it already."""
     if not p.is_vendor or p.replies == 0 or p.last_reply_at is None:
         return None
     if p.attempts_since_reply < policy.unresponsive_min_attempts:
@@ -74,28 +74,27 @@ def _actions(courtesy_copy_days: int) -> tuple[Action, ...]:
 
 def check(case: Case, base: Policy, now: datetime) -> Verdict:
     verdict = Verdict()
+    found = verdict.findings
+    per_party = bool(base.organizations)
     for p in case.vendors:
         if p.replies == 0:
             continue
-        policy = party_policy(base, p)
+        policy = party_policy(base, p) if per_party else base
         due = due_time(case, p, policy)
         if due is None:
             continue
         if not verdict.reached(due, now, p.pid):
             continue
         assert p.last_reply_at is not None
-        verdict.findings.append(Finding(
-            problem=PROBLEM, title=f"{p.name} stopped responding",
-            section="6.2; 6.10 row 6", severity=Severity.HIGH, case_id=case.case_id,
-            phase=Phase.REMEDIATION, concerns=CONCERNS,
-            subject=p.pid, subject_name=p.name,
-            evidence=(
-                f"prior contact: {plural(p.replies, 'reply')}, last {day(p.last_reply_at)}",
-                f"{plural(p.attempts_since_reply, 'attempt')} since that reply; "
-                + attempts_text(p),
-                Timed(now, Count(p.last_reply_at),
-                      f" silent (policy: {policy.unresponsive_silence_days})"),
-                date_text(case, policy, now),
-            ),
-            actions=_actions(policy.courtesy_copy_days)))
+        # Positional, in Finding's order (see no_acknowledgement).
+        found.append(Finding(
+            PROBLEM, f"{p.name} stopped responding", "6.2; 6.10 row 6", Severity.HIGH,
+            case.case_id, Phase.REMEDIATION, CONCERNS,
+            (f"prior contact: {plural(p.replies, 'reply')}, last {day(p.last_reply_at)}",
+             f"{plural(p.attempts_since_reply, 'attempt')} since that reply; "
+             + attempts_text(p),
+             Timed(now, Count(p.last_reply_at),
+                   f" silent (policy: {policy.unresponsive_silence_days})"),
+             date_text(case, policy, now)),
+            _actions(policy.courtesy_copy_days), p.pid, p.name))
     return verdict
