@@ -22,12 +22,17 @@ if TYPE_CHECKING:
     from cvdesk.services.coordination import CoordinationService
     from cvdesk.services.database import Database
     from cvdesk.services.doctor import DoctorService
+    from cvdesk.services.history_import import HistoryImport
     from cvdesk.services.inbound import InboundService
     from cvdesk.services.invitations import InvitationService
     from cvdesk.services.mail import MailService
+    from cvdesk.services.metrics import MetricsService
+    from cvdesk.services.metrics_timing import MetricsTiming
+    from cvdesk.services.periodic_sweep import PeriodicSweep
     from cvdesk.services.portal import PortalService
     from cvdesk.services.portal_actions import PortalActions
     from cvdesk.services.progress import Progress
+    from cvdesk.services.public_advisories import PublicAdvisoryService
     from cvdesk.services.public_reports import PublicReportService
     from cvdesk.services.publication import PublicationService
     from cvdesk.services.ssvc import SsvcService
@@ -131,6 +136,15 @@ class Desk:
         self.require_ready()
         return DoctorService(self.db, self.settings, clock=self.clock)
 
+    def periodic_sweep(self) -> PeriodicSweep | None:
+        """The sweep ``cvdesk serve`` runs every ``web.sweep_minutes`` (None when 0)."""
+        minutes = self.settings.web.sweep_minutes
+        if not minutes:
+            return None
+        from cvdesk.services.periodic_sweep import PeriodicSweep
+
+        return PeriodicSweep(self.db, self.doctor, self.clock, minutes=minutes)
+
     def contacts(self) -> ContactService:
         from cvdesk.services.contacts import ContactService
 
@@ -152,10 +166,40 @@ class Desk:
 
         return PublicationService(self.cases())
 
+    def public_advisories(self) -> PublicAdvisoryService:
+        """The published TLP:CLEAR advisories, for anyone to read (issue 11)."""
+        from cvdesk.services.public_advisories import PublicAdvisoryService
+
+        return PublicAdvisoryService(self.publication())
+
     def ssvc(self) -> SsvcService:
         from cvdesk.services.ssvc import SsvcService
 
         return SsvcService(self.cases())
+
+    def metrics(self) -> MetricsService:
+        """Skill against chance (issue 12).  The database is checked only when the
+        cases are read: the model's histories and baseline need none."""
+        from cvdesk.services.metrics import MetricsService
+
+        def ready_db() -> Database:
+            self.require_ready()
+            return self.db
+
+        return MetricsService(ready_db)
+
+    def timing(self) -> MetricsTiming:
+        """Timing metrics: time to acknowledgement, reply, fix and publication (issue 12)."""
+        from cvdesk.services.metrics_timing import MetricsTiming
+
+        self.require_ready()
+        return MetricsTiming(self.db, self.settings, clock=self.clock)
+
+    def history_import(self) -> HistoryImport:
+        """Import of past cases from a CSV or JSON file (issue 12)."""
+        from cvdesk.services.history_import import HistoryImport
+
+        return HistoryImport(self.cases())
 
     def worker(self) -> Worker:
         from cvdesk.services.worker import Worker

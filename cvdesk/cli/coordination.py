@@ -173,3 +173,46 @@ def retro_list(
         out.print(f"  do differently:  {r.do_differently}")
     if not found:
         out.print("no retrospectives match")
+
+
+@retro_app.command("search")
+def retro_search(
+    ctx: typer.Context,
+    query: str = typer.Argument("", help="Words to look for (all must appear)."),
+    problem: str | None = typer.Option(None, "--problem", help="Only cases whose findings "
+                                       "raised this problem (e.g. vendor-unresponsive)."),
+    case_id: str | None = typer.Option(None, "--case"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Search retrospectives by words and by the problems their cases raised (6.9)."""
+    found = _svc(ctx).search_retrospectives(query, problem=problem, case_id=case_id)
+    if as_json:
+        emit_json([f.to_json() for f in found])
+        return
+    tz = app_context(ctx).settings.display_timezone
+    for f in found:
+        r = f.retrospective
+        out.print(f"[bold]{escape(r.case_id)}[/] {fmt_time(r.created_at, tz)} by "
+                  f"{escape(r.author)}", markup=True)
+        out.print(f"  problems:        {', '.join(f.problems) or '-'}")
+        out.print(f"  went well:       {r.went_well}")
+        out.print(f"  went wrong:      {r.went_wrong}")
+        out.print(f"  do differently:  {r.do_differently}")
+    if not found:
+        out.print("no retrospectives match")
+
+
+@retro_app.command("themes")
+def retro_themes(
+    ctx: typer.Context,
+    problem: str | None = typer.Option(None, "--problem", help="Only this problem."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recurring themes: what went wrong or should be done differently in two or more
+    cases that raised the same problem (6.9 "learn from it")."""
+    themes = _svc(ctx).retrospective_themes(problem=problem)
+    if as_json:
+        emit_json([t.to_json() for t in themes])
+        return
+    table(f"{len(themes)} recurring theme(s)", ["problem", "theme", "cases", "case ids"],
+          [[t.problem, t.term, str(t.count), ", ".join(t.cases)] for t in themes])

@@ -1,5 +1,43 @@
-"""``metrics plot``: added to the metrics group."""
+"""``metrics plot``: added to the metrics group.
+
+matplotlib is imported only when the command runs (by the charts service), so the
+other metrics commands and ``cvdesk --help`` do not pay for it."""
 
 from __future__ import annotations
 
-from cvdesk.cli.metrics import metrics_app  # noqa: F401  (commands are added to it)
+from pathlib import Path
+
+import typer
+
+from cvdesk.cli.context import app_context
+from cvdesk.cli.metrics import metrics_app
+
+
+@metrics_app.command("plot")
+def plot(
+    ctx: typer.Context,
+    out_dir: Path = typer.Option(..., "--out", help="Directory to write the charts into "
+                                 "(made if missing; files of the same name are replaced)."),
+    since: str | None = typer.Option(None, "--since", help="Count the cases opened on or "
+                                     "after this day (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Count the cases opened on or "
+                                     "before this day (YYYY-MM-DD)."),
+    vendor: str | None = typer.Option(None, "--vendor", help="Count only this vendor "
+                                      "organization's part in the cases."),
+    formats: list[str] = typer.Option([], "--format", help="png or svg (repeatable); "
+                                      "both when not given."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Write the charts (PNG and SVG): alpha per desideratum with its 95% interval,
+    timing distributions and findings per month (6.9)."""
+    from cvdesk.cli.output import emit_json, out
+    from cvdesk.services.metrics_charts import MetricsCharts, parse_formats, parse_scope
+
+    chosen = parse_formats(formats)  # a bad format is refused before any reading
+    scope = parse_scope(since, until, vendor)
+    written = MetricsCharts(app_context(ctx).desk).write(out_dir, scope, chosen)
+    if as_json:
+        emit_json({"written": [str(p) for p in written]})
+        return
+    for path in written:
+        out.print(str(path))

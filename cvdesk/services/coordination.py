@@ -18,12 +18,14 @@ from cvdesk.domain.em import EM, EM_IN_FORCE
 from cvdesk.domain.errors import DomainError, InvalidInput
 from cvdesk.domain.events import EventType
 from cvdesk.domain.model import Credit, Retrospective, Role, check_email
+from cvdesk.metrics.themes import NO_PROBLEM, RetroRecord, Theme, recurring_themes
 from cvdesk.services.cases import CaseService
 from cvdesk.services.doctor import finding_data
 from cvdesk.store.coordinators import (
     CaseToReview,
     CoordinatorRepository,
     CoordinatorView,
+    RetrospectiveFound,
     RetrospectiveRepository,
     RetrospectiveView,
 )
@@ -31,7 +33,7 @@ from cvdesk.store.files import write_private
 from cvdesk.troubleshoot import diagnose
 
 __all__ = ["COORDINATOR_KINDS", "HANDOFF_FORMAT", "CaseToReview", "CoordinationService",
-           "CoordinatorView", "RetrospectiveView"]
+           "CoordinatorView", "RetrospectiveFound", "RetrospectiveView", "Theme"]
 
 COORDINATOR_KINDS = ("coordinator", "national-csirt", "bug-bounty", "vendor-psirt", "other")
 HANDOFF_FORMAT = "cvdesk-handoff/1"
@@ -196,9 +198,44 @@ class CoordinationService:
         with self.db.sessions() as session:
             return RetrospectiveRepository(session).search(case_id=case_id, query=query)
 
+    def search_retrospectives(self, query: str = "", *, problem: str | None = None,
+                              case_id: str | None = None) -> list[RetrospectiveFound]:
+        """Like ``retrospectives``, narrowed to cases whose findings raised ``problem``
+        (a troubleshooting problem id), each with the problems its case raised."""
+        problem = _problem(problem)
+        none = problem == NO_PROBLEM
+        with self.db.sessions() as session:
+            found = RetrospectiveRepository(session).search_with_problems(
+                case_id=case_id, query=query, problem=None if none else problem)
+        return [f for f in found if f.problems == ()] if none else found
+
+    def retrospective_themes(self, *, problem: str | None = None) -> list[Theme]:
+        """What keeps going wrong, per problem: words and word pairs of "went wrong" and
+        "do differently" found in the retrospectives of two or more cases that raised the
+        same problem (cvdesk.metrics.themes)."""
+        problem = _problem(problem)
+        found = self.search_retrospectives(problem=problem)
+        records = [RetroRecord(f.retrospective.case_id, f.problems,
+                               f.retrospective.went_wrong, f.retrospective.do_differently)
+                   for f in found]
+        return list(recurring_themes(records, problem=problem))
+
     def closed_without_retrospective(self) -> list[CaseToReview]:
         with self.db.sessions() as session:
             return RetrospectiveRepository(session).closed_cases_without()
+
+
+def _problem(problem: str | None) -> str | None:
+    """A troubleshooting problem id as the findings carry it, checked."""
+    if problem is None or not problem.strip():
+        return None
+    from cvdesk.troubleshoot.rules import RULES
+
+    key = problem.strip().lower()
+    if key not in RULES and key != NO_PROBLEM:
+        raise InvalidInput("problem", f"'{problem}' is not a troubleshooting problem; "
+                           f"known: {', '.join(sorted(RULES))}")
+    return key
 
 
 def _redacted(form: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.tables import CaseRow, CoordinatorRow, RetrospectiveRow
+from cvdesk.store.tables import CaseRow, CoordinatorRow, FindingRow, RetrospectiveRow
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,17 @@ class RetrospectiveView:
         return {"case_id": self.case_id, "went_well": self.went_well,
                 "went_wrong": self.went_wrong, "do_differently": self.do_differently,
                 "author": self.author, "created_at": self.created_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class RetrospectiveFound:
+    """A retrospective with the problems its case's findings raised (``retro search``)."""
+
+    retrospective: RetrospectiveView
+    problems: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.retrospective.to_json() | {"problems": list(self.problems)}
 
 
 @dataclass(frozen=True)
@@ -103,10 +114,33 @@ class RetrospectiveRepository:
         self.session = session
 
     def search(self, *, case_id: str | None = None, query: str = "",
-               ) -> list[RetrospectiveView]:
+               problem: str | None = None) -> list[RetrospectiveView]:
         """Newest first; only one case's when ``case_id`` is given (an unknown case is
         NotFound, not an empty list), only those where every word of ``query`` appears
-        in an answer or the case title (case-insensitive)."""
+        in an answer or the case title (case-insensitive), only those of cases whose
+        findings raised ``problem`` when given."""
+        return [v for v, _ in self._search(case_id=case_id, query=query, problem=problem)]
+
+    def search_with_problems(self, *, case_id: str | None = None, query: str = "",
+                             problem: str | None = None) -> list[RetrospectiveFound]:
+        """``search``, each with the problems its case's findings raised."""
+        found = self._search(case_id=case_id, query=query, problem=problem)
+        problems = self.problems_of({pk for _, pk in found})
+        return [RetrospectiveFound(v, problems.get(pk, ())) for v, pk in found]
+
+    def problems_of(self, case_pks: set[int]) -> dict[int, tuple[str, ...]]:
+        """The problems each case's findings raised (any status), sorted."""
+        out: dict[int, set[str]] = {}
+        pks = sorted(case_pks)
+        for i in range(0, len(pks), 900):
+            for pk, problem in self.session.execute(
+                    select(FindingRow.case_pk, FindingRow.problem).distinct()
+                    .where(FindingRow.case_pk.in_(pks[i:i + 900]))):
+                out.setdefault(pk, set()).add(problem)
+        return {pk: tuple(sorted(ps)) for pk, ps in out.items()}
+
+    def _search(self, *, case_id: str | None, query: str, problem: str | None,
+                ) -> list[tuple[RetrospectiveView, int]]:
         stmt = (select(RetrospectiveRow, CaseRow.case_id)
                 .join(CaseRow, CaseRow.id == RetrospectiveRow.case_pk)
                 .order_by(RetrospectiveRow.created_at.desc(), RetrospectiveRow.id.desc()))
@@ -117,8 +151,12 @@ class RetrospectiveRepository:
             stmt = stmt.where(or_(*(func.lower(col).like(like) for col in (
                 RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
                 RetrospectiveRow.do_differently, CaseRow.title))))
-        return [RetrospectiveView(cid, r.went_well, r.went_wrong, r.do_differently, r.author,
-                                  r.created_at) for r, cid in self.session.execute(stmt)]
+        if problem is not None:
+            stmt = stmt.where(CaseRow.id.in_(select(FindingRow.case_pk).where(
+                FindingRow.problem == problem)))
+        return [(RetrospectiveView(cid, r.went_well, r.went_wrong, r.do_differently,
+                                   r.author, r.created_at), r.case_pk)
+                for r, cid in self.session.execute(stmt)]
 
     def closed_cases_without(self) -> list[CaseToReview]:
         """Closed cases that have no retrospective, in the order they were opened."""

@@ -1,0 +1,172 @@
+"""Import of past cases (issue 12): good CSV and JSON files become real cases that timing
+counts; every bad row is named and nothing is written; a second run adds nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cvdesk.intake.history_file import HistoryFileError, parse_history
+from cvdesk.services.cases import CaseService
+from cvdesk.services.history_import import HistoryImport
+from cvdesk.services.metrics_timing import MetricsTiming
+from cvdesk.store.tables import CaseRow, EventRow, ParticipantRow
+from tests.conftest import Cli, table_counts
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOW = datetime(2026, 11, 2, tzinfo=UTC)
+HEADER = "reference,title,vendor,reported,acknowledged,replied,V,F,D,P,X,A,closed\n"
+
+
+def by(report_part, measure, group="all"):  # type: ignore[no-untyped-def]
+    return next(d for d in report_part if d.measure == measure and d.group == group)
+
+
+def test_csv_import_makes_real_cases_that_timing_counts(service: CaseService) -> None:
+    result = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+    assert [c.reference for c in result.imported] == [
+        "VU-2023-001", "VU-2023-002", "VU-2023-003", "VU-2023-004", "VU-2024-001",
+        "VU-2024-002"]
+    assert result.imported[1].vendors == 2 and not result.imported[-1].closed
+    with service.db.sessions() as s:
+        rows = {r.case_id: r for r in s.scalars(select(CaseRow))}
+        first = rows[result.imported[0].case_id or ""]
+        assert first.status == "closed" and first.pxa == "Pxa"
+        assert first.pxa_times["P"].startswith("2023-03-22")
+        vfd = s.execute(select(ParticipantRow.name, ParticipantRow.vfd_times)
+                        .where(ParticipantRow.case_pk == first.id,
+                               ParticipantRow.is_vendor.is_(True))).all()
+        assert vfd[0][0] == "Initech" and vfd[0][1]["F"].startswith("2023-03-20")
+        opened = s.execute(select(EventRow.actor, EventRow.reason).where(
+            EventRow.case_pk == first.id, EventRow.type == "case.opened")).one()
+        assert opened == ("import", "imported from past-cases.csv; reference VU-2023-001")
+    report = MetricsTiming(service.db, service.settings).timing(until="2024-12-31")
+    # acknowledged after 1, 0, 1, 1, 0, 2 days
+    ack = by(report.overall, "acknowledgement")
+    assert (ack.count, ack.median) == (6, 1.0)
+    assert by(report.overall, "first reply").count == 6  # Vandelay never replied
+    assert by(report.per_vendor, "fix ready", "Hooli").days == (70.0,)
+    assert by(report.per_coordinator, "publication", "import").count == 5
+
+
+def test_json_import_with_a_vendors_list(service: CaseService) -> None:
+    result = HistoryImport(service).run(EXAMPLES / "past-cases.json")
+    assert [(c.reference, c.vendors) for c in result.imported] == [
+        ("PSIRT-2022-17", 2), ("PSIRT-2022-21", 1), ("PSIRT-2023-04", 1)]
+    report = MetricsTiming(service.db, service.settings).timing(vendor="massive dynamic")
+    assert by(report.per_vendor, "first reply", "Massive Dynamic").days == (8.0,)
+    assert by(report.overall, "publication").days == (52.0,)
+    # 16:30 at +02:00 on the day reported is 0.6 days after midnight UTC
+    assert by(report.overall, "acknowledgement").days == (pytest.approx(14.5 / 24),)
+
+
+def test_three_bad_rows_are_all_named_and_nothing_is_written(
+        service: CaseService, db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER
+                    + "OK-1,Fine,Acme,2023-01-05,,,2023-01-06,2023-02-01,,,,,\n"
+                    + "BAD-1,Fix first,Acme,2023-01-05,,,,2023-01-09,,,,,\n"
+                    + "BAD-2,Bad date,Acme,2023-02-30,,,,,,,,,\n"
+                    + "OK-2,Fine too,Beta,2023-03-01,,,,,,,,,\n"
+                    + "BAD-3,,Acme,2023-01-05,,,2023-01-04,,,,,,2023-01-03\n",
+                    encoding="utf-8")
+    before = table_counts(db_url)
+    with pytest.raises(HistoryFileError) as caught:
+        HistoryImport(service).run(path)
+    rows = {where for where, _, _ in caught.value.problems}
+    assert rows == {"row 3", "row 4", "row 6"}
+    text = str(caught.value)
+    assert "3 bad row(s), nothing imported" in text
+    assert "row 3, F: 2023-01-09: fix ready (F) needs the vendor aware (V) first" in text
+    assert "row 4, reported: '2023-02-30' is not a date" in text
+    assert "row 6, title: missing" in text
+    assert "row 6, V: 2023-01-04 is before the case was reported" in text
+    assert "row 6, V: 2023-01-04 is after the case was closed (2023-01-03)" in text
+    assert table_counts(db_url) == before
+
+
+def test_importing_twice_adds_nothing(service: CaseService, db_url: str) -> None:
+    first = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+    counts = table_counts(db_url)
+    again = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+    assert again.imported == ()
+    assert [r for r, _ in again.skipped] == [c.reference for c in first.imported]
+    assert [c for _, c in again.skipped] == [c.case_id for c in first.imported]
+    assert table_counts(db_url) == counts
+
+
+def test_dry_run_writes_nothing(service: CaseService, db_url: str) -> None:
+    before = table_counts(db_url)
+    result = HistoryImport(service).run(EXAMPLES / "past-cases.json", dry_run=True)
+    assert len(result.imported) == 3 and all(c.case_id is None for c in result.imported)
+    assert table_counts(db_url) == before
+
+
+def test_a_refusal_of_the_domain_is_named_by_row(service: CaseService,
+                                                 tmp_path: Path) -> None:
+    """The desk's own name as the vendor: the model refuses two participants of one
+    party, and the import names the row instead of failing half-way."""
+    path = tmp_path / "desk.json"
+    path.write_text(json.dumps([{"id": "R1", "title": "t", "vendor": "cvdesk",
+                                 "reported": "2024-01-01"}]), encoding="utf-8")
+    with pytest.raises(HistoryFileError, match=r"entry 1, name: 'cvdesk' is already"):
+        HistoryImport(service).run(path)
+
+
+def _parse(text: str, *, as_json: bool = False):  # type: ignore[no-untyped-def]
+    return parse_history(text, "t", as_json=as_json, now=NOW)
+
+
+def test_equal_dates_and_implied_events() -> None:
+    same_day = _parse(HEADER + "R,T,Acme,2023-01-05,,,2023-01-05,2023-01-05,2023-01-05,"
+                      "2023-01-05,2023-01-05,2023-01-05,2023-01-05\n")
+    assert same_day[0].notes == []
+    # X before P: the public exploit makes it public then, and the vendor aware
+    implied = _parse(HEADER + "R,T,Acme,2023-01-05,,,2023-01-09,,,2023-01-07,2023-01-06,,\n")
+    assert [n.split(" taken as ")[0] for n in implied[0].notes] == [
+        "R: P (public aware)", "R: V (vendor aware)"]
+    # no V given: a reply shows the vendor knew
+    assert _parse(HEADER + "R,T,Acme,2023-01-05,,2023-01-06,,2023-01-08,,,,,\n")
+
+
+def test_file_level_problems() -> None:
+    with pytest.raises(HistoryFileError) as caught:
+        _parse("reference,title,vendor,reported,fixed\n")
+    assert ("row 1", "fixed", "unknown column (known: reference, title, vendor, reported, "
+            "acknowledged, P, X, A, closed, replied, V, F, D)") in caught.value.problems
+    with pytest.raises(HistoryFileError, match="no past cases"):
+        _parse(HEADER)
+    with pytest.raises(HistoryFileError, match="entry 1, vendors: give either"):
+        _parse(json.dumps([{"id": "R", "title": "t", "reported": "2024-01-01",
+                            "vendor": "A", "vendors": [{"name": "B"}]}]), as_json=True)
+    with pytest.raises(HistoryFileError, match="row 3, title: differs from row 2"):
+        _parse(HEADER + "R,T,A,2023-01-05,,,,,,,,,\nR,U,B,,,,,,,,,,\n")
+    with pytest.raises(HistoryFileError, match="row 3, vendor: 'a' is already on row 2"):
+        _parse(HEADER + "R,T,A,2023-01-05,,,,,,,,,\nR,,a,,,,,,,,,,\n")
+    with pytest.raises(HistoryFileError, match="in the future"):
+        _parse(HEADER + "R,T,A,2027-01-05,,,,,,,,,\n")
+    with pytest.raises(HistoryFileError, match="outside the years"):
+        _parse(HEADER + "R,T,A,1901-01-05,,,,,,,,,\n")
+    with pytest.raises(HistoryFileError, match="row 2, replied: 2023-01-06 is before V"):
+        _parse(HEADER + "R,T,A,2023-01-05,,2023-01-06,2023-01-07,,,,,,\n")
+
+
+def test_cli_exit_code_2_names_the_row_and_field(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "R,T,Acme,2023-01-05,,,,,2023-01-09,,,,\n", encoding="utf-8")
+    before = cli.counts()
+    code, out, err = cli("metrics", "import", str(path))
+    assert code == 2, (out, err)
+    assert "row 2, D: 2023-01-09" in err and "nothing imported" in err
+    assert cli.counts() == before
+    done = cli.json("metrics", "import", str(EXAMPLES / "past-cases.json"))
+    assert [c["reference"] for c in done["imported"]] == [
+        "PSIRT-2022-17", "PSIRT-2022-21", "PSIRT-2023-04"]
+    timing = cli.json("metrics", "timing", "--until", "2023-12-31")
+    assert timing["overall"][3] == {"measure": "publication", "group": "all", "count": 3,
+                                    "median": 52.0, "p90": pytest.approx(72.0)}
+    assert "publication" in cli.ok("metrics", "timing")
