@@ -148,7 +148,8 @@ class WebSettings:
     """The web desk (``cvdesk serve``, issue 11).  ``base_url`` is the address people
     reach the desk at, for the links in e-mails; ``https`` marks cookies Secure (set it
     behind a TLS-terminating proxy).  ``secret_key`` signs the CSRF cookie: give every
-    worker the same one (``cvdesk serve`` makes one per start when it is empty)."""
+    worker the same one (``cvdesk serve`` makes one per start when it is empty).
+    ``sweep_minutes`` is how often the desk re-checks its open cases while it serves."""
 
     host: str = "127.0.0.1"
     port: int = _bounded(8000, gt=0, lt=65536)
@@ -160,6 +161,9 @@ class WebSettings:
     token_days: int = _bounded(90, ge=1, le=3650)
     max_failed_sign_ins: int = _bounded(5, ge=1, le=100)
     lockout_minutes: float = _bounded(15.0, gt=0, le=24 * 60)
+    # The troubleshooting sweep ``cvdesk serve`` runs in the background, every this many
+    # minutes (0: never; services/periodic_sweep.py says which process sweeps).
+    sweep_minutes: float = _bounded(15.0, ge=0, le=24 * 60)
 
 
 def _default_actor() -> str:

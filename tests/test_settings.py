@@ -40,7 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "cve": {"api_url": "", "org": "", "user": "", "api_key": ""},
     "web": {"host": "127.0.0.1", "port": 8000, "base_url": "", "https": False,
             "secret_key": "", "session_hours": 12.0, "link_hours": 72.0, "token_days": 90,
-            "max_failed_sign_ins": 5, "lockout_minutes": 15.0},
+            "max_failed_sign_ins": 5, "lockout_minutes": 15.0,
+            "sweep_minutes": 15.0},  # issue 11: the periodic sweep of cvdesk serve
 }
 
 

@@ -15,22 +15,30 @@ advisory_app = typer.Typer(help="Draft, preview and list the advisory of a case 
                                 "OSV, readable).", no_args_is_help=True)
 
 
+# The options ``advisory draft`` and ``publish`` share, declared once (a new OptionInfo
+# for each command: Typer keeps per-command state in it).
+def formats_option() -> Any:
+    return typer.Option([], "--format", "-f",
+                        help="csaf, csaf-vex, cve, osv, markdown or html; repeat for "
+                             "several (default: csaf and markdown).")
+
+
+def csaf_version_option() -> Any:
+    return typer.Option(None, "--csaf-version", metavar="2.0|2.1",
+                        help="CSAF version of the csaf and csaf-vex documents (default: "
+                             "the publish.csaf_version setting, 2.0 unless set).")
+
+
 @advisory_app.command("draft")
 def draft(
     ctx: typer.Context,
     case_id: str = typer.Argument(..., help="Case id, e.g. CVD-2026-0001."),
-    formats: list[str] = typer.Option(
-        [], "--format", "-f",
-        help="csaf, csaf-vex, cve, osv, markdown or html; repeat for several "
-             "(default: csaf and markdown)."),
+    formats: list[str] = formats_option(),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Write the documents into this directory (created 0700, "
                             "files 0600: a draft holds embargoed details)."),
     at: str | None = typer.Option(None, "--at", help="Draft as of this time (default now)."),
-    csaf_version: str | None = typer.Option(
-        None, "--csaf-version", metavar="2.0|2.1",
-        help="CSAF version of the csaf and csaf-vex documents (default: the "
-             "publish.csaf_version setting, 2.0 unless set)."),
+    csaf_version: str | None = csaf_version_option(),
     as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Build the advisory from the case log and write it in each format, each validated
@@ -145,10 +153,7 @@ def _print_provider(view: Any) -> None:
 def publish(
     ctx: typer.Context,
     case_id: str = typer.Argument(..., help="Case id, e.g. CVD-2026-0001."),
-    formats: list[str] = typer.Option(
-        [], "--format", "-f",
-        help="csaf, csaf-vex, cve, osv, markdown or html; repeat for several "
-             "(default: csaf and markdown)."),
+    formats: list[str] = formats_option(),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Also write the documents into this directory (0644, or 0600 "
                             "under TLP AMBER or RED)."),
@@ -161,10 +166,7 @@ def publish(
         None, "--provider-dir", help="Then lay out (or update) this CSAF provider "
                                      "directory with every published CSAF document "
                                      "(needs publish.base_url)."),
-    csaf_version: str | None = typer.Option(
-        None, "--csaf-version", metavar="2.0|2.1",
-        help="CSAF version of the csaf and csaf-vex documents (default: the "
-             "publish.csaf_version setting, 2.0 unless set)."),
+    csaf_version: str | None = csaf_version_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Publish the next version of a case's advisory (6.9).

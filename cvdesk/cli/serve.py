@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import typer
 
@@ -72,9 +73,25 @@ def serve(ctx: typer.Context,
     if not settings.web.secret_key:
         env["CVDESK_WEB__SECRET_KEY"] = secrets.token_urlsafe(32)
     desk.close()
+    minutes = settings.web.sweep_minutes
+    out.print(f"troubleshooting sweep every {minutes:g} minutes (web.sweep_minutes)"
+              if minutes else "no periodic sweep (web.sweep_minutes = 0)")
     uvicorn.run(WEB_APP, factory=True, host=host, port=port, workers=workers,
                 proxy_headers=settings.web.https, log_level="info", server_header=False,
-                http=WEB_HTTP)
+                http=WEB_HTTP, log_config=log_config())
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the desk's own messages (the periodic sweep's counts)
+    written the same way, in every worker."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["cvdesk"] = {"handlers": ["default"], "level": "INFO",
+                                   "propagate": False}
+    return config
 
 
 @user_app.command("create")

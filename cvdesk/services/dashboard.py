@@ -11,6 +11,14 @@ and evidence (which name it), and the evidence of case-wide findings, which may 
 participants, is left out too.
 
 The findings are those the last sweep stored (``cvdesk doctor``, or ``sweep`` here).
+
+A finding tells about its case (what went wrong, with whom), so a dashboard that shows a
+finding of a case under embargo is a read of that case and is audited like the case
+page (guide 7.2: who saw what while it was embargoed): one entry per dashboard view
+(page or API), naming every embargoed case among the findings shown, not one per
+finding.  Its case field holds the case when there is one, so ``cvdesk audit --case``
+finds it; a view showing several such cases lists them all in its target and leaves the
+case field empty.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from cvdesk.domain.accounts import Principal, require_staff, require_write
 from cvdesk.domain.checks import choose
 from cvdesk.services.accounts import Page
-from cvdesk.services.portal import page_bounds
+from cvdesk.services.portal import EMBARGOED, page_bounds
 from cvdesk.services.views import ShownFinding
 
 if TYPE_CHECKING:
@@ -59,7 +67,25 @@ class Dashboard:
 
         return DoctorService(self.db, self.cases.settings, clock=self.cases.clock)
 
-    def findings(self, principal: Principal, *, offset: int = 0, limit: int = 50) -> Page:
+    def findings(self, principal: Principal, *, offset: int = 0, limit: int = 50,
+                 address: str = "") -> Page:
+        """One page of the principal's findings; the view is audited when it shows a
+        finding of an embargoed case (``_audit_embargoed``)."""
+        found, embargoed = self._findings(principal, offset=offset, limit=limit)
+        self._audit_embargoed(principal, embargoed, address)
+        return found
+
+    def _audit_embargoed(self, principal: Principal, case_ids: list[str],
+                         address: str) -> None:
+        if not case_ids:
+            return
+        self.accounts.audit(principal, "read embargoed findings",
+                            case_id=case_ids[0] if len(case_ids) == 1 else "",
+                            target="dashboard: " + ", ".join(case_ids), address=address)
+
+    def _findings(self, principal: Principal, *, offset: int, limit: int,
+                  ) -> tuple[Page, list[str]]:
+        """(the page, the embargoed cases among its findings, in order of appearance)."""
         from cvdesk.store.dashboard import (
             linked_participant,
             member_participants,
@@ -76,11 +102,14 @@ class Dashboard:
                 rows, total = open_findings(session, now=now, case_pks=None, offset=offset,
                                             limit=limit)
                 items = []
+                embargoed: dict[str, None] = {}
                 for f, c in rows:
                     data = worded(f.data, now, kinds)
                     items.append(DashboardFinding(_shown(f, c, data),
                                                   _actions(data, {"coordinator"}), True))
-                return Page(tuple(items), total, offset, limit)
+                    if c.em_state in EMBARGOED:
+                        embargoed[c.case_id] = None
+                return Page(tuple(items), total, offset, limit), list(embargoed)
             if principal.link_case is not None and principal.link_pid is not None:
                 mine = linked_participant(session, principal.link_case, principal.link_pid)
             else:
@@ -88,6 +117,7 @@ class Dashboard:
                                            principal.organization_id)
             rows, _ = open_findings(session, now=now, case_pks=list(mine)) if mine else ((), 0)
             shown = []
+            under_embargo: set[str] = set()
             for f, c in rows:
                 data = worded(f.data, now, kinds)
                 pids = {pid for pid, _ in mine[c.id]}
@@ -103,7 +133,12 @@ class Dashboard:
                     data = {**data, "evidence": []}
                 shown.append(DashboardFinding(_shown(f, c, data), _actions(data, roles),
                                               False))
-        return Page(tuple(shown[offset:offset + limit]), len(shown), offset, limit)
+                if c.em_state in EMBARGOED:
+                    under_embargo.add(c.case_id)
+        page = tuple(shown[offset:offset + limit])
+        cases = dict.fromkeys(d.finding.case_id for d in page
+                              if d.finding.case_id in under_embargo)
+        return Page(page, len(shown), offset, limit), list(cases)
 
     def handle(self, principal: Principal, finding_id: int, action: str, *, reason: str,
                until: datetime | None = None, address: str = "") -> ShownFinding:

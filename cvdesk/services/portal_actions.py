@@ -395,12 +395,14 @@ class PortalActions:
         return f"p{int(digits)}"
 
     # ------------------------------------------------------------ dashboard
-    def findings(self, principal: Principal, *, offset: int = 0, limit: int = 50) -> Page:
-        """The troubleshooting findings across the principal's cases, most urgent first."""
+    def findings(self, principal: Principal, *, offset: int = 0, limit: int = 50,
+                 address: str = "") -> Page:
+        """The troubleshooting findings across the principal's cases, most urgent first
+        (a view showing findings of embargoed cases is audited)."""
         from cvdesk.services.dashboard import Dashboard
 
         return Dashboard(self.cases, self.accounts).findings(principal, offset=offset,
-                                                             limit=limit)
+                                                             limit=limit, address=address)
 
     def handle_finding(self, principal: Principal, finding_id: int, action: str, *,
                        reason: str, until: datetime | None = None,

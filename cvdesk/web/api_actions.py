@@ -301,8 +301,8 @@ def router(desk: Desk, auth: Authenticator) -> APIRouter:
            "across the caller's cases, most urgent first")
     def findings(request: Request, offset: OffsetQuery = 0,
                  limit: LimitQuery = 50) -> dict[str, Any]:
-        return actions().findings(auth.require(request), offset=offset,
-                                  limit=limit).to_json()
+        return actions().findings(auth.require(request), offset=offset, limit=limit,
+                                  address=client_address(request)).to_json()
 
     @r.post("/findings/{finding_id}/acknowledge", response_model=FindingModel,
             summary="Acknowledge a finding")

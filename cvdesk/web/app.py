@@ -22,10 +22,13 @@ from cvdesk.web import (
     pages_account,
     pages_actions,
     pages_admin,
+    pages_advisories,
+    pages_metrics,
     pages_public,
     problems,
 )
 from cvdesk.web.auth import Authenticator
+from cvdesk.web.lifespan import sweeping
 from cvdesk.web.render import STATIC, Renderer
 from cvdesk.web.security import BodyLimit, SecurityHeaders, csrf_failed
 
@@ -36,8 +39,9 @@ if TYPE_CHECKING:
 ALWAYS_PROTECT = {"/login", "/report", "/password/reset", "/password/set"}
 
 
-def create_app(desk: Desk) -> Any:
-    """The ASGI application for ``desk``."""
+def create_app(desk: Desk, *, sweep: bool = False) -> Any:
+    """The ASGI application for ``desk``; with ``sweep`` it runs the periodic
+    troubleshooting sweep while it serves (``web.sweep_minutes``; web/lifespan.py)."""
     from asgi_csrf import asgi_csrf
 
     web = desk.settings.web
@@ -45,7 +49,8 @@ def create_app(desk: Desk) -> Any:
     # itself (its CSP would refuse it anyway).  The OpenAPI document is served.
     app = FastAPI(title="cvdesk", version="1", summary="Coordinated vulnerability disclosure "
                   "desk: the REST API", docs_url=None, redoc_url=None,
-                  openapi_url="/api/v1/openapi.json")
+                  openapi_url="/api/v1/openapi.json",
+                  lifespan=sweeping(desk) if sweep else None)
     auth = Authenticator(desk)
     renderer = Renderer(desk)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -54,8 +59,10 @@ def create_app(desk: Desk) -> Any:
     app.include_router(pages_actions.router(desk, auth, renderer))
     app.include_router(api_actions.router(desk, auth), prefix="/api/v1")
     app.include_router(pages_public.router(desk, auth, renderer))
+    app.include_router(pages_advisories.router(desk, auth, renderer))
     app.include_router(pages_account.router(desk, auth, renderer))
     app.include_router(pages_admin.router(desk, auth, renderer))
+    app.include_router(pages_metrics.router(desk, auth, renderer))
     app.include_router(api_accounts.router(desk, auth), prefix="/api/v1")
     problems.install(app, renderer)
     secret = web.secret_key or secrets.token_urlsafe(32)
@@ -64,4 +71,5 @@ def create_app(desk: Desk) -> Any:
                           send_csrf_failed=csrf_failed)
     outer = SecurityHeaders(BodyLimit(protected), https=web.https)
     outer.fastapi = app  # the routes, for tests that walk them (authorization matrix)
+    outer.renderer = renderer  # its templates, compiled before serving (web/settle.py)
     return outer

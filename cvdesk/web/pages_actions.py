@@ -80,7 +80,8 @@ def router(desk: Desk, auth: Authenticator, renderer: Renderer) -> APIRouter:
     # ------------------------------------------------------------ dashboard
     def dashboard(request: Request, me: Principal, *, offset: int = 0, limit: int = 50,
                   error: DomainError | None = None, status: int = 200) -> HTMLResponse:
-        found = desk.portal_actions().findings(me, offset=offset, limit=limit)
+        found = desk.portal_actions().findings(me, offset=offset, limit=limit,
+                                               address=client_address(request))
         return renderer.page(request, "dashboard.html", me, http_status=status,
                              zone=zone_of(me), page=found, error=_error(error),
                              done=request.query_params.get("done", ""))

@@ -18,8 +18,7 @@ from cvdesk.publish import csaf_check
 from cvdesk.publish.common import InvalidAdvisory
 from cvdesk.publish.csaf import checksums, write_csaf
 from cvdesk.publish.csaf21 import SCHEMA_URI
-from tests.publish.rich import RICH, VENDORS
-from tests.publish.samples import MINIMAL, SAMPLE
+from tests.publish.samples import MINIMAL, RICH, SAMPLE, VENDORS
 from tests.publish.test_csaf import T0, WRITER_REFUSALS, advisories
 
 

@@ -13,7 +13,7 @@ from jsonschema import Draft7Validator
 from cvdesk.publish import cve
 from cvdesk.publish.wire import linear_unique, schema_problems
 from tests.publish.make_golden import ASSIGNER
-from tests.publish.rich import RICH
+from tests.publish.samples import RICH
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([0.0, 1.0, 1.5, -2.0])

@@ -222,6 +222,28 @@ def _reset_link(ctx: Context) -> str:
     return ctx.desk.accounts().issue_link(LinkPurpose.RESET, user_id=ctx.user_id("vendor"))
 
 
+def _public_case(ctx: Context) -> str:
+    """A TLP:CLEAR case published once (by a desk of its own on the same database: this
+    module's desk has no sender address, which publishing needs for its notices)."""
+    if "public_case" not in ctx.values:
+        from tests.web.test_public_advisories import clear_case
+
+        desk = Desk(load_settings(database_url=ctx.desk.settings.database_url,
+                                  actor="tester", desk={"email": "cert@test.example"}),
+                    clock=ctx.desk.clock)
+        try:
+            case_id = clear_case(desk, "Matrix public advisory")
+            desk.publication().publish(case_id, ["csaf", "markdown"])
+        finally:
+            desk.close()
+        ctx.values["public_case"] = case_id
+    return str(ctx.values["public_case"])
+
+
+def _public_file(ctx: Context) -> str:
+    return f"{_public_case(ctx).lower()}.json"
+
+
 def _report_form(_ctx: Context, role: str) -> dict[str, Any]:
     return {"title": f"Matrix report by {role}", "description": "sent by the matrix"}
 
@@ -235,6 +257,8 @@ ACCOUNT_PAGE = expect(200, anonymous=303, report_link=303)
 #: Admin pages and API: site admins only.
 ADMIN_PAGE = expect(403, anonymous=303, admin=200)
 ADMIN_API = expect(403, anonymous=401, admin=200)
+#: Pages for coordinators and admins (the desk's metrics span every case).
+STAFF_PAGE = expect(403, anonymous=303, coordinator=200, admin=200)
 NO_SUCH_ID = "999999999"
 #: This module's desk has no sender address: what would queue mail answers 503.
 NO_SENDER = "no sender address: 503"
@@ -291,6 +315,18 @@ ROWS: list[Row] = [
         data={"token": "not-a-link", "password": "a long new passphrase",
               "repeat": "a long new passphrase"}),
     Row("GET", "/password/reset", PUBLIC),
+    # ------------------------------------------------------------ published advisories
+    Row("GET", "/advisories", PUBLIC),
+    Row("GET", "/advisories/{case_id}", PUBLIC, params={"case_id": _public_case},
+        why="published, TLP:CLEAR"),
+    Row("GET", "/advisories/{case_id}", expect(404), params={"case_id": CASE},
+        why="not published: 404 for everyone"),
+    Row("GET", "/advisories/{case_id}/{version}/{filename}", PUBLIC,
+        params={"case_id": _public_case, "version": "1", "filename": _public_file},
+        why="published, TLP:CLEAR"),
+    Row("GET", "/advisories/{case_id}/{version}/{filename}", expect(404),
+        params={"case_id": CASE, "version": "1", "filename": "cvd-2026-0001.json"},
+        why="not published: 404 for everyone"),
     Row("POST", "/password/reset", expect(503), data={"email": "nobody@test.example"},
         why=NO_SENDER),
     # ------------------------------------------------------------ one's own account
@@ -343,6 +379,9 @@ ROWS: list[Row] = [
                     fixed="{n}.0")),
     Row("GET", "/api/v1/admin/users", ADMIN_API),
     Row("GET", "/api/v1/admin/audit", ADMIN_API),
+    # ------------------------------------------------------------ metrics (issue 12)
+    Row("GET", "/metrics", STAFF_PAGE),
+    Row("GET", "/metrics/charts/{name}.svg", STAFF_PAGE, params={"name": "alpha"}),
 ]
 
 
