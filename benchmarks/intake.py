@@ -46,9 +46,8 @@ from cvdesk.store.tables import (
     ReportFingerprintRow,
     ReportKeyRow,
     ReportRow,
-    ReportWordRow,
 )
-from cvdesk.troubleshoot.similarity import fingerprint, stored_keys, to_stored, word_prefix
+from cvdesk.troubleshoot.similarity import fingerprint, stored_keys, to_stored
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 VOCABULARY = 20_000
@@ -93,22 +92,23 @@ def _cases(text: Text, count: int) -> Iterator[Case]:
 
 
 def file_fingerprints(db: Database, batch: int = 2000) -> None:
-    """Fingerprints and keys for every report that has none (as submit files them)."""
+    """Fingerprints and product keys for every report that has none (as submit files
+    them); the word prefixes are then cut by a refiling (cvdesk.store.word_order), as
+    the migration to 0015 does for a store that had reports already."""
     with db.transaction() as s:
         done = select(ReportFingerprintRow.report_pk)
         rows = s.execute(select(ReportRow.id, ReportRow.form)
                          .where(ReportRow.id.not_in(done))).all()
         for i in range(0, len(rows), batch):
-            prints, keys, words = [], [], []
+            prints, keys = [], []
             for pk, form in rows[i:i + batch]:
                 fp = fingerprint(report_from_dict(form))
                 prints.append({"report_pk": pk, "data": to_stored(fp)})
                 keys += [{"report_pk": pk, "key": k} for k in sorted(stored_keys(fp))]
-                words += [{"word_id": w, "tail": tail, "report_pk": pk, "weight": x}
-                          for w, (x, tail) in word_prefix(fp).items()]
             s.execute(insert(ReportFingerprintRow), prints)
-            s.execute(insert(ReportKeyRow), keys)
-            s.execute(insert(ReportWordRow), words)
+            if keys:
+                s.execute(insert(ReportKeyRow), keys)
+    CaseService(db, load_settings(database_url=db.url), clock=lambda: NOW).refile_word_order()
 
 
 def build(path: Path, count: int, seed: int = 11) -> Database:

@@ -216,6 +216,7 @@ class CaseService:
             shares_product,
             stored_keys,
             to_stored,
+            word_ids,
             word_prefix,
             word_probe,
         )
@@ -224,12 +225,15 @@ class CaseService:
         # What is filed must be what the stored form decodes to (a later submit compares
         # against it), so it is computed from the form as it is stored.
         stored = fingerprint(report_from_dict(to_jsonable(report)))
+        # Both prefixes are cut under the store's word-rarity snapshot, read before this
+        # report's own is filed (cvdesk.store.word_order says why that order matters).
+        order = repo.word_rarity(word_ids(new) | word_ids(stored))
         repo.add_fingerprint(tracking_id, to_stored(stored), stored_keys(stored),
-                             word_prefix(stored))
+                             word_prefix(stored, order))
         rarity = repo.key_counts(gram_keys(new), cap=SHORT_LIST)
         by_product = repo.product_keys(repo.reports_under_all(product_probe(new, rarity)))
         candidates = ({pk for pk, keys in by_product.items() if shares_product(new, keys)} |
-                      repo.reports_sharing_words(word_probe(new), PREFIX_BOUND))
+                      repo.reports_sharing_words(word_probe(new, order), PREFIX_BOUND))
         for other_id, other_tid, data in repo.fingerprints(candidates, exclude=case.case_id):
             found = match(new, from_stored(data))
             if found is None:
@@ -254,6 +258,18 @@ class CaseService:
                          data={"case_id": other_id, "tracking_id": other_tid,
                                "score": found.score})
             repo.save(row, case)
+
+    def refile_word_order(self) -> int:
+        """Order the duplicate check's word prefixes by how many reports use each word now
+        and recut every stored prefix (cvdesk.store.word_order); returns how many reports
+        were refiled.  The check finds the same matches either way; a store that has grown
+        several times over since its last refiling reads fewer entries per submit after."""
+        from cvdesk.store.word_order import refile
+        from cvdesk.troubleshoot.similarity import from_stored, word_ids, word_prefix
+
+        with self.db.transaction() as session:
+            return refile(session, lambda data: word_ids(from_stored(data)),
+                          lambda data, rarity: word_prefix(from_stored(data), rarity))
 
     # ------------------------------------------------------------ commands
     def add_participant(self, case_id: str, name: str, roles: Iterable[Role], *,

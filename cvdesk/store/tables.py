@@ -195,6 +195,16 @@ class ReportWordRow(Base):
     weight: Mapped[float] = mapped_column(Float)
 
 
+class ReportWordRarityRow(Base):
+    """How many stored reports used a word when the reports' prefixes were last cut
+    (cvdesk.store.word_order): the frozen snapshot that orders every prefix, rare words
+    first.  Changed only by a refiling, which recuts every prefix in the same transaction."""
+
+    __tablename__ = "report_word_rarity"
+    word_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    reports: Mapped[int] = mapped_column(Integer)
+
+
 class VulnerabilityRow(Base):
     __tablename__ = "vulnerabilities"
     __table_args__ = (outsider_index("vulnerabilities", "cve"),)

@@ -18,6 +18,7 @@ from cvdesk.services import CaseService
 from cvdesk.store import migrate
 from cvdesk.store.tables import ReportFingerprintRow, ReportKeyRow, ReportWordRow
 from cvdesk.troubleshoot.similarity import fingerprint, stored_keys, to_stored, word_prefix
+from tests.store.test_word_order import _expected_words, _words
 from tests.troubleshoot.test_duplicates_labelled import REPORTS
 
 M0008 = importlib.import_module("cvdesk.store.migrations.versions.0008_report_fingerprints")
@@ -47,7 +48,15 @@ def test_the_migration_files_reports_stored_before_it(service: CaseService) -> N
         command.downgrade(cfg, "0007")
     assert migrate.current_revision(db) == "0007"
     assert migrate.upgrade(db) == ("0007", migrate.HEAD)
-    assert _stored(service) == written
+    _refiled_as_before(service, written)
+
+
+def _refiled_as_before(service: CaseService, written: tuple) -> None:
+    """The same fingerprints and keys; the word prefixes recut by 0015 under the snapshot
+    it took of these reports (a new desk's submits had cut them under an empty one)."""
+    assert _stored(service)[:2] == written[:2]
+    rarity, words = _words(service)
+    assert rarity and words == _expected_words(service, rarity)
 
 
 def test_0009_downgrades_to_word_keys_and_back(service: CaseService) -> None:
@@ -62,7 +71,7 @@ def test_0009_downgrades_to_word_keys_and_back(service: CaseService) -> None:
         keys = Counter((r.report_pk, r.key) for r in s.scalars(select(ReportKeyRow)))
     assert any(k.startswith("w:") for _, k in keys)
     assert migrate.upgrade(service.db) == ("0008", migrate.HEAD)
-    assert _stored(service) == written
+    _refiled_as_before(service, written)
 
 
 words = st.text(alphabet="abcXYZ019 .-_/:@\u00e9", max_size=30)

@@ -35,14 +35,17 @@ corpora = st.lists(st.dictionaries(st.sampled_from(VOCABULARY), st.integers(1, 6
                                    min_size=1, max_size=12), min_size=2, max_size=12)
 
 
-def _indexed(prints: list[Fingerprint], new: Fingerprint) -> set[int]:
-    """Stored reports the store would return for ``new``, then judged by ``match``."""
+def _indexed(prints: list[Fingerprint], new: Fingerprint,
+             rarity: dict[int, int] | None = None) -> set[int]:
+    """Stored reports the store would return for ``new``, then judged by ``match``, with
+    every prefix cut under the one ``rarity`` snapshot."""
+    rarity = rarity or {}
     postings: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
     for i, fp in enumerate(prints):
-        for w, (x, tail) in word_prefix(fp).items():
+        for w, (x, tail) in word_prefix(fp, rarity).items():
             postings[w].append((i, x, tail))
     shared: dict[int, float] = defaultdict(float)
-    for w, floor, y in word_probe(new):
+    for w, floor, y in word_probe(new, rarity):
         for i, x, tail in postings.get(w, ()):
             if tail >= floor:
                 shared[i] += x * y
@@ -60,6 +63,32 @@ def test_indexed_lookup_equals_brute_force(corpus: list[dict[str, int]],
     brute = {i for i, old in enumerate(prints)
              if cosine(fp.words, old.words) >= TEXT_ONLY_THRESHOLD}
     assert _indexed(prints, fp) == brute
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpus=corpora, new=st.dictionaries(st.sampled_from(VOCABULARY), st.integers(1, 6),
+                                           max_size=12),
+       counts=st.dictionaries(st.sampled_from(VOCABULARY), st.integers(0, 50)),
+       from_corpus=st.booleans())
+def test_any_one_rarity_snapshot_finds_the_same_matches(
+        corpus: list[dict[str, int]], new: dict[str, int], counts: dict[str, int],
+        from_corpus: bool) -> None:
+    """The order is any snapshot (arbitrary counts, or the corpus's own document
+    frequencies as a refiling takes them): the matches are the brute-force ones."""
+    prints = [Fingerprint(frozenset(), Counter(c)) for c in corpus]
+    fp = Fingerprint(frozenset(), Counter(new))
+    if from_corpus:
+        counts = dict(Counter(w for c in corpus for w in c))
+    rarity = {word_id(w): n for w, n in counts.items()}
+    brute = {i for i, old in enumerate(prints)
+             if cosine(fp.words, old.words) >= TEXT_ONLY_THRESHOLD}
+    assert _indexed(prints, fp, rarity) == brute
+
+
+def test_the_order_is_by_rarity_then_length() -> None:
+    rarity = {word_id("deserialization"): 40, word_id("heap"): 3, word_id("xss"): 3}
+    order = sorted(["deserialization", "heap", "xss", "tls"], key=lambda w: word_order(w, rarity))
+    assert order == ["tls", "heap", "xss", "deserialization"]  # unknown words count as 0
 
 
 @settings(max_examples=300, deadline=None)
