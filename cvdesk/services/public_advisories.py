@@ -133,7 +133,6 @@ class PublicAdvisoryService:
         """One public advisory as published in ``version`` (the newest by default);
         CaseHidden (404) for a case that is not public, NotFound for a version that
         was not published."""
-        from cvdesk.publish.readable import outline
         from cvdesk.store.cases import CaseRepository
         from cvdesk.store.public_advisories import public_advisories, public_files
 
@@ -148,19 +147,34 @@ class PublicAdvisoryService:
             files = public_files(conn, head.case_pk, number)
             if not files:
                 raise NotFound(f"advisory {head.case_id}: no version {number} was published")
-            events = CaseRepository(session).events(head.case_pk)
-        adv, case = self._as_published(head.case_id, events, number)
-        header, sections = outline(adv)
+            # The stored files' digests name this publication, even in a database made
+            # again at the same address.
+            key = (str(self.db.engine.url), head.case_id, number,
+                   tuple(sorted(f.sha256 for f in files)))
+            built = _BUILT.get(key)
+            events = CaseRepository(session).events(head.case_pk) if built is None else []
+        if built is None:
+            built = self._built(head.case_id, events, number, head.published_at)
+            _remember(key, built)
+        title, published_at, header, sections, revisions = built
         return PublicAdvisoryPage(
-            head.case_id, adv.title, number, head.version,
-            adv.current_release or head.published_at,
-            tuple(_run(r) for r in header),
-            tuple({"id": s.id, "title": s.title, "blocks": [_block(b) for b in s.blocks]}
-                  for s in sections),
+            head.case_id, title, number, head.version, published_at, header, sections,
             tuple(PublicFileView(label, f.filename, f.size, f.sha256,
                                  f"/advisories/{head.case_id}/{number}/{f.filename}")
                   for f in files if (label := (_served(f.format) or ("", ""))[0])),
-            tuple(PublicRevision(p.version, p.at, p.summary) for p in case.publications))
+            revisions)
+
+    def _built(self, case_id: str, events: list[Any], number: int,
+               fallback: datetime) -> _Built:
+        from cvdesk.publish.readable import outline
+
+        adv, case = self._as_published(case_id, events, number)
+        header, sections = outline(adv)
+        return (adv.title, adv.current_release or fallback,
+                tuple(_run(r) for r in header),
+                tuple({"id": s.id, "title": s.title, "blocks": [_block(b) for b in s.blocks]}
+                      for s in sections),
+                tuple(PublicRevision(p.version, p.at, p.summary) for p in case.publications))
 
     def _as_published(self, case_id: str, events: list[Any],
                       version: int) -> tuple[Advisory, Any]:
@@ -202,6 +216,24 @@ class PublicAdvisoryService:
         served = _served(fmt)
         assert served is not None
         return PublicDocument(filename, served[1], content)
+
+
+# -- a published version, built once -------------------------------------------------
+#: (title, published at, header, sections, revisions) of one published version.
+_Built = tuple[str, datetime, tuple[Any, ...], tuple[dict[str, Any], ...],
+               tuple[PublicRevision, ...]]
+#: What a published version shows never changes (the log up to its publication is
+#: append-only), so the replay is kept per (database, case, version, files' digests);
+#: whether the case is still public is asked on every request, before this is read.
+#: Bounded, oldest out.
+_BUILT: dict[tuple[str, str, int, tuple[str, ...]], _Built] = {}
+_BUILT_MAX = 64
+
+
+def _remember(key: tuple[str, str, int, tuple[str, ...]], built: _Built) -> None:
+    if len(_BUILT) >= _BUILT_MAX:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[key] = built
 
 
 # -- the readable outline as plain values ------------------------------------------------
