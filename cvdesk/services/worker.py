@@ -13,9 +13,14 @@ Protocol per message, so a worker killed at any point never sends twice:
    transaction, which the server discards: retrying is safe);
 4. read the answer; the next step 2 (or, after the last message, a commit of its own)
    records ``committed -> sent``, before any more than the next MAIL goes to the server;
-5. at the end of the batch, one transaction puts a contact-attempt event on each case and
-   sets ``logged`` (a worker that dies before that leaves ``sent`` rows unlogged, and the
-   next worker logs them).
+5. after one or more batches (see run()), one transaction appends the contact attempts of
+   the delivered messages to their cases, one append per case without replaying its log
+   (store/case_log.py), and sets ``logged``.  A worker that dies before that leaves
+   ``sent`` rows unlogged: the message is sent and recorded as sent, only its line in the
+   case log is missing, and the next worker (recover(), once the lease has run out) adds
+   it.  So a crash delays a contact attempt in the log by at most a lease; it never loses
+   one or logs one twice (the rows are locked and ``logged`` is checked in the same
+   transaction).
 
 A worker that dies between 2 and 4 leaves one message ``committed``: the only moment when
 delivery is unknown.  A later worker marks it sent with ``in_doubt`` set rather than risk
@@ -35,28 +40,24 @@ import smtplib
 import socket
 import ssl
 import time
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cvdesk.channels.mail import envelope_address
-from cvdesk.domain.case import Case
 from cvdesk.domain.model import AttemptOutcome, Channel
 from cvdesk.services.cases import utcnow
 from cvdesk.services.collector import collect_young, collector_paused
 from cvdesk.services.progress import Progress, quiet
 from cvdesk.settings import Settings
-from cvdesk.store.cases import CaseRepository
+from cvdesk.store.case_log import Attempt, append_contact_attempts
 from cvdesk.store.db import Database
 from cvdesk.store.outbox import OutboxMarks, OutboxRepository
 
 #: run() logs contact attempts at least this often (in messages); see run().
 LOG_EVERY = 5000
-#: How many cases a worker keeps between the transactions that log on them.
-KEEP_CASES = 8
 
 
 @dataclass
@@ -111,10 +112,6 @@ class Worker:
         self.smtp = settings.smtp
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        # Cases as this worker last saved them, by case key (see _log_attempts), and the
-        # ones saved by the transaction under way, kept only once it commits.
-        self._cases: OrderedDict[int, Case] = OrderedDict()
-        self._saved: list[tuple[int, Case]] = []
 
     # ------------------------------------------------------------ the loop
     def run(self, *, batch: int = 100, until_empty: bool = True, idle_seconds: float = 1.0,
@@ -344,51 +341,26 @@ class Worker:
                                     AttemptOutcome.BOUNCED, error[:200])])
         stats.failed += 1
 
-    @contextmanager
-    def _logging(self) -> Iterator[Any]:
-        """A transaction that may log contact attempts: the cases it saves are kept for
-        the next one only if it commits."""
-        self._saved.clear()
-        try:
-            with self.db.transaction() as session:
-                yield session
-        except BaseException:
-            self._saved.clear()
-            raise
-        for case_pk, case in self._saved:
-            self._cases[case_pk] = case
-            self._cases.move_to_end(case_pk)
-        while len(self._cases) > KEEP_CASES:
-            self._cases.popitem(last=False)
-        self._saved.clear()
+    def _logging(self) -> Any:
+        """A transaction that may log contact attempts."""
+        return self.db.transaction()
 
     def _log_attempts(self, session: Any,
                       attempts: list[tuple[int | None, int | None, str, AttemptOutcome, str]],
                       ) -> None:
-        """Contact attempts on the cases, in the same transaction as the outbox change.
-
-        A case this worker saved itself is reused while its stored version is still the
-        one it saved (nobody has written to it since), instead of replaying its whole log
-        again: a run where many messages bounce logs each bounce in its own transaction,
-        on a case with thousands of events."""
-        by_case: dict[int, list[tuple[int, str, AttemptOutcome, str]]] = defaultdict(list)
+        """Contact attempts on the cases, in the same transaction as the outbox change:
+        one append per case, which locks the case row and writes the events and the
+        contact summaries of the participants concerned, without replaying the case's
+        log (store/case_log.py says why that is the same as the domain's command).  A
+        closed case takes none, as before."""
+        by_case: dict[int, list[Attempt]] = defaultdict(list)
         for case_pk, pid, address, outcome, note in attempts:
             if case_pk is not None and pid is not None:
-                by_case[case_pk].append((pid, address, outcome, note))
-        repo = CaseRepository(session)
+                by_case[case_pk].append(Attempt(pid, outcome, note, address))
         now = self.clock()
-        case_ids = OutboxRepository(session).case_ids(by_case) if by_case else {}
         for case_pk, items in by_case.items():
-            row = repo.case_row(case_ids[case_pk], for_update=True)
-            case = self._cases.pop(case_pk, None)
-            if case is None or case.seq != row.version:
-                case = Case.replay(row.case_id, repo.events(row.id))
-            if case.status.value != "closed":
-                for pid, address, outcome, note in items:
-                    case.contact_attempt(pid, Channel.EMAIL, outcome, at=now,
-                                         actor=self.name, reason=note, address=address)
-                repo.save(row, case)
-            self._saved.append((case_pk, case))
+            append_contact_attempts(session, case_pk, items, channel=Channel.EMAIL, at=now,
+                                    actor=self.name)
 
 
 class _Tally:

@@ -302,8 +302,12 @@ class CaseRepository:
              "actor": e.actor, "reason": e.reason, "participant": e.participant,
              "data": e.data, "recorded_at": recorded} for e in case.pending])
         self._project_side_tables(row, case.pending)
-        self._project_participants(row, case, {e.participant for e in case.pending
-                                               if e.participant is not None})
+        # A logged message names its participant but changes nothing on the participant's
+        # row (cvdesk.domain.state ``_on_message``): a notice to a thousand vendors need not
+        # compare a thousand rows that cannot have changed.
+        self._project_participants(row, case, {
+            e.participant for e in case.pending
+            if e.participant is not None and e.type is not EventType.MESSAGE})
         s.flush()
         s.expire(row)  # the UPDATE above bypassed the ORM; reload when next read
         case.pending.clear()

@@ -18,10 +18,13 @@ from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from cvdesk.store.db import Database
+from cvdesk.store.driver import DefaultsMissing, Many
 from cvdesk.store.tables import CaseRow, OutboxRow
 from cvdesk.store.types import without_nul
 
 PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
+#: add()'s statements, by the columns given.
+_INSERTS: dict[tuple[str, ...], Many] = {}
 
 #: (case_pk, participant, recipient) of a delivery whose contact attempt is to be logged
 Delivery = tuple[int | None, int | None, str]
@@ -48,10 +51,21 @@ class OutboxRepository:
         return found
 
     def add(self, messages: list[dict[str, Any]]) -> None:
-        """Queue messages (column values), in the caller's transaction: one plain
-        multi-row INSERT, without an ORM object (or the ORM's bulk path) per message."""
-        if messages:
-            self.session.execute(insert(OutboxRow.__table__), messages)
+        """Queue messages (column values), in the caller's transaction: one INSERT for
+        all, run by the driver (store/driver.py) when the messages give every column that
+        has a default, else by SQLAlchemy, which fills those in."""
+        if not messages:
+            return
+        keys = tuple(messages[0])
+        if all(m.keys() == messages[0].keys() for m in messages):
+            many = _INSERTS.get(keys) or _INSERTS.setdefault(
+                keys, Many(insert(OutboxRow.__table__).inline(), keys))
+            try:
+                many.run(self.session, [tuple(m[k] for k in keys) for m in messages])
+                return
+            except DefaultsMissing:
+                pass
+        self.session.execute(insert(OutboxRow.__table__), messages)
 
     def entries(self, *, status: str | None = None, case_id: str | None = None,
                 ) -> list[tuple[Any, ...]]:
@@ -78,14 +92,6 @@ class OutboxRepository:
         """How many messages wait to go out now."""
         return self.session.scalar(select(func.count()).select_from(OutboxRow).where(
             OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now)) or 0
-
-    def case_ids(self, case_pks: Collection[int]) -> dict[int, str]:
-        """The case ids of the cases these messages belong to (the worker logs by id)."""
-        found: dict[int, str] = {}
-        for chunk in _chunks(sorted(case_pks)):
-            found.update((pk, cid) for pk, cid in self.session.execute(
-                select(CaseRow.id, CaseRow.case_id).where(CaseRow.id.in_(chunk))))
-        return found
 
     # ------------------------------------------------------------ claiming
     def expired(self, now: datetime) -> bool:
@@ -122,20 +128,24 @@ class OutboxRepository:
               ) -> list[tuple[Any, ...]]:
         """Lease up to ``batch`` due messages to ``worker`` (``FOR UPDATE SKIP LOCKED`` on
         PostgreSQL, so workers share the queue).  Returns (id, case_pk, participant,
-        sender, recipient, raw, attempts) in queue order."""
-        s = self.session
-        ids = list(s.scalars(select(OutboxRow.id).where(
-            OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now)
-            .order_by(OutboxRow.id).limit(batch).with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))
-                  .values(status=SENDING, worker=worker, lease_until=lease_until))
-        rows = s.execute(select(OutboxRow.id, OutboxRow.case_pk, OutboxRow.participant,
-                                OutboxRow.sender, OutboxRow.recipient, OutboxRow.raw,
-                                OutboxRow.attempts)
-                         .where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))
-        return [tuple(r) for r in rows]
+        sender, recipient, raw, attempts) in queue order.
+
+        One statement, run by the driver (as ``OutboxMarks`` runs its own): SQLAlchemy's
+        execution path, with the id lists it expanded, cost twice the statements."""
+        conn = self.session.connection()
+        dialect = conn.dialect
+        sql, order = _driver_sql(_CLAIM + (" FOR UPDATE SKIP LOCKED"
+                                           if dialect.name == "postgresql" else "")
+                                 + _CLAIMED, dialect)
+        instant = _instant(dialect)
+        values = {"now": instant(now), "until": instant(lease_until), "batch": batch,
+                  "me": without_nul(worker)}
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, _params(values, order))
+            return sorted(tuple(r) for r in cursor.fetchall())
+        finally:
+            cursor.close()
 
     # ------------------------------------------------------------ delivery outcomes
     def uncommit(self, message: int) -> None:
@@ -195,6 +205,19 @@ _ADVANCE = (
     "OR (id = :commit_id AND status = 'sending' AND worker = :me)")
 _MINE = ("SELECT id FROM outbox WHERE id = :commit_id AND status = 'committed' "
          "AND worker = :me")
+#: The claim (see OutboxRepository.claim), with the lock clause between the two parts.
+_CLAIM = ("UPDATE outbox SET status = 'sending', worker = :me, lease_until = :until "
+          "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' "
+          "AND next_attempt_at <= :now ORDER BY id LIMIT :batch")
+_CLAIMED = ") RETURNING id, case_pk, participant, sender, recipient, raw, attempts"
+
+
+def _instant(dialect: Any) -> Any:
+    """An instant as the outbox's time columns bind it on ``dialect`` (on SQLite the
+    dialect's own text, which the claim compares with the stored ``next_attempt_at``)."""
+    kind = OutboxRow.__table__.c.sent_at.type
+    bind = kind.dialect_impl(dialect).bind_processor(dialect)
+    return bind if bind is not None else (lambda value: value)
 
 
 class OutboxMarks:
@@ -214,11 +237,12 @@ class OutboxMarks:
         self.db = db
         self.worker = without_nul(worker)
         self.conn: Any = None
+        self.cursor: Any = None  # one for the batch, on the driver's connection
         dialect = db.engine.dialect
         self.sqlite = dialect.name == "sqlite"
         self.sql, self.order = _driver_sql(_ADVANCE, dialect)
         self.mine_sql, self.mine_order = _driver_sql(_MINE, dialect)
-        self.instant = OutboxRow.__table__.c.sent_at.type.bind_processor(dialect)
+        self.instant = _instant(dialect)
 
     def advance(self, sent: int | None, commit: int | None, now: datetime) -> bool:
         """In one transaction: message ``sent`` (answered 250) becomes 'sent' and message
@@ -226,10 +250,10 @@ class OutboxMarks:
         ``commit`` is no longer this worker's (its lease ran out)."""
         if self.conn is None:
             self.conn = self.db.engine.raw_connection()
-        driver = self.conn.driver_connection
+            self.cursor = self.conn.driver_connection.cursor()
+        driver, cursor = self.conn.driver_connection, self.cursor
         values = {"sent_id": sent, "commit_id": commit, "me": self.worker,
-                  "now": self.instant(now) if self.instant else now}
-        cursor = driver.cursor()
+                  "now": self.instant(now)}
         try:
             if self.sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
@@ -248,12 +272,11 @@ class OutboxMarks:
         except BaseException:
             driver.rollback()
             raise
-        finally:
-            cursor.close()
         return mine
 
     def close(self) -> None:
         if self.conn is not None:
+            self.cursor.close()
             self.conn.close()
             self.conn = None
 

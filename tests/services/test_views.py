@@ -49,6 +49,7 @@ NOT_VIEWS = {
     "CaseService.actor": "plumbing: who acts",
     "CaseService.case": "plumbing: a unit of work for several commands",
     "DoctorService.run_sweep": "a command; returns how many cases it checked",
+    "CaseService.refile_word_order": "a command; returns how many reports it re-indexed",
     "DoctorService.handle": "a command; returns the handled finding (a view, checked below)",
     **{f"CaseService.{name}": "a command" for name in (
         "submit_report", "submit_report_file", "add_participant", "rm", "propose_embargo",
