@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.web [--cases 10000] [--big 2000] [--users 50]
                                        [--duration 60] [--step-seconds 10]
-                                       [--pg-url URL] [--workers 2] [--no-sqlite] [--fresh]
+                                       [--pg-url URL] [--workers 2] [--sqlite-workers 1]
+                                       [--no-sqlite] [--fresh]
 
 The database holds ``--cases`` cases: the demo (16 cases) scaled up with synthetic cases
 (benchmarks/generate.py, ~20 participants and ~50 log events each) and one case with
@@ -11,16 +12,17 @@ It is built once and kept in benchmarks/.data (SQLite) or in the database
 ``cvdesk_bench_web_<cases>`` on the PostgreSQL server of ``--pg-url`` (default
 ``$CVDESK_TEST_PG_URL``; a role that may create databases).
 
-The desk runs as it does in production: uvicorn in a subprocess on 127.0.0.1 (one worker
-on SQLite, ``--workers`` on PostgreSQL).  This process is the load: ``--users`` signed-in
-coordinators, each asking for a page, reading the answer, then waiting about a second
-(0.5 to 1.5 s) before the next; pages are drawn evenly from the case list, a case page
-(a random synthetic case), the big case's page and /healthz, the trivial endpoint each
-page is compared with.  It prints p50 and p99 per page and the ratio of each page's p50
-to /healthz's.  Then, page by page, requests are sent at a fixed rate (open loop: a
-request is timed from when it was due, so a slow answer cannot hold the next ones back),
-raising the rate by half each ``--step-seconds`` until p99 reaches 100 ms or answers
-fail; the highest rate held is printed.
+The desk runs as it does in production: uvicorn in a subprocess on 127.0.0.1
+(``--sqlite-workers`` on SQLite, one by default; ``--workers`` on PostgreSQL).  This
+process is the load: ``--users`` signed-in coordinators, each asking for a page, reading
+the answer, then waiting about a second (0.5 to 1.5 s) before the next; pages are drawn
+evenly from the case list, a case page (a random synthetic case), the big case's page and
+/healthz, the trivial endpoint each page is compared with.  It prints p50 and p99 per
+page and the ratio of each page's p50 to /healthz's.  Then, page by page, requests are
+sent at a fixed rate (open loop: a request is timed from when it was due, so a slow
+answer cannot hold the next ones back), raising the rate by half each
+``--step-seconds`` until p99 reaches 100 ms or answers fail; the highest rate held is
+printed.
 
 The load generator shares the machine with the server: on a small machine its own CPU
 time limits the highest rates measured, which are therefore a floor.
@@ -187,7 +189,10 @@ def free_port() -> int:
 def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
-    env.update(CVDESK_DATABASE_URL=url, CVDESK_WEB__SECRET_KEY=uuid.uuid4().hex)
+    # No periodic sweep while measuring pages (a long run would otherwise sweep 10,000
+    # cases in the middle of it; web.sweep_minutes).
+    env.update(CVDESK_DATABASE_URL=url, CVDESK_WEB__SECRET_KEY=uuid.uuid4().hex,
+               CVDESK_WEB__SWEEP_MINUTES="0")
     # uvicorn as ``cvdesk serve`` runs it (the same protocol class, see
     # cvdesk/web/server.py), without its start-up work (schema, demo, logins).
     run = ("import uvicorn; uvicorn.run('cvdesk.web.main:app', factory=True, "
@@ -391,6 +396,8 @@ def main() -> None:
                         help="length of each rate step (0: skip the rate search)")
     parser.add_argument("--pg-url", default=os.environ.get("CVDESK_TEST_PG_URL"))
     parser.add_argument("--workers", type=int, default=2, help="workers on PostgreSQL")
+    parser.add_argument("--sqlite-workers", type=int, default=1,
+                        help="workers on SQLite (WAL: readers in several processes)")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every rate step")
@@ -398,7 +405,7 @@ def main() -> None:
     pg = args.pg_url
     _quiet_env()
     if not args.no_sqlite:
-        run("SQLite", sqlite_url(args.cases, args.fresh), 1, args)
+        run("SQLite", sqlite_url(args.cases, args.fresh), args.sqlite_workers, args)
     if pg:
         run("PostgreSQL", pg_url(pg, args.cases, args.fresh), args.workers, args)
 

@@ -491,13 +491,13 @@ class AccountService:
     # ------------------------------------------------------------ access
     def access(self, principal: Principal, case_id: str) -> CaseAccess:
         """What ``principal`` may do in the case; CaseHidden when it takes no part."""
-        with self.db.sessions() as session:
-            repo = self._repo(session)
+        if principal.link_case is None and principal.is_staff:
+            return case_access(principal, case_id, [])  # staff: nothing to read
+        with self.db.engine.connect() as conn:  # Core reads: no ORM session needed
+            repo = self._repo(conn)
             if principal.link_case is not None:
                 found = (repo.participant_roles(case_id, principal.link_pid)
                          if case_id == principal.link_case else [])
-            elif principal.is_staff:
-                found = []
             else:
                 found = repo.participations(principal.user_id, principal.organization_id,
                                             case_id)
@@ -512,8 +512,10 @@ class AccountService:
     # ------------------------------------------------------------ audit
     def audit(self, principal: Principal | None, action: str, *, case_id: str = "",
               target: str = "", address: str = "") -> None:
-        with self.db.transaction() as session:
-            self._repo(session).audit(
+        # Written before the answer is sent, in a transaction of its own (an audited
+        # read is never shown without its entry): a Core connection, no ORM session.
+        with self.db.writing() as conn:
+            self._repo(conn).audit(
                 at=self.clock(), user_id=principal.user_id if principal else None,
                 actor=principal.actor if principal else "anonymous", action=action,
                 case_id=case_id, target=target, address=address)

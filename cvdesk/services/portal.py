@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,8 @@ from cvdesk.services.portal_views import (
     hidden_types,
     redacted,
     redactor,
-    shown_event,
+    shown_json,
+    shown_parts,
     visible_finding,
 )
 from cvdesk.services.views import (
@@ -89,21 +90,26 @@ class AccessView:
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One log entry as one principal may see it; ``data`` is its JSON form
-    (``portal_views.shown_event``), the rest what a page shows of it."""
+    """One log entry as one principal may see it: what a page shows of it, and its JSON
+    form (``data``, made when asked for: the API's, see ``portal_views.shown_json``)."""
 
     at: datetime
     type: str
     participant: int | None
     actor: str
     summary: str
-    data: dict[str, Any]
+    reason: str
+    event: Event = field(repr=False)  # as shown to the principal (portal_views.shown_parts)
 
     @classmethod
     def of(cls, e: Event, access: CaseAccess,
            hide: re.Pattern[str] | None = None) -> LogEntry:
-        data = shown_event(e, access, hide)
-        return cls(e.at, e.type.value, e.participant, e.actor, data["summary"], data)
+        shown, reason, summary = shown_parts(e, access, hide)
+        return cls(e.at, e.type.value, e.participant, e.actor, summary, reason, shown)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return shown_json(self.event, self.reason, self.summary)
 
     def to_json(self) -> dict[str, Any]:
         return self.data

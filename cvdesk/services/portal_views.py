@@ -44,11 +44,17 @@ def hidden_types(access: CaseAccess) -> frozenset[str]:
 
 def shown_event(e: Event, access: CaseAccess,
                 hide: re.Pattern[str] | None = None) -> dict[str, Any]:
-    """An entry's JSON as this principal may see it.  For those who are not staff, the
-    names of participants they may not see (``hide``, see ``redactor``) become "another
-    participant" in its reason and summary, a draft's recipients are cut down to their
-    own participants, and a vulnerability's affected products (which name every vendor)
-    are left out."""
+    """An entry's JSON as this principal may see it (see ``shown_parts``)."""
+    return shown_json(*shown_parts(e, access, hide))
+
+
+def shown_parts(e: Event, access: CaseAccess,
+                hide: re.Pattern[str] | None = None) -> tuple[Event, str, str]:
+    """An entry as this principal may see it, with its reason and summary.  For those who
+    are not staff, the names of participants they may not see (``hide``, see
+    ``redactor``) become "another participant" in its reason and summary, a draft's
+    recipients are cut down to their own participants, and a vulnerability's affected
+    products (which name every vendor) are left out."""
     reason = e.reason
     if not access.staff:
         if e.type is EventType.ADVISORY_PREVIEWED:
@@ -63,6 +69,12 @@ def shown_event(e: Event, access: CaseAccess,
     summary = e.summary()
     if hide is not None:
         reason, summary = hide.sub(HIDDEN_NAME, reason), hide.sub(HIDDEN_NAME, summary)
+    return e, reason, summary
+
+
+def shown_json(e: Event, reason: str, summary: str) -> dict[str, Any]:
+    """The JSON of an entry made by ``shown_parts`` (its data turned into JSON values
+    is most of an entry's cost: the case page, which shows no data, leaves it out)."""
     return {"seq": e.seq, "at": e.at.isoformat(), "type": e.type.value, "actor": e.actor,
             "participant": e.participant, "reason": reason, "summary": summary,
             "data": to_jsonable(e.data)}

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -200,6 +200,18 @@ class Database:
         """One unit of work: commits on success, rolls back everything on any error."""
         with self._writers() as session, session.begin():
             yield session
+
+    @cached_property
+    def _write_engine(self) -> Engine:
+        return self.engine.execution_options(**{WRITE_OPTION: True})
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction on a Core connection, for a statement or two that need
+        no ORM session (an audit entry written at every read of an embargoed case): the
+        same BEGIN IMMEDIATE on SQLite, the same commit-or-roll-back as ``transaction``."""
+        with self._write_engine.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
