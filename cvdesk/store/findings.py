@@ -58,7 +58,10 @@ def from_micros(n: int) -> datetime:
 
 
 def rule_checks_text(fingerprint: str, checks: Mapping[str, int]) -> str:
-    return " ".join([fingerprint, *[f"{name}={at}" for name, at in checks.items()]])
+    """The text kept in ``cases.rule_checks``, its entries sorted by name: the same
+    checks give the same text whichever order the rules were asked in (a sweep that asks
+    some of them goes through a set)."""
+    return " ".join([fingerprint, *[f"{name}={at}" for name, at in sorted(checks.items())]])
 
 
 def read_rule_checks(text: str | None, fingerprint: str) -> dict[str, int] | None:

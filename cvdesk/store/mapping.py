@@ -254,7 +254,6 @@ class SweptParticipant(ParticipantState):
         "_rm_at",
         "_vfd_times",
         "added_at",
-        "attempt_times",
         "attempts",
         "attempts_since_reply",
         "channels",
@@ -280,6 +279,9 @@ class SweptParticipant(ParticipantState):
     first_reply_at = _FromColumn("_first_reply_at", raw_instant)  # type: ignore[assignment]
     vfd_at = _FromColumn("_vfd_times", _vfd_at)  # type: ignore[assignment]
     vfd_seq = _FromColumn("_vfd_times", _vfd_seq)  # type: ignore[assignment]
+    # Not a column: the attempts' times are only known to a replay.  An empty list made
+    # when asked for (rarely: no rule reads it), not one per participant read.
+    attempt_times = _FromColumn("pid", lambda _: [])  # type: ignore[assignment]
 
     def __init__(self, pid: int, name: str, roles: frozenset[Role], added_at: datetime,
                  organization: str, email: str, phone: str, rm: RM, rm_at: Any,
@@ -295,7 +297,7 @@ class SweptParticipant(ParticipantState):
         self._vfd_times = vfd_times
         self.first_attempt_at, self.last_attempt_at = first_attempt_at, last_attempt_at
         self.last_attempt_outcome, self.attempts = last_attempt_outcome, attempts
-        self.attempts_since_reply, self.attempt_times = attempts_since_reply, []
+        self.attempts_since_reply = attempts_since_reply
         self.channels, self._first_reply_at = channels, first_reply_at
         self.last_reply_at, self.replies, self.policy_days = last_reply_at, replies, policy_days
         self.is_vendor = is_vendor  # type: ignore[misc]

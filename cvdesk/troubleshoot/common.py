@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.model import Channel, Signal, SignalKind
@@ -34,11 +34,26 @@ def party_policy(policy: Policy, p: ParticipantState) -> Policy:
     return policy.for_party(p.organization, p.name)
 
 
+class _Days(dict[int, str]):
+    """A day's ISO text by its ordinal: a sweep writes the days of a few hundred thousand
+    attempts and replies, which fall on a few hundred days, and the ordinal costs a
+    quarter of ``date().isoformat()``.  Bounded: cleared when full."""
+
+    def __missing__(self, n: int) -> str:
+        if len(self) >= 100_000:
+            self.clear()
+        text = self[n] = date.fromordinal(n).isoformat()
+        return text
+
+
+_DAYS = _Days()
+
+
 def day(value: datetime | None) -> str:
     if not value:
         return "none"
     if value.year >= 1000:  # the same text as strftime, several times faster
-        return value.date().isoformat()
+        return _DAYS[value.toordinal()]
     return value.strftime("%Y-%m-%d")
 
 
@@ -96,9 +111,10 @@ def attempts_text(p: ParticipantState) -> str:
     if tail is None:
         tail = _OUTCOMES[key] = f"({outcome or 'no outcome'})"
     first, last = p.first_attempt_at, p.last_attempt_at
-    return "".join((head, first.date().isoformat() if first and first.year >= 1000
+    days = _DAYS
+    return "".join((head, days[first.toordinal()] if first and first.year >= 1000
                     else day(first), ", last ",
-                    last.date().isoformat() if last and last.year >= 1000 else day(last),
+                    days[last.toordinal()] if last and last.year >= 1000 else day(last),
                     " ", tail))
 
 
