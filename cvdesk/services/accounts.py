@@ -303,7 +303,7 @@ class AccountService:
             raise NotSignedIn("not signed in")
         now = self.clock()
         key = digest(token)
-        with self.db.engine.connect() as conn:  # one Core read: no ORM session needed
+        with self.db.reading() as conn:  # one Core read: no ORM session needed
             found = self._repo(conn).session_user(key, now)
         if found is None or found.disabled:
             raise NotSignedIn("the session has ended: sign in again")
@@ -493,7 +493,7 @@ class AccountService:
         """What ``principal`` may do in the case; CaseHidden when it takes no part."""
         if principal.link_case is None and principal.is_staff:
             return case_access(principal, case_id, [])  # staff: nothing to read
-        with self.db.engine.connect() as conn:  # Core reads: no ORM session needed
+        with self.db.reading() as conn:  # Core reads: no ORM session needed
             repo = self._repo(conn)
             if principal.link_case is not None:
                 found = (repo.participant_roles(case_id, principal.link_pid)
@@ -513,8 +513,9 @@ class AccountService:
     def audit(self, principal: Principal | None, action: str, *, case_id: str = "",
               target: str = "", address: str = "") -> None:
         # Written before the answer is sent, in a transaction of its own (an audited
-        # read is never shown without its entry): a Core connection, no ORM session.
-        with self.db.writing() as conn:
+        # read is never shown without its entry): a Core connection, no ORM session;
+        # one statement, so on PostgreSQL it commits by itself (one round trip).
+        with self.db.writing_one() as conn:
             self._repo(conn).audit(
                 at=self.clock(), user_id=principal.user_id if principal else None,
                 actor=principal.actor if principal else "anonymous", action=action,

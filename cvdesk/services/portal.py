@@ -185,7 +185,7 @@ class PortalService:
             member_of = None
         else:
             member_of = (principal.user_id, principal.organization_id)
-        with self.db.engine.connect() as session:
+        with self.db.reading() as session:
             rows, total = visible_cases(session, member=member_of, status=status,
                                         search=search, em_states=states, order=order,
                                         offset=offset, limit=limit)
@@ -205,7 +205,7 @@ class PortalService:
         from cvdesk.store.portal import case_head
 
         access = self.accounts.access(principal, case_id.strip().upper())
-        with self.db.engine.connect() as session:
+        with self.db.reading() as session:
             row = case_head(session, case_id)
             em_state, found = row.em_state, row.case_id
             yield access, session, row

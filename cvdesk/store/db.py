@@ -213,5 +213,36 @@ class Database:
         with self._write_engine.begin() as conn:
             yield conn
 
+    @cached_property
+    def _autocommit_engine(self) -> Engine | None:
+        """PostgreSQL without BEGIN and ROLLBACK around a read (issue 11, speed): at its
+        READ COMMITTED level every statement sees its own snapshot inside a transaction
+        too, so a read transaction bought no consistency, only two round trips.  None on
+        SQLite, whose read transaction is a snapshot (WAL) and costs no round trip."""
+        if self.backend == "sqlite":
+            return None
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A Core connection for reads: on PostgreSQL each statement is one round trip
+        (no BEGIN/ROLLBACK); on SQLite one read transaction, as ``engine.connect()``."""
+        with (self._autocommit_engine or self.engine).connect() as conn:
+            yield conn
+
+    @contextmanager
+    def writing_one(self) -> Iterator[Connection]:
+        """A connection for ONE write statement (an audit entry): on PostgreSQL it
+        commits by itself, atomically, before the statement returns (one round trip
+        instead of BEGIN, INSERT, COMMIT); on SQLite it is ``writing()``.  Never use it
+        for two statements that must stand or fall together."""
+        engine = self._autocommit_engine
+        if engine is None:
+            with self.writing() as conn:
+                yield conn
+            return
+        with engine.connect() as conn:
+            yield conn
+
     def dispose(self) -> None:
         self.engine.dispose()
