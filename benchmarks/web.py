@@ -1,7 +1,7 @@
 """Benchmark: the web desk's case list and case page under load (issue 11, Speed).
 
     .venv/bin/python -m benchmarks.web [--cases 10000] [--big 2000] [--users 50]
-                                       [--duration 60] [--step-seconds 10]
+                                       [--duration 60] [--warmup 10] [--step-seconds 10]
                                        [--pg-url URL] [--workers 2] [--sqlite-workers 1]
                                        [--no-sqlite] [--fresh]
 
@@ -17,7 +17,8 @@ The desk runs as it does in production: uvicorn in a subprocess on 127.0.0.1
 process is the load: ``--users`` signed-in coordinators, each asking for a page, reading
 the answer, then waiting about a second (0.5 to 1.5 s) before the next; pages are drawn
 evenly from the case list, a case page (a random synthetic case), the big case's page and
-/healthz, the trivial endpoint each page is compared with.  It prints p50 and p99 per
+/healthz, the trivial endpoint each page is compared with.  After ``--warmup`` seconds of
+the same users, not counted (the steady state is measured), it prints p50 and p99 per
 page and the ratio of each page's p50 to /healthz's.  Then, page by page, requests are
 sent at a fixed rate (open loop: a request is timed from when it was due, so a slow
 answer cannot hold the next ones back), raising the rate by half each
@@ -356,6 +357,11 @@ def run(label: str, url: str, workers: int, args: argparse.Namespace) -> None:
     try:
         for page in NAMES:  # one request each first: imports, caches, connections
             asyncio.run(rate_step(base, tokens, pages, page, 5, 1))
+        if args.warmup > 0:
+            # The same users for a while, not counted: what is measured is the steady
+            # state, after each worker opened the connections that many users need,
+            # filled its caches and made its second garbage-collector freeze (web/settle.py).
+            asyncio.run(users_phase(base, tokens, pages, args.users, args.warmup))
         print(f"\n{label}: {args.cases} cases (one with {args.big} vendors), {workers} "
               f"worker(s); {args.users} users, each waiting ~1 s, for {args.duration:.0f} s "
               f"(load average before: {os.getloadavg()[0]:.1f})", flush=True)
@@ -392,6 +398,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=2000, help="vendors in the big case")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="seconds of the same users before measuring, not counted")
     parser.add_argument("--step-seconds", type=float, default=10.0,
                         help="length of each rate step (0: skip the rate search)")
     parser.add_argument("--pg-url", default=os.environ.get("CVDESK_TEST_PG_URL"))
