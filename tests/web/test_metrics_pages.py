@@ -77,7 +77,8 @@ def test_anonymous_is_sent_to_sign_in(web: Web) -> None:
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
-def test_the_dashboard_shows_staff_the_alpha_chart(web: Web) -> None:
+def test_the_dashboard_shows_staff_the_same_charts(web: Web) -> None:
     html = web.login(COORD).get("/").text
     assert "Learning from experience" in html
-    assert '<a href="/metrics"><img src="/metrics/charts/alpha.svg"' in html
+    for chart in ("alpha", "timing", "findings"):
+        assert f'<a href="/metrics"><img src="/metrics/charts/{chart}.svg"' in html
