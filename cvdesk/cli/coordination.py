@@ -214,5 +214,9 @@ def retro_themes(
     if as_json:
         emit_json([t.to_json() for t in themes])
         return
+    if not themes:
+        out.print("0 recurring themes: no word or pair of words recurs in the "
+                  "retrospectives of two or more cases with the same problem")
+        return
     table(f"{len(themes)} recurring theme(s)", ["problem", "theme", "cases", "case ids"],
           [[t.problem, t.term, str(t.count), ", ".join(t.cases)] for t in themes])
