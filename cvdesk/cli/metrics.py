@@ -4,7 +4,6 @@ same group from cvdesk.cli.metrics_data and cvdesk.cli.metrics_plot."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 import typer
@@ -18,18 +17,11 @@ model_app = typer.Typer(help="The formal case-state model itself (Vultron CS).",
                         no_args_is_help=True)
 
 
-def parse_day(value: str | None, field: str) -> date | None:
-    """A calendar day, YYYY-MM-DD (a date-time is cut to its day as written)."""
-    if value is None:
-        return None
-    from cvdesk.domain.errors import InvalidInput
-
-    text = value.strip()
-    try:
-        return date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
-    except ValueError:
-        raise InvalidInput(field, f"'{value}' is not a date (YYYY-MM-DD, e.g. "
-                           "2026-01-31)") from None
+#: The period and vendor every metrics command is limited to (skill, timing, plot).
+SINCE = typer.Option(None, "--since", help="First day a case was opened (YYYY-MM-DD, UTC).")
+UNTIL = typer.Option(None, "--until", help="Last day a case was opened (YYYY-MM-DD, UTC; "
+                     "that whole day counts).")
+VENDOR = typer.Option(None, "--vendor", help="Only this vendor (organization or name).")
 
 
 @model_app.command("histories")
@@ -100,12 +92,9 @@ def show_skill(report: SkillReport) -> None:
 @metrics_app.command("skill")
 def skill(
     ctx: typer.Context,
-    since: str | None = typer.Option(None, "--since", help="First day a case was opened "
-                                     "(YYYY-MM-DD, UTC)."),
-    until: str | None = typer.Option(None, "--until", help="Last day a case was opened "
-                                     "(YYYY-MM-DD, UTC, included)."),
-    vendor: str | None = typer.Option(None, "--vendor", help="Only this vendor "
-                                      "(organization or name, any case)."),
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    vendor: str | None = VENDOR,
     per: str = typer.Option("vendor", "--per", help="One history per vendor in a case "
                             "(vendor) or per case, V F D when the last vendor reached "
                             "them (case)."),
@@ -119,9 +108,11 @@ def skill(
     still undecided are left out and counted."""
     from cvdesk.cli.context import app_context
     from cvdesk.cli.output import emit_json
+    from cvdesk.services.metrics_charts import parse_scope
 
-    first, last = parse_day(since, "since"), parse_day(until, "until")
-    report = app_context(ctx).desk.metrics().skill(since=first, until=last, vendor=vendor,
+    scope = parse_scope(since, until, vendor)
+    report = app_context(ctx).desk.metrics().skill(since=scope.since, until=scope.until,
+                                                   vendor=scope.vendor,
                                                    unit=per.strip().lower())
     if as_json:
         emit_json(report.to_json())

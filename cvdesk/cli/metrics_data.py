@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cvdesk.cli.context import app_context
-from cvdesk.cli.metrics import metrics_app
+from cvdesk.cli.metrics import SINCE, UNTIL, VENDOR, metrics_app
 from cvdesk.cli.output import emit_json, out, table
 
 if TYPE_CHECKING:
@@ -52,12 +52,9 @@ def show_timing(report: TimingReport) -> None:
 @metrics_app.command("timing")
 def timing(
     ctx: typer.Context,
-    since: str | None = typer.Option(None, "--since", help="First day a case was opened "
-                                     "(YYYY-MM-DD or an ISO 8601 date-time)."),
-    until: str | None = typer.Option(None, "--until", help="Last day a case was opened "
-                                     "(that whole day counts)."),
-    vendor: str | None = typer.Option(None, "--vendor", help="Only cases with this vendor "
-                                      "(name or organization)."),
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    vendor: str | None = VENDOR,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Time to acknowledgement, first vendor reply, fix ready and publication (median and

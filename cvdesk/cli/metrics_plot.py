@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from cvdesk.cli.context import app_context
-from cvdesk.cli.metrics import metrics_app
+from cvdesk.cli.metrics import SINCE, UNTIL, VENDOR, metrics_app
 
 
 @metrics_app.command("plot")
@@ -18,12 +18,9 @@ def plot(
     ctx: typer.Context,
     out_dir: Path = typer.Option(..., "--out", help="Directory to write the charts into "
                                  "(made if missing; files of the same name are replaced)."),
-    since: str | None = typer.Option(None, "--since", help="Count the cases opened on or "
-                                     "after this day (YYYY-MM-DD)."),
-    until: str | None = typer.Option(None, "--until", help="Count the cases opened on or "
-                                     "before this day (YYYY-MM-DD)."),
-    vendor: str | None = typer.Option(None, "--vendor", help="Count only this vendor "
-                                      "organization's part in the cases."),
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    vendor: str | None = VENDOR,
     formats: list[str] = typer.Option([], "--format", help="png or svg (repeatable); "
                                       "both when not given."),
     as_json: bool = typer.Option(False, "--json"),
