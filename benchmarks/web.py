@@ -12,10 +12,12 @@ It is built once and kept in benchmarks/.data (SQLite) or in the database
 ``cvdesk_bench_web_<cases>`` on the PostgreSQL server of ``--pg-url`` (default
 ``$CVDESK_TEST_PG_URL``; a role that may create databases).
 
-The desk runs as it does in production: uvicorn in a subprocess on 127.0.0.1
-(``--sqlite-workers`` on SQLite, one by default; ``--workers`` on PostgreSQL).  This
-process is the load: ``--users`` signed-in coordinators, each asking for a page, reading
-the answer, then waiting about a second (0.5 to 1.5 s) before the next; pages are drawn
+The desk runs as ``cvdesk serve`` runs it: uvicorn in a subprocess on 127.0.0.1
+(``--sqlite-workers`` on SQLite, one by default; ``--workers`` on PostgreSQL, each on a
+listening socket of its own, cvdesk/cli/workers.py).  This process is the load:
+``--users`` signed-in coordinators, each with a client and a kept-alive connection of
+its own (as each has a browser), asking for a page, reading the answer, then waiting
+about a second (0.5 to 1.5 s) before the next; pages are drawn
 evenly from the case list, a case page (a random synthetic case), the big case's page and
 /healthz, the trivial endpoint each page is compared with.  After ``--warmup`` seconds of
 the same users, not counted (the steady state is measured), it prints p50 and p99 per
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -196,7 +199,10 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
                CVDESK_WEB__SWEEP_MINUTES="0")
     # uvicorn as ``cvdesk serve`` runs it (the same protocol class, see
     # cvdesk/web/server.py), without its start-up work (schema, demo, logins).
-    run = ("import uvicorn; uvicorn.run('cvdesk.web.main:app', factory=True, "
+    # Several workers as ``cvdesk serve`` runs them: each on its own socket
+    # (cvdesk/cli/workers.py).
+    run = ("from cvdesk.cli.workers import run_workers; "
+           "run_workers('cvdesk.web.main:app', factory=True, "
            f"host='127.0.0.1', port={port}, workers={workers}, access_log=False, "
            f"log_level='warning', server_header=False, http={HTTP_PROTOCOL!r})")
     proc = subprocess.Popen([sys.executable, "-c", run], cwd=DATA, env=env,
@@ -260,6 +266,7 @@ NAMES = ("case list", "case page", "big case page", "healthz")
 class Samples:
     times: dict[str, list[float]] = field(default_factory=lambda: {n: [] for n in NAMES})
     failures: dict[str, int] = field(default_factory=lambda: {n: 0 for n in NAMES})
+    server_cpu: float = 0.0  # seconds, the server's processes together
 
 
 def pct(values: list[float], q: float) -> float:
@@ -275,27 +282,62 @@ async def _get(client: httpx.AsyncClient, path: str, cookie: str) -> bool:
     return r.status_code == 200
 
 
-async def users_phase(base: str, tokens: list[str], pages: Pages, users: int,
-                      duration: float) -> Samples:
+def user_clients(base: str, users: int) -> list[httpx.AsyncClient]:
+    """One client per user, as each user is a browser of its own: one kept-alive
+    connection each, kept from the warm-up to the end of the measurement.  (One client
+    shared by all would reuse its first idle connections for nearly every request, so a
+    handful of connections, and the worker that accepted them, would carry the whole
+    load; and new clients for the measurement would time 50 connections being set up
+    at once in its first second.)"""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    return [httpx.AsyncClient(base_url=base, limits=limits, timeout=30)
+            for _ in range(users)]
+
+
+async def users_phase(clients: list[httpx.AsyncClient], tokens: list[str], pages: Pages,
+                      duration: float, seed: int = 0) -> Samples:
     samples = Samples()
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        end = time.perf_counter() + duration
+    end = time.perf_counter() + duration
 
-        async def user(n: int) -> None:
-            rng = random.Random(n)
-            cookie = tokens[n % len(tokens)]
-            await asyncio.sleep(rng.random())  # users arrive over the first second
-            while time.perf_counter() < end:
-                page = rng.choice(NAMES)
-                started = time.perf_counter()
-                ok = await _get(client, pages.path(page, rng), cookie)
-                samples.times[page].append(time.perf_counter() - started)
-                samples.failures[page] += not ok
-                await asyncio.sleep(rng.uniform(0.5, 1.5))
+    async def user(n: int, client: httpx.AsyncClient) -> None:
+        rng = random.Random(seed * 1000 + n)
+        cookie = tokens[n % len(tokens)]
+        await asyncio.sleep(rng.random())  # users arrive over the first second
+        while time.perf_counter() < end:
+            page = rng.choice(NAMES)
+            started = time.perf_counter()
+            ok = await _get(client, pages.path(page, rng), cookie)
+            samples.times[page].append(time.perf_counter() - started)
+            samples.failures[page] += not ok
+            await asyncio.sleep(rng.uniform(0.5, 1.5))
 
-        await asyncio.gather(*(user(n) for n in range(users)))
+    await asyncio.gather(*(user(n, c) for n, c in enumerate(clients)))
     return samples
+
+
+async def warm_and_measure(base: str, tokens: list[str], pages: Pages,
+                           args: argparse.Namespace) -> Samples:
+    """The users for ``args.warmup`` seconds, not counted, then for ``args.duration``."""
+    clients = user_clients(base, args.users)
+    try:
+        if args.warmup > 0:
+            # What is measured is the steady state, after each worker opened the
+            # connections that many users need, filled its caches and made its second
+            # garbage-collector freeze (web/settle.py).
+            await users_phase(clients, tokens, pages, args.warmup, seed=1)
+        # The load's own collector stays out of the times it takes (the clients, the
+        # connections and httpx's modules are frozen; only what is made later is walked).
+        gc.collect()
+        gc.freeze()
+        print(f"  (load average before: {os.getloadavg()[0]:.1f})", flush=True)
+        cpu = server_cpu(SERVER_PID[0])
+        samples = await users_phase(clients, tokens, pages, args.duration)
+        samples.server_cpu = server_cpu(SERVER_PID[0]) - cpu
+        return samples
+    finally:
+        gc.unfreeze()
+        for client in clients:
+            await client.aclose()
 
 
 async def rate_step(base: str, tokens: list[str], pages: Pages, page: str, rate: float,
@@ -357,17 +399,11 @@ def run(label: str, url: str, workers: int, args: argparse.Namespace) -> None:
     try:
         for page in NAMES:  # one request each first: imports, caches, connections
             asyncio.run(rate_step(base, tokens, pages, page, 5, 1))
-        if args.warmup > 0:
-            # The same users for a while, not counted: what is measured is the steady
-            # state, after each worker opened the connections that many users need,
-            # filled its caches and made its second garbage-collector freeze (web/settle.py).
-            asyncio.run(users_phase(base, tokens, pages, args.users, args.warmup))
         print(f"\n{label}: {args.cases} cases (one with {args.big} vendors), {workers} "
               f"worker(s); {args.users} users, each waiting ~1 s, for {args.duration:.0f} s "
-              f"(load average before: {os.getloadavg()[0]:.1f})", flush=True)
-        cpu = server_cpu(proc.pid)
-        samples = asyncio.run(users_phase(base, tokens, pages, args.users, args.duration))
-        cpu = server_cpu(proc.pid) - cpu
+              f"after {args.warmup:.0f} s of warm-up", flush=True)
+        samples = asyncio.run(warm_and_measure(base, tokens, pages, args))
+        cpu = samples.server_cpu
         total = sum(len(t) for t in samples.times.values())
         floor = statistics.median(samples.times["healthz"])
         print(f"  {'page':<15} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50/healthz':>12}"

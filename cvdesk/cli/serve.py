@@ -35,7 +35,7 @@ def serve(ctx: typer.Context,
                                       "than one)."),
           ) -> None:
     """Run the web desk: pages for coordinators, vendors and reporters, and the REST API."""
-    import uvicorn
+    from cvdesk.cli.workers import run_workers
 
     app_ctx = app_context(ctx)
     if demo and not (app_ctx.settings.desk.email or app_ctx.settings.smtp.sender):
@@ -76,7 +76,7 @@ def serve(ctx: typer.Context,
     minutes = settings.web.sweep_minutes
     out.print(f"troubleshooting sweep every {minutes:g} minutes (web.sweep_minutes)"
               if minutes else "no periodic sweep (web.sweep_minutes = 0)")
-    uvicorn.run(WEB_APP, factory=True, host=host, port=port, workers=workers,
+    run_workers(WEB_APP, factory=True, host=host, port=port, workers=workers,
                 proxy_headers=settings.web.https, log_level="info", server_header=False,
                 http=WEB_HTTP, log_config=log_config())
 
