@@ -75,7 +75,10 @@ class Renderer:
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True,
                                lstrip_blocks=True, auto_reload=False)
+        from cvdesk.web.forms import Forms
+
         self.env.globals.update(desk_name=desk.settings.desk.name, state_words=state_words,
+                                forms=Forms,
                                 state_title=state_title,
                                 tlp_class=lambda t: TLP_CLASS.get(str(t).upper(), "tlp-amber"))
         self.env.filters["when"] = when

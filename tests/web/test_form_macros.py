@@ -1,7 +1,7 @@
-"""The form macros (web/templates/_forms.html): every POST form of every page keeps the
-CSRF field as its first field (asgi-csrf reads a form only that far), whether its fields
-come from the macros or are written out; and the macros write what a field written by
-hand would."""
+"""The form helpers (web/forms.py, the templates' ``forms``): every POST form of every
+page keeps the CSRF field as its first field (asgi-csrf reads a form only that far),
+whether its fields come from the helpers or are written out; and the helpers write what
+a field written by hand would, escaping every value (text from outside as text)."""
 
 from __future__ import annotations
 
@@ -48,10 +48,9 @@ def test_the_csrf_field_is_the_first_field_of_every_post_form(mweb: Web) -> None
     assert seen >= 20  # the case page alone has a dozen
 
 
-def test_the_macros_write_fields_as_written_by_hand(mweb: Web) -> None:  # noqa: F811
+def test_the_helpers_write_fields_as_written_by_hand(mweb: Web) -> None:  # noqa: F811
     env = Renderer(mweb.desk).env
     page = env.from_string(
-        '{% import "_forms.html" as forms %}'
         '{{ forms.csrf("t") }}'
         '{{ forms.field("Name <i>", "name", maxlength=500, required=true, value=v, '
         'aria_label="x", hidden=false, extra=mark) }}'
@@ -66,3 +65,14 @@ def test_the_macros_write_fields_as_written_by_hand(mweb: Web) -> None:  # noqa:
     assert re.sub(r"\s+", " ", html).endswith(
         '<label>Pick <select name="p"> <option value="a">a</option><option value="b" selected>'
         'B &amp; b</option> </select> </label>')
+
+
+def test_a_select_with_a_block_gives_its_own_options(mweb: Web) -> None:  # noqa: F811
+    env = Renderer(mweb.desk).env
+    page = env.from_string(
+        '{% call forms.select("Vulnerability", "v", extra=mark) %}'
+        '{% for x in xs %}<option value="{{ x }}">{{ x }}</option>{% endfor %}{% endcall %}')
+    html = page.render(xs=["V1", "<b>"], mark=" not markup")
+    assert html == ('<label>Vulnerability\n  <select name="v" not markup>\n'
+                    '<option value="V1">V1</option><option value="&lt;b&gt;">&lt;b&gt;</option>'
+                    '  </select>\n</label>')
