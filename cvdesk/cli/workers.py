@@ -13,7 +13,8 @@ each worker gets about its share whatever the others are doing.  The supervision
 (health pings, restarting a dead worker, signals) is uvicorn's own
 (``uvicorn.supervisors.Multiprocess``); only the socket each worker is given differs.
 A worker restarted after a crash takes over the socket of the one it replaces:
-connections that arrived meanwhile wait in that socket's queue.
+connections that arrived meanwhile wait in that socket's queue.  SIGTTIN adds a worker
+with a socket of its own; SIGTTOU stops the last one and closes its socket.
 
 Before binding, the address is taken once without SO_REUSEPORT, so that a desk or any
 other server already listening there makes start-up fail ("address in use") instead of
@@ -33,6 +34,21 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 logger = logging.getLogger("uvicorn.error")
 
 
+def _reuse_port_socket(family: socket.AddressFamily, host: str, port: int,
+                       backlog: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def listening_sockets(host: str, port: int, count: int, backlog: int = 2048
                       ) -> list[socket.socket]:
     """``count`` sockets listening on ``host:port`` with SO_REUSEPORT (port 0: the port
@@ -46,13 +62,7 @@ def listening_sockets(host: str, port: int, count: int, backlog: int = 2048
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
-            sock.listen(backlog)
-            sock.set_inheritable(True)
+            sockets.append(_reuse_port_socket(family, host, port, backlog))
     except OSError:
         for sock in sockets:
             sock.close()
@@ -103,6 +113,33 @@ class SpreadWorkers(Multiprocess):
             old.terminate()
             old.join()
             self.processes[index] = new
+
+    def handle_ttin(self) -> None:
+        # One worker more, on a socket of its own (uvicorn's would share all of them).
+        first = self.sockets[0]
+        try:
+            sock = _reuse_port_socket(first.family, *first.getsockname()[:2],
+                                      self.config.backlog)
+        except OSError as exc:
+            logger.error(f"Received SIGTTIN; no worker added: {exc.strerror or exc}")
+            return
+        logger.info("Received SIGTTIN: one worker more, on a socket of its own.")
+        self.sockets.append(sock)
+        self.processes_num = len(self.sockets)
+        self.processes.append(self._start(len(self.sockets) - 1))
+
+    def handle_ttou(self) -> None:
+        # One worker fewer, and its socket closed with it: a socket left without a
+        # worker would keep the connections the kernel hands it waiting for ever.
+        if len(self.processes) <= 1:
+            logger.info("Received SIGTTOU; one worker is the fewest.")
+            return
+        logger.info("Received SIGTTOU: one worker fewer.")
+        process = self.processes.pop()
+        process.terminate()
+        process.join()
+        self.sockets.pop().close()
+        self.processes_num = len(self.sockets)
 
 
 def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:

@@ -5,11 +5,13 @@ already in use is refused instead of shared."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -84,14 +86,9 @@ def _held_by(pid: int, inodes: set[str]) -> int:
     return held
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
-def test_serve_spreads_kept_alive_connections_over_its_workers(
-        demo_db_url: str, tmp_path: Path) -> None:
-    """The real command with two workers: forty kept-alive connections opened at once
-    are served by both workers (from a shared listener one worker took nearly all)."""
-    port = _free_port()
+def _serve(db_url: str, tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
-    env.update(CVDESK_DATABASE_URL=demo_db_url, CVDESK_WEB__SWEEP_MINUTES="0",
+    env.update(CVDESK_DATABASE_URL=db_url, CVDESK_WEB__SWEEP_MINUTES="0",
                CVDESK_NO_PROGRESS="1", PYTHONUNBUFFERED="1")
     out = tmp_path / "serve.log"
     cvdesk = Path(sys.executable).with_name("cvdesk")
@@ -100,28 +97,66 @@ def test_serve_spreads_kept_alive_connections_over_its_workers(
                                  str(port), "--workers", "2"], cwd=tmp_path, env=env,
                                 stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, out.read_text(errors="replace")
+        assert time.monotonic() < deadline, out.read_text(errors="replace")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
+                return proc, out
+        except httpx.HTTPError:
+            time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _connect_at_once(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections opened at once, as a proxy or a crowd of browsers does (on
+    one shared listener the first worker to wake accepted every one waiting), each
+    answered once and kept open."""
+    conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    for conn in conns:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: desk\r\n\r\n")
+    for conn in conns:
+        conn.settimeout(30)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+    return conns
+
+
+def _held(workers: list[int], port: int) -> list[int]:
+    inodes = _established_inodes(port)
+    return sorted(_held_by(pid, inodes) for pid in workers)
+
+
+def _wait_for(predicate: Any, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+LINUX = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+
+
+@LINUX
+def test_serve_spreads_kept_alive_connections_over_its_workers(
+        demo_db_url: str, tmp_path: Path) -> None:
+    """The real command with two workers: forty kept-alive connections opened at once
+    are served by both workers (from a shared listener one worker took nearly all)."""
+    port = _free_port()
+    proc, out = _serve(demo_db_url, tmp_path, port)
     conns: list[socket.socket] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, out.read_text(errors="replace")
-            assert time.monotonic() < deadline, out.read_text(errors="replace")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         workers = _children(proc.pid)
-        # Forty connections opened at once, as a proxy or a crowd of browsers does: on
-        # one shared listener the first worker to wake accepted every one waiting.
-        conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
-        for conn in conns:
-            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: desk\r\n\r\n")
-        for conn in conns:
-            conn.settimeout(30)
-            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
-        inodes = _established_inodes(port)
-        held = sorted(_held_by(pid, inodes) for pid in workers)
+        conns = _connect_at_once(port, 40)
+        held = _held(workers, port)
         # (The children are the two workers and multiprocessing's resource tracker.)
         # Forty connections over two sockets by a hash of their addresses: each worker
         # holding at least five fails about once in ten million runs.
@@ -130,12 +165,40 @@ def test_serve_spreads_kept_alive_connections_over_its_workers(
     finally:
         for conn in conns:
             conn.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+@LINUX
+def test_a_worker_added_or_removed_by_signal_brings_or_takes_its_socket(
+        demo_db_url: str, tmp_path: Path) -> None:
+    """SIGTTIN adds a worker with a socket of its own, which gets its share; SIGTTOU
+    stops one and closes its socket, so no new connection waits for a worker gone."""
+    port = _free_port()
+    proc, out = _serve(demo_db_url, tmp_path, port)
+    conns: list[socket.socket] = []
+    try:
+        proc.send_signal(signal.SIGTTIN)
+        _wait_for(lambda: len(_children(proc.pid)) == 4, "a third worker")  # + tracker
+        _wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).text
+                  == "ok", "answers")
+        time.sleep(2)  # the new worker's start-up
+        conns = _connect_at_once(port, 60)
+        held = _held(_children(proc.pid), port)
+        # Sixty over three: each at least five fails about once in a million runs.
+        assert sum(held) == 60 and held[-3] >= 5, held
+        for conn in conns:
+            conn.close()
+        conns = []
+        proc.send_signal(signal.SIGTTOU)
+        _wait_for(lambda: len(_children(proc.pid)) == 3, "back to two workers")
+        conns = _connect_at_once(port, 40)  # every one answered: none waits for ever
+        assert sum(_held(_children(proc.pid), port)) == 40
+        text = out.read_text(errors="replace")
+        assert "one worker more" in text and "one worker fewer" in text, text
+    finally:
+        for conn in conns:
+            conn.close()
+        _stop(proc)
 
 
 def test_serve_refuses_a_port_in_use(demo_db_url: str, tmp_path: Path) -> None:
