@@ -9,9 +9,6 @@ import logging
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,6 +22,7 @@ from cvdesk.settings import load_settings
 from cvdesk.store.periodic_sweep import SweepLease
 from cvdesk.web.app import create_app
 from tests.conftest import PG_ENV, TEST_NOW, Clock
+from tests.web.serve_process import free_port, start_serve
 
 SWEPT = re.compile(r"periodic sweep: (\d+) case\(s\) swept, (\d+) finding\(s\) raised "
                    r"\(process (\d+)\)")
@@ -113,27 +111,13 @@ def test_the_interval_setting(clean_env: None, monkeypatch: pytest.MonkeyPatch) 
     assert "sweep_minutes" in str(refused.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_with_two_workers_sweeps_in_one_and_stops_cleanly(
         live_demo_db_url: str, tmp_path: Path) -> None:
     """The real command: uvicorn, two worker processes, one sweeping, a clean exit on
     Ctrl-C (SIGINT) with every worker's sweep stopped."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
-    env.update(CVDESK_DATABASE_URL=live_demo_db_url, CVDESK_WEB__SWEEP_MINUTES="0.01",
-               CVDESK_NO_PROGRESS="1", PYTHONUNBUFFERED="1", COLUMNS="200")
-    out = tmp_path / "serve.log"
-    cvdesk = Path(sys.executable).with_name("cvdesk")
-    with out.open("wb") as log:
-        proc = subprocess.Popen([str(cvdesk), "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--workers", "2"], cwd=tmp_path, env=env,
-                                stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+    port = free_port()
+    proc, out = start_serve(live_demo_db_url, tmp_path, port,
+                            CVDESK_WEB__SWEEP_MINUTES="0.01", COLUMNS="200")
     try:
         deadline = time.monotonic() + 90
         while True:

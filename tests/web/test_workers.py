@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from cvdesk.cli.workers import listening_sockets
+from tests.web.serve_process import free_port, serve_command, serve_env, start_serve
 
 
 def _close(sockets: list[socket.socket]) -> None:
@@ -50,12 +50,6 @@ def test_an_address_in_use_is_refused_not_shared() -> None:
         _close(first)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _established_inodes(port: int) -> set[str]:
     """Socket inodes of the server side of established connections to ``port``."""
     inodes = set()
@@ -87,16 +81,7 @@ def _held_by(pid: int, inodes: set[str]) -> int:
 
 
 def _serve(db_url: str, tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
-    env.update(CVDESK_DATABASE_URL=db_url, CVDESK_WEB__SWEEP_MINUTES="0",
-               CVDESK_NO_PROGRESS="1", PYTHONUNBUFFERED="1")
-    out = tmp_path / "serve.log"
-    cvdesk = Path(sys.executable).with_name("cvdesk")
-    with out.open("wb") as log:
-        proc = subprocess.Popen([str(cvdesk), "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--workers", "2"], cwd=tmp_path, env=env,
-                                stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+    proc, out = start_serve(db_url, tmp_path, port)
     deadline = time.monotonic() + 60
     while True:
         assert proc.poll() is None, out.read_text(errors="replace")
@@ -150,7 +135,7 @@ def test_serve_spreads_kept_alive_connections_over_its_workers(
         demo_db_url: str, tmp_path: Path) -> None:
     """The real command with two workers: forty kept-alive connections opened at once
     are served by both workers (from a shared listener one worker took nearly all)."""
-    port = _free_port()
+    port = free_port()
     proc, out = _serve(demo_db_url, tmp_path, port)
     conns: list[socket.socket] = []
     try:
@@ -173,7 +158,7 @@ def test_a_worker_added_or_removed_by_signal_brings_or_takes_its_socket(
         demo_db_url: str, tmp_path: Path) -> None:
     """SIGTTIN adds a worker with a socket of its own, which gets its share; SIGTTOU
     stops one and closes its socket, so no new connection waits for a worker gone."""
-    port = _free_port()
+    port = free_port()
     proc, out = _serve(demo_db_url, tmp_path, port)
     conns: list[socket.socket] = []
     try:
@@ -202,16 +187,11 @@ def test_a_worker_added_or_removed_by_signal_brings_or_takes_its_socket(
 
 
 def test_serve_refuses_a_port_in_use(demo_db_url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
-    env.update(CVDESK_DATABASE_URL=demo_db_url, CVDESK_WEB__SWEEP_MINUTES="0",
-               CVDESK_NO_PROGRESS="1")
-    cvdesk = Path(sys.executable).with_name("cvdesk")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        done = subprocess.run([str(cvdesk), "serve", "--host", "127.0.0.1", "--port",
-                               str(taken.getsockname()[1]), "--workers", "2"],
-                              cwd=tmp_path, env=env, capture_output=True, text=True,
+        done = subprocess.run(serve_command(taken.getsockname()[1]), cwd=tmp_path,
+                              env=serve_env(demo_db_url), capture_output=True, text=True,
                               timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode != 0
     assert "cannot listen on 127.0.0.1" in done.stdout + done.stderr
