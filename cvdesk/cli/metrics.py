@@ -108,7 +108,7 @@ def skill(
     still undecided are left out and counted."""
     from cvdesk.cli.context import app_context
     from cvdesk.cli.output import emit_json
-    from cvdesk.services.metrics_charts import parse_scope
+    from cvdesk.services.metrics_period import parse_scope
 
     scope = parse_scope(since, until, vendor)
     report = app_context(ctx).desk.metrics().skill(since=scope.since, until=scope.until,

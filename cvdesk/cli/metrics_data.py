@@ -60,7 +60,11 @@ def timing(
     """Time to acknowledgement, first vendor reply, fix ready and publication (median and
     90th percentile, per vendor and per coordinator); embargoes kept, extended and broken;
     findings raised per problem (6.9)."""
-    report = app_context(ctx).desk.timing().timing(since=since, until=until, vendor=vendor)
+    from cvdesk.services.metrics_period import parse_scope
+
+    scope = parse_scope(since, until, vendor)
+    report = app_context(ctx).desk.timing().timing(since=scope.since, until=scope.until,
+                                                   vendor=scope.vendor)
     if as_json:
         emit_json(report.to_json())
         return

@@ -28,7 +28,8 @@ def plot(
     """Write the charts (PNG and SVG): alpha per desideratum with its 95% interval,
     timing distributions and findings per month (6.9)."""
     from cvdesk.cli.output import emit_json, out
-    from cvdesk.services.metrics_charts import MetricsCharts, parse_formats, parse_scope
+    from cvdesk.services.metrics_charts import MetricsCharts, parse_formats
+    from cvdesk.services.metrics_period import parse_scope
 
     chosen = parse_formats(formats)  # a bad format is refused before any reading
     scope = parse_scope(since, until, vendor)

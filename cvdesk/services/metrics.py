@@ -10,12 +10,13 @@ computation (cvdesk.metrics.skill).  Faces get this service from ``Desk.metrics(
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.metrics.skill import UNITS
 from cvdesk.metrics.views import SkillReport
+from cvdesk.services.metrics_period import period_instants
 
 if TYPE_CHECKING:
     from cvdesk.metrics.skill import CaseRecord
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
     from cvdesk.store.metrics import VendorRow
 
 __all__ = ["UNITS", "MetricsService", "SkillReport"]
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 class MetricsService:
@@ -69,21 +66,15 @@ class MetricsService:
 
         if unit not in UNITS:
             raise InvalidInput("unit", f"'{unit}' is not one of {', '.join(UNITS)}")
-        if since is not None and until is not None and until < since:
-            raise InvalidInput("until", f"{until.isoformat()} is before since "
-                               f"({since.isoformat()})")
+        opened_from, opened_before = period_instants(since, until)
         name = None
         if vendor is not None:
             name = vendor.strip()
             if not name:
                 raise InvalidInput("vendor", "must not be empty")
-        try:
-            opened_before = _start(until + timedelta(days=1)) if until is not None else None
-        except OverflowError:
-            opened_before = None  # the last day there is: no upper bound
         db = self._database()
         with db.sessions() as session:
-            rows = vendor_rows(session, opened_from=_start(since) if since else None,
+            rows = vendor_rows(session, opened_from=opened_from,
                                opened_before=opened_before, vendor=name,
                                whole_cases=unit == "case")
         scope = {"since": since.isoformat() if since else None,

@@ -16,7 +16,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,47 +24,12 @@ from cvdesk.domain.errors import InvalidInput, NotFound
 from cvdesk.metrics import plots
 from cvdesk.metrics.plots import CHARTS, FORMATS, desideratum_phrase
 from cvdesk.metrics.views import SkillReport, TimingReport
+from cvdesk.services.metrics_period import Scope, parse_scope
 
 #: How long a drawn chart is served again before it is drawn from fresh numbers.
 TTL_SECONDS = 60.0
 #: Drawn charts kept per service (name x format x scope).
 KEPT = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which cases are counted: opened from ``since`` to ``until`` (both days included,
-    as the metrics service reads them), and one vendor's part only if one is named."""
-
-    since: date | None = None
-    until: date | None = None
-    vendor: str | None = None
-
-    def query(self) -> str:
-        """The scope as a URL query ("" for all cases), for the chart links of a page."""
-        from urllib.parse import urlencode
-
-        pairs = [(k, str(v)) for k, v in (("since", self.since), ("until", self.until),
-                                          ("vendor", self.vendor)) if v]
-        return "?" + urlencode(pairs) if pairs else ""
-
-
-def parse_scope(since: str | None, until: str | None, vendor: str | None) -> Scope:
-    """A scope from text as people type it: dates as YYYY-MM-DD (a date-time is cut to
-    its day), an empty value meaning "not limited"."""
-    def day(value: str | None, field: str) -> date | None:
-        if value is None or not value.strip():
-            return None
-        text = value.strip()
-        try:
-            return date.fromisoformat(text) if len(text) <= 10 else \
-                datetime.fromisoformat(text).date()
-        except ValueError:
-            raise InvalidInput(field, f"'{value}' is not a date (YYYY-MM-DD, e.g. "
-                               "2026-01-31)") from None
-    # an until before since is refused by the services that count (one rule, one place)
-    return Scope(day(since, "since"), day(until, "until"),
-                 vendor.strip() if vendor and vendor.strip() else None)
 
 
 def parse_formats(formats: Iterable[str]) -> tuple[str, ...]:

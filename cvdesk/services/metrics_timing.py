@@ -1,19 +1,17 @@
 """Timing metrics over the cases in the database (issue 12; guide 6.9): what the
 computation in cvdesk.metrics.timing needs, read in one session.
 
-The period chooses cases by when they were opened: ``since`` inclusive; ``until``
-inclusive too (a date means that whole day, UTC).  A vendor narrows it to cases where
-that vendor (by name or organization, any letter case) took part, and the per-vendor
-measures to that vendor's values.  Findings are those of the chosen cases.
+The period chooses cases by the day they were opened (UTC), ``since`` and ``until``
+both included (cvdesk.services.metrics_period: the same period as skill's).  A vendor
+narrows it to cases where that vendor (by name or organization, any letter case) took
+part, and the per-vendor measures to that vendor's values.  Findings are those of the chosen cases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
-from cvdesk.domain.errors import InvalidInput
-from cvdesk.domain.model import check_year
 from cvdesk.metrics.timing import (
     CaseTimes,
     FindingRaised,
@@ -23,35 +21,12 @@ from cvdesk.metrics.timing import (
     timing_report,
 )
 from cvdesk.metrics.views import Distribution, TimingReport
+from cvdesk.services.metrics_period import period_instants
 from cvdesk.settings import Settings
 from cvdesk.store import metrics_timing as sql
 from cvdesk.store.db import Database
 
-__all__ = ["Distribution", "MetricsTiming", "TimingReport", "period_bound"]
-
-When = datetime | date | str | None
-
-
-def period_bound(value: When, field: str, *, end: bool = False) -> datetime | None:
-    """A bound of the period as an instant: a date is its first moment (UTC), or for the
-    end the first moment of the next day, so the whole day counts; a time without a zone
-    is UTC; text is a date (2026-03-01) or an ISO 8601 date-time."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = (date.fromisoformat(text) if len(text) == 10
-                     else datetime.fromisoformat(text))
-        except ValueError:
-            raise InvalidInput(field, f"'{text}' is not a date (2026-03-01) or an ISO 8601 "
-                               "date-time") from None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        check_year(moment, field)
-        return moment + timedelta(microseconds=1) if end else moment
-    check_year(datetime.combine(value, time(), tzinfo=UTC), field)
-    return datetime.combine(value + timedelta(days=1) if end else value, time(), tzinfo=UTC)
+__all__ = ["Distribution", "MetricsTiming", "TimingReport"]
 
 
 class MetricsTiming:
@@ -61,16 +36,13 @@ class MetricsTiming:
         self.settings = settings
         self.clock = clock
 
-    def timing(self, *, since: When = None, until: When = None,
+    def timing(self, *, since: date | None = None, until: date | None = None,
                vendor: str | None = None) -> TimingReport:
         """Time to acknowledgement, first reply, fix ready and publication (median and
         90th percentile, overall, per vendor, per coordinator), embargo outcomes and the
         findings raised, over the cases opened in the period (cvdesk.metrics.timing says
         how each is read from the log)."""
-        start = period_bound(since, "since")
-        before = period_bound(until, "until", end=True)
-        if start is not None and before is not None and before <= start:
-            raise InvalidInput("until", "is before the start of the period (since)")
+        start, before = period_instants(since, until)
         wanted = vendor.strip() if vendor and vendor.strip() else None
         cases, findings = self.records(since=start, before=before, vendor=wanted)
         return timing_report(cases, findings, vendor=wanted)

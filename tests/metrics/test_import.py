@@ -4,7 +4,7 @@ counts; every bad row is named and nothing is written; a second run adds nothing
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def test_csv_import_makes_real_cases_that_timing_counts(service: CaseService) ->
         opened = s.execute(select(EventRow.actor, EventRow.reason).where(
             EventRow.case_pk == first.id, EventRow.type == "case.opened")).one()
         assert opened == ("import", "imported from past-cases.csv; reference VU-2023-001")
-    report = MetricsTiming(service.db, service.settings).timing(until="2024-12-31")
+    report = MetricsTiming(service.db, service.settings).timing(until=date(2024, 12, 31))
     # acknowledged after 1, 0, 1, 1, 0, 2 days
     ack = by(report.overall, "acknowledgement")
     assert (ack.count, ack.median) == (6, 1.0)

@@ -161,6 +161,23 @@ def test_bad_input_exits_2_naming_the_field(cli, args, field) -> None:  # type: 
     assert f"{field}:" in err
 
 
+@pytest.mark.parametrize("args", [
+    ["--since", "2026-03-01T12:00"],
+    ["--until", "2026-02-30"],
+    ["--since", "2026-05-01", "--until", "2026-04-30"],
+])
+def test_every_metrics_command_reads_the_period_alike(cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       args: list[str]) -> None:
+    """skill, timing and plot take one period, refused with the same words."""
+    answers = set()
+    for command in (["skill"], ["timing"], ["plot", "--out", str(tmp_path / "charts")]):
+        code, out, err = cli("metrics", *command, *args)
+        assert code == 2 and out == "", command
+        answers.add(err)
+    assert len(answers) == 1, answers
+    assert not (tmp_path / "charts").exists()
+
+
 def test_the_model_commands_start_without_the_database_layer(tmp_path: Path) -> None:
     script = ("import json, sys\nfrom cvdesk.cli.main import main\n"
               "codes = [main(['model', 'histories']), main(['metrics', 'baseline'])]\n"

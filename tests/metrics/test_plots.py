@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -168,7 +169,7 @@ def test_the_service_remembers_a_drawn_chart_for_its_ttl() -> None:
     now[0] = 61.0
     service.chart(staff, "alpha", since="2026-01-01")
     assert len(calls) == 3
-    assert calls[0] == {"since": metrics_charts.date(2026, 1, 1), "until": None,
+    assert calls[0] == {"since": date(2026, 1, 1), "until": None,
                         "vendor": None}
 
 
