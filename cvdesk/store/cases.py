@@ -15,6 +15,8 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cvdesk.domain.case import Case, ParticipantState
@@ -55,14 +57,18 @@ class CaseRepository:
 
     # ------------------------------------------------------------ identifiers
     def next_number(self, name: str) -> int:
-        s = self.session
-        row = s.get(CounterRow, name, with_for_update=True)
-        if row is None:
-            row = CounterRow(name=name, value=0)
-            s.add(row)
-        row.value += 1
-        s.flush()
-        return row.value
+        """The next number of counter ``name`` (1 for a new counter), in one statement:
+        two transactions that both start a counter (the first case of a year, submitted
+        twice at once on PostgreSQL) would otherwise both insert it, and the second
+        fail on its key.  The row stays locked until the transaction ends, so numbers
+        are handed out in commit order, without gaps."""
+        dialect = self.session.get_bind().dialect.name
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(CounterRow)
+        stmt = upsert.values(name=name, value=1).on_conflict_do_update(
+            index_elements=[CounterRow.name],
+            set_={"value": CounterRow.__table__.c.value + 1},
+        ).returning(CounterRow.value)
+        return int(self.session.execute(stmt).scalar_one())
 
     def new_case_id(self, year: int) -> str:
         return f"CVD-{year}-{self.next_number(f'case-{year}'):04d}"

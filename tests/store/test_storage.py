@@ -4,6 +4,8 @@ the log is append-only, migrations are idempotent, stale writes are refused."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -131,3 +133,47 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()
+
+
+def test_two_transactions_starting_one_counter_get_one_number_each(db: Database) -> None:
+    """The first case of a year, opened twice at the same moment: the first transaction
+    starts the counter and holds it; the second waits for it (its row on PostgreSQL, the
+    write lock on SQLite) and takes the next number instead of failing on the key."""
+    numbers: dict[str, object] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with db.transaction() as s:
+            numbers["first"] = CaseRepository(s).next_number("case-1999")
+            started.set()
+            assert release.wait(30)
+
+    def second() -> None:
+        try:
+            with db.transaction() as s:
+                numbers["second"] = CaseRepository(s).next_number("case-1999")
+        except Exception as exc:
+            numbers["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert started.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    if db.backend == "postgresql":
+        deadline, waiting = time.monotonic() + 30, 0
+        while not waiting and time.monotonic() < deadline:
+            with db.engine.connect() as conn:
+                waiting = conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one()
+            time.sleep(0.05)
+        assert waiting, "the second transaction never waited on the first"
+    else:
+        time.sleep(0.3)
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert numbers == {"first": 1, "second": 2}
+    with db.transaction() as s:
+        assert CaseRepository(s).new_case_id(1999) == "CVD-1999-0003"
