@@ -40,6 +40,8 @@ from cvdesk.domain.model import YEARS
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
+#: A reference is stored as the key that keeps a case from being imported twice.
+MAX_REFERENCE = 200
 CASE_DATES = ("reported", "acknowledged", "P", "X", "A", "closed")
 VENDOR_DATES = ("replied", "V", "F", "D")
 COLUMNS = ("reference", "title", "vendor", *CASE_DATES, *VENDOR_DATES)
@@ -274,6 +276,10 @@ def _group(rows: Iterable[Row], problems: _Problems, now: datetime) -> list[Past
         reference = text["reference"]
         if not reference:
             problems.add(where, "reference", "missing; every row names its case")
+            continue
+        if len(reference) > MAX_REFERENCE or not reference.isprintable():
+            problems.add(where, "reference", f"must be at most {MAX_REFERENCE} printable "
+                         "characters (the desk keeps it to know the case again)")
             continue
         case = cases.get(reference)
         if case is None:

@@ -13,7 +13,10 @@ implies them), and closed at "closed".  So skill (cases.pxa_times, participants.
 and timing count it like any other.
 
 A reference imported before (from any file) is skipped and listed, never imported twice:
-running the same file again adds nothing, and a file grown by new rows adds those.
+running the same file again adds nothing, and a file grown by new rows adds those.  The
+references are kept in their own table with a unique key, so two imports of one file at
+the same moment cannot both add a case: the later one is refused as a Conflict and
+writes nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ from cvdesk.domain.model import TLP, Channel, Role
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.intake.history_file import HistoryFileError, PastCase, read_history_file
 from cvdesk.services.cases import CaseService
-from cvdesk.store.metrics_timing import IMPORT_ACTOR, REFERENCE_MARK, imported_references
+from cvdesk.store.metrics_timing import (
+    IMPORT_ACTOR,
+    REFERENCE_MARK,
+    file_reference,
+    imported_references,
+)
 
 __all__ = ["HistoryFileError", "HistoryImport", "ImportResult", "ImportedCase"]
 
@@ -104,7 +112,8 @@ class HistoryImport:
                 case_id = None
                 if not dry_run:
                     case_id = repo.new_case_id(case.dates["reported"].year)
-                    repo.add(self.build(case, case_id, source))
+                    row = repo.add(self.build(case, case_id, source))
+                    file_reference(session.connection(), case.reference, row.id)
                 imported.append(ImportedCase(case.reference, case_id, case.title,
                                              len(case.vendors), "closed" in case.dates))
         return ImportResult(source, dry_run, tuple(imported), tuple(skipped), notes)

@@ -4,7 +4,8 @@ the same statements on SQLite and PostgreSQL; plain tuples out, no ORM rows.
 
 Message events are read without their subject and body (only the direction), so a case
 with thousands of mails costs little more than one without.  Also the look-up that keeps
-an import from adding a past case twice: the references already imported."""
+an import from adding a past case twice: the references already imported, each kept
+once in ``imported_references``."""
 
 from __future__ import annotations
 
@@ -13,15 +14,24 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from cvdesk.store.tables import CaseRow, EventRow, FindingRow, ParticipantRow
+from cvdesk.domain.errors import Conflict
+from cvdesk.store.tables import (
+    CaseRow,
+    EventRow,
+    FindingRow,
+    ImportedReferenceRow,
+    ParticipantRow,
+)
 
 #: The event types timing reads in full (their data is small).
 TIMING_EVENTS = ("case.opened", "rm.transition", "em.transition", "cs.event",
                  "observation.recorded")
-#: How an imported case's opening names its source: "imported from FILE; reference REF".
+#: How an imported case's opening names its source: "imported from FILE; reference REF"
+#: (for people reading the log; the reference itself is kept in imported_references).
 IMPORT_ACTOR = "import"
 REFERENCE_MARK = "; reference "
 
@@ -99,13 +109,21 @@ def findings_raised(conn: Connection, case_pks: Sequence[int]) -> list[tuple[str
 
 def imported_references(conn: Connection) -> dict[str, str]:
     """Reference -> case id of every case an import opened."""
-    ev, cases = EventRow.__table__, CaseRow.__table__
-    rows = conn.execute(select(ev.c.reason, cases.c.case_id)
-                        .join(cases, cases.c.id == ev.c.case_pk)
-                        .where(ev.c.type == "case.opened", ev.c.actor == IMPORT_ACTOR))
-    found: dict[str, str] = {}
-    for reason, case_id in rows:
-        _, mark, reference = (reason or "").rpartition(REFERENCE_MARK)
-        if mark:
-            found.setdefault(reference, case_id)
-    return found
+    refs, cases = ImportedReferenceRow.__table__, CaseRow.__table__
+    return dict(conn.execute(select(refs.c.reference, cases.c.case_id)
+                             .join(cases, cases.c.id == refs.c.case_pk)).all())
+
+
+def file_reference(conn: Connection, reference: str, case_pk: int) -> None:
+    """Keep ``reference`` as the one an imported case came under.  Two imports running
+    at the same moment on PostgreSQL may both have read it as new; the second insert
+    waits for the first import's transaction and, once that commits, is refused here
+    as a Conflict (the caller's transaction is then rolled back whole).  On SQLite an
+    import's write transaction takes the lock first, so the second reads it as known."""
+    try:
+        conn.execute(insert(ImportedReferenceRow),
+                     [{"reference": reference, "case_pk": case_pk}])
+    except IntegrityError:
+        raise Conflict(f"reference '{reference}' was imported by another import running at "
+                       "the same time; nothing of this file was written: run it again to "
+                       "add the rest") from None

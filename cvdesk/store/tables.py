@@ -296,6 +296,16 @@ class FindingKindRow(Base):
     data: Mapped[str] = mapped_column(Text)
 
 
+class ImportedReferenceRow(Base):
+    """The reference a past case was imported under (``cvdesk metrics import``), kept
+    once: a second import of the same reference, even one running at the same moment,
+    cannot add the case again."""
+
+    __tablename__ = "imported_references"
+    reference: Mapped[str] = mapped_column(Text, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+
+
 class CoordinatorRow(Base):
     """Directory of third-party coordinators a case can be handed to (guide 6.9)."""
 

@@ -4,12 +4,15 @@ counts; every bad row is named and nothing is written; a second run adds nothing
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from cvdesk.domain.errors import Conflict
 from cvdesk.intake.history_file import HistoryFileError, parse_history
 from cvdesk.services.cases import CaseService
 from cvdesk.services.history_import import HistoryImport
@@ -170,3 +173,102 @@ def test_cli_exit_code_2_names_the_row_and_field(cli: Cli, tmp_path: Path) -> No
     assert timing["overall"][3] == {"measure": "publication", "group": "all", "count": 3,
                                     "median": 52.0, "p90": pytest.approx(72.0)}
     assert "publication" in cli.ok("metrics", "timing")
+
+
+def test_two_imports_at_once_add_each_case_once(service: CaseService,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first import holds its transaction open after filing its first reference
+    while a second import of the same file runs.  On PostgreSQL the second reads the
+    references as new, waits on the first one's key and is refused as a Conflict when
+    the first commits; on SQLite it waits for the write lock and then skips them all.
+    Either way every case is there once."""
+    from cvdesk.services import history_import
+
+    original = history_import.file_reference
+    filed, release = threading.Event(), threading.Event()
+    first_thread: list[threading.Thread] = []
+
+    def held(conn, reference, case_pk):  # type: ignore[no-untyped-def]
+        original(conn, reference, case_pk)
+        if threading.current_thread() is first_thread[0] and not filed.is_set():
+            filed.set()
+            assert release.wait(30)
+
+    monkeypatch.setattr(history_import, "file_reference", held)
+    results: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            results[name] = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+        except Exception as exc:
+            results[name] = exc
+
+    first = threading.Thread(target=run, args=("first",))
+    first_thread.append(first)
+    first.start()
+    assert filed.wait(30)
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    postgres = service.db.engine.dialect.name == "postgresql"
+    if postgres:  # wait until the second import waits on the first one's key
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with service.db.engine.connect() as conn:
+                waiting = conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "the second import never waited on the first"
+    else:
+        time.sleep(0.5)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert len(results["first"].imported) == 6  # type: ignore[union-attr]
+    if postgres:
+        assert isinstance(results["second"], Conflict), results["second"]
+        assert "VU-2023-001" in str(results["second"]) and "run it again" in str(
+            results["second"])
+    else:
+        assert results["second"].imported == ()  # type: ignore[union-attr]
+        assert len(results["second"].skipped) == 6  # type: ignore[union-attr]
+    with service.db.sessions() as s:
+        opened = s.scalars(select(EventRow.reason).where(
+            EventRow.type == "case.opened", EventRow.actor == "import")).all()
+    assert len(opened) == len(set(opened)) == 6
+    again = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+    assert again.imported == () and len(again.skipped) == 6
+
+
+def test_a_reference_must_be_short_and_printable() -> None:
+    long = "R" * 201
+    with pytest.raises(HistoryFileError) as refused:
+        _parse(HEADER + f"{long},T,Acme,2023-01-05,,,,,,,,,\n"
+               + "A\tB,T,Acme,2023-01-05,,,,,,,,,\n")
+    text = str(refused.value)
+    assert "row 2, reference: must be at most 200 printable characters" in text
+    assert "row 3, reference" in text
+
+
+def test_the_migration_files_references_imported_before(service: CaseService) -> None:
+    """A database upgraded to 0016 keeps the imports made before it: their references
+    are read from the cases' opening reasons, and the file is not imported again."""
+    from alembic import command
+
+    from cvdesk.store import migrate
+    from cvdesk.store.tables import ImportedReferenceRow
+
+    first = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+    cfg = migrate.alembic_config(service.db)
+    with service.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0015")
+    assert migrate.current_revision(service.db) == "0015"
+    assert migrate.upgrade(service.db) == ("0015", "0016")
+    with service.db.sessions() as s:
+        kept = dict(s.execute(select(ImportedReferenceRow.reference, CaseRow.case_id)
+                              .join(CaseRow, CaseRow.id == ImportedReferenceRow.case_pk)).all())
+    assert kept == {c.reference: c.case_id for c in first.imported}
+    assert HistoryImport(service).run(EXAMPLES / "past-cases.csv").imported == ()

@@ -107,8 +107,8 @@ def test_the_event_log_is_append_only(service: CaseService, statement: str) -> N
 
 
 def test_migrations_are_idempotent_and_match_the_tables(db: Database) -> None:
-    assert migrate.current_revision(db) == migrate.head_revision(db) == "0015"
-    assert migrate.upgrade(db) == ("0015", "0015")
+    assert migrate.current_revision(db) == migrate.head_revision(db) == "0016"
+    assert migrate.upgrade(db) == ("0016", "0016")
     assert migrate.schema_differences(db) == []
 
 
