@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -269,6 +270,24 @@ def table_counts(url: str) -> dict[str, int]:
                     for t in Base.metadata.sorted_tables}
     finally:
         engine.dispose()
+
+
+def until_blocked(db: Database) -> None:
+    """Return once another transaction of ``db`` waits on a lock: on PostgreSQL, when
+    pg_stat_activity shows a backend of this database waiting on one (fails after 30 s);
+    SQLite cannot tell, so a short pause lets the other thread reach its BEGIN."""
+    if db.backend != "postgresql":
+        time.sleep(0.3)
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            if conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one():
+                return
+        time.sleep(0.05)
+    raise AssertionError("no transaction waited on a lock")
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from cvdesk.domain.errors import Conflict
 from cvdesk.intake.history_file import HistoryFileError, parse_history
@@ -18,7 +17,7 @@ from cvdesk.services.cases import CaseService
 from cvdesk.services.history_import import HistoryImport
 from cvdesk.services.metrics_timing import MetricsTiming
 from cvdesk.store.tables import CaseRow, EventRow, ParticipantRow
-from tests.conftest import Cli, table_counts
+from tests.conftest import Cli, table_counts, until_blocked
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
@@ -209,20 +208,8 @@ def test_two_imports_at_once_add_each_case_once(service: CaseService,
     assert filed.wait(30)
     second = threading.Thread(target=run, args=("second",))
     second.start()
-    postgres = service.db.engine.dialect.name == "postgresql"
-    if postgres:  # wait until the second import waits on the first one's key
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with service.db.engine.connect() as conn:
-                waiting = conn.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
-            if waiting:
-                break
-            time.sleep(0.05)
-        assert waiting, "the second import never waited on the first"
-    else:
-        time.sleep(0.5)
+    postgres = service.db.backend == "postgresql"
+    until_blocked(service.db)  # on PostgreSQL: the second waits on the first one's key
     release.set()
     first.join(30)
     second.join(30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from cvdesk.store import migrate
 from cvdesk.store.cases import CaseRepository, ConcurrentUpdate, participant_values
 from cvdesk.store.db import Database
 from cvdesk.store.snapshot import case_from_rows
+from tests.conftest import until_blocked
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "report.yaml"
 CET = timezone(timedelta(hours=1))
@@ -160,17 +160,7 @@ def test_two_transactions_starting_one_counter_get_one_number_each(db: Database)
     assert started.wait(30)
     b = threading.Thread(target=second)
     b.start()
-    if db.backend == "postgresql":
-        deadline, waiting = time.monotonic() + 30, 0
-        while not waiting and time.monotonic() < deadline:
-            with db.engine.connect() as conn:
-                waiting = conn.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
-            time.sleep(0.05)
-        assert waiting, "the second transaction never waited on the first"
-    else:
-        time.sleep(0.3)
+    until_blocked(db)
     release.set()
     a.join(30)
     b.join(30)
