@@ -15,8 +15,6 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cvdesk.domain.case import Case, ParticipantState
@@ -37,6 +35,7 @@ from cvdesk.store.tables import (
     RetrospectiveRow,
     VulnerabilityRow,
 )
+from cvdesk.store.upsert import upsert
 
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 #: Event types by stored text: a dictionary look-up per event instead of an Enum call.
@@ -62,9 +61,7 @@ class CaseRepository:
         twice at once on PostgreSQL) would otherwise both insert it, and the second
         fail on its key.  The row stays locked until the transaction ends, so numbers
         are handed out in commit order, without gaps."""
-        dialect = self.session.get_bind().dialect.name
-        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(CounterRow)
-        stmt = upsert.values(name=name, value=1).on_conflict_do_update(
+        stmt = upsert(self.session, CounterRow).values(name=name, value=1).on_conflict_do_update(
             index_elements=[CounterRow.name],
             set_={"value": CounterRow.__table__.c.value + 1},
         ).returning(CounterRow.value)

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource
 from cvdesk.store.tables import ContactRow, OrganizationRow
 from cvdesk.store.types import without_nul
+from cvdesk.store.upsert import insert_or_ignore
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,13 @@ class DirectoryRepository:
             elif f.website and not created[key]["website"]:
                 created[key]["website"] = f.website
         if created:
+            # A key another transaction added meanwhile is skipped here, then read.
             ids.update((key, oid) for oid, key in s.execute(
-                insert(orgs).returning(orgs.c.id, orgs.c.name_key), list(created.values())))
+                insert_or_ignore(s, orgs).returning(orgs.c.id, orgs.c.name_key),
+                list(created.values())))
+            for chunk in _chunks(sorted(k for k in created if k not in ids)):
+                ids.update((key, oid) for oid, key in s.execute(
+                    select(orgs.c.id, orgs.c.name_key).where(orgs.c.name_key.in_(chunk))))
         asked = [(ids[key], kind.value, value) for f, key in zip(facts, keys, strict=True)
                  for kind, values in ((ContactKind.EMAIL, f.emails),
                                       (ContactKind.PHONE, f.phones))
@@ -140,8 +146,8 @@ class DirectoryRepository:
                 have.add(contact)
                 new.append({"organization_id": contact[0], "kind": contact[1],
                             "value": contact[2], "source": source.value, "created_at": when})
-        if new:
-            s.execute(insert(contacts), new)
+        if new:  # a contact another transaction added meanwhile is skipped
+            s.execute(insert_or_ignore(s, contacts), new)
         return [ids[key] for key in keys]
 
     def add_contact(self, organization_id: int, kind: ContactKind, value: str,

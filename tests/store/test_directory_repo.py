@@ -4,6 +4,7 @@ it, so "  ACME " and "acme" are one organization with each contact once."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from cvdesk.services.contacts import ContactService
 from cvdesk.store.db import Database
 from cvdesk.store.directory import DirectoryRepository, OrganizationFacts
 from cvdesk.store.tables import ContactRow, OrganizationRow, ParticipantRow
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, until_blocked
 
 
 def _organizations(db: Database) -> list[tuple[str, str, str]]:
@@ -109,3 +110,41 @@ def test_cases_and_the_contact_directory_share_the_upsert(
     assert [(e.organization, e.kind, e.value) for e in contacts.directory("  acme")] == [
         ("ACME", "email", "psirt@acme.example"), ("ACME", "email", "wile@acme.example"),
         ("ACME", "phone", "+1 555 0100")]
+
+
+def test_two_transactions_adding_one_new_organization_share_it(db: Database) -> None:
+    """Two reports naming the same new vendor at the same moment: the first transaction
+    adds the organization and its contact and holds them; the second waits (on its key
+    on PostgreSQL, the write lock on SQLite) and then takes the same organization, its
+    own new contact added, instead of failing on the key."""
+    results: dict[str, object] = {}
+    added, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with db.transaction() as s:
+            results["first"] = DirectoryRepository(s).upsert_organization(
+                "NewCo", emails=["psirt@newco.example"], now=TEST_NOW)
+            added.set()
+            assert release.wait(30)
+
+    def second() -> None:
+        try:
+            with db.transaction() as s:
+                results["second"] = DirectoryRepository(s).upsert_organization(
+                    " newco ", emails=["psirt@newco.example", "sec@newco.example"],
+                    now=TEST_NOW)
+        except Exception as exc:  # the test looks at what it was
+            results["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert added.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    until_blocked(db)
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert isinstance(results["first"], int) and results["second"] == results["first"]
+    assert _organizations(db) == [("NewCo", "newco", "")]
+    assert [c[2] for c in _contacts(db)] == ["psirt@newco.example", "sec@newco.example"]
