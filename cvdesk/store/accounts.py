@@ -28,6 +28,7 @@ from cvdesk.store.tables import (
     UserRow,
     WebSessionRow,
 )
+from cvdesk.store.upsert import insert_or_ignore
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +151,11 @@ class AccountRepository:
 
     # ------------------------------------------------------------ participation
     def add_member(self, user_id: int, case_id: str, pid: int, now: datetime) -> None:
+        """Link the user to the participant; a link already there (or being added by
+        another transaction, such as a second click on the same invitation) is kept."""
         case_pk = self._case_pk(case_id)
-        exists = self.session.scalar(select(CaseMemberRow.id).where(
-            CaseMemberRow.user_id == user_id, CaseMemberRow.case_pk == case_pk,
-            CaseMemberRow.pid == pid))
-        if exists is None:
-            self.session.add(CaseMemberRow(user_id=user_id, case_pk=case_pk, pid=pid,
-                                           created_at=now))
-            self.session.flush()
+        self.session.execute(insert_or_ignore(self.session, CaseMemberRow.__table__).values(
+            user_id=user_id, case_pk=case_pk, pid=pid, created_at=now))
 
     def _case_pk(self, case_id: str) -> int:
         pk = self.session.scalar(select(CaseRow.id).where(CaseRow.case_id == case_id))
