@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cvdesk.domain.errors import InvalidInput
+from cvdesk.domain.model import YEARS
 from cvdesk.services.metrics_period import Scope, parse_day, parse_scope, period_instants
 
 
@@ -42,3 +45,20 @@ def test_the_period_as_instants() -> None:
     with pytest.raises(InvalidInput, match="date and time") as refused:
         period_instants(datetime(2025, 3, 1, 10, tzinfo=UTC), None)
     assert refused.value.field == "since"
+
+
+@given(st.dates(min_value=date(YEARS[0], 1, 1), max_value=date(YEARS[1], 12, 31)))
+def test_every_day_in_the_years_reads_back(day: date) -> None:
+    assert parse_day(day.isoformat(), "since") == day
+    assert parse_day(f"  {day.isoformat()}\t", "until") == day
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_a_day_or_refused_naming_the_field(text: str) -> None:
+    try:
+        day = parse_day(text, "until")
+    except InvalidInput as refused:
+        assert refused.field == "until"
+    else:
+        assert day is None or isinstance(day, date)
+        assert (day is None) == (not text.strip())
