@@ -28,6 +28,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -277,9 +278,11 @@ def _group(rows: Iterable[Row], problems: _Problems, now: datetime) -> list[Past
         if not reference:
             problems.add(where, "reference", "missing; every row names its case")
             continue
-        if len(reference) > MAX_REFERENCE or not reference.isprintable():
-            problems.add(where, "reference", f"must be at most {MAX_REFERENCE} printable "
-                         "characters (the desk keeps it to know the case again)")
+        if len(reference) > MAX_REFERENCE or any(
+                unicodedata.category(ch) == "Cc" for ch in reference):
+            problems.add(where, "reference", f"must be at most {MAX_REFERENCE} characters "
+                         "without control characters (the desk keeps it to know the case "
+                         "again)")
             continue
         case = cases.get(reference)
         if case is None:

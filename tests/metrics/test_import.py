@@ -229,14 +229,18 @@ def test_two_imports_at_once_add_each_case_once(service: CaseService,
     assert again.imported == () and len(again.skipped) == 6
 
 
-def test_a_reference_must_be_short_and_printable() -> None:
+def test_a_reference_must_be_short_and_without_control_characters() -> None:
     long = "R" * 201
     with pytest.raises(HistoryFileError) as refused:
         _parse(HEADER + f"{long},T,Acme,2023-01-05,,,,,,,,,\n"
-               + "A\tB,T,Acme,2023-01-05,,,,,,,,,\n")
+               + "A\tB,T,Acme,2023-01-05,,,,,,,,,\n"
+               + "A\x00B,T,Acme,2023-01-05,,,,,,,,,\n")
     text = str(refused.value)
-    assert "row 2, reference: must be at most 200 printable characters" in text
-    assert "row 3, reference" in text
+    assert "row 2, reference: must be at most 200 characters without control" in text
+    assert "row 3, reference" in text and "row 4, reference" in text
+    # what a spreadsheet writes is kept: a no-break space, letters of any script
+    fine = _parse(HEADER + "VU\u00a02023 \u8106\u5f31\u6027,T,Acme,2023-01-05,,,,,,,,,\n")
+    assert fine[0].reference == "VU\u00a02023 \u8106\u5f31\u6027"
 
 
 def test_the_migration_files_references_imported_before(service: CaseService) -> None:
