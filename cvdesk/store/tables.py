@@ -302,7 +302,9 @@ class ImportedReferenceRow(Base):
     cannot add the case again."""
 
     __tablename__ = "imported_references"
-    reference: Mapped[str] = mapped_column(Text, primary_key=True)
+    __table_args__ = outsider_unique("imported_references", "reference")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(Text)
     case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
 
 

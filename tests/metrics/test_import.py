@@ -4,6 +4,8 @@ counts; every bad row is named and nothing is written; a second run adds nothing
 from __future__ import annotations
 
 import json
+import random
+import string
 import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -249,9 +251,19 @@ def test_the_migration_files_references_imported_before(service: CaseService) ->
     from alembic import command
 
     from cvdesk.store import migrate
+    from cvdesk.store.cases import CaseRepository
     from cvdesk.store.tables import ImportedReferenceRow
 
     first = HistoryImport(service).run(EXAMPLES / "past-cases.csv")
+    # An import before 0016 took references of any length: one of 6,000 characters that
+    # do not compress (over PostgreSQL's B-tree key limit) is filed too.
+    [past] = _parse(HEADER + "LONG,T,Acme,2023-01-05,,,,,,,,,\n")
+    long = "".join(random.Random(1).choices(string.ascii_letters + string.digits, k=6000))
+    past.reference = long
+    with service.db.transaction() as s:
+        repo = CaseRepository(s)
+        long_id = repo.new_case_id(2023)
+        repo.add(HistoryImport(service).build(past, long_id, "old.csv"))
     cfg = migrate.alembic_config(service.db)
     with service.db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -261,5 +273,5 @@ def test_the_migration_files_references_imported_before(service: CaseService) ->
     with service.db.sessions() as s:
         kept = dict(s.execute(select(ImportedReferenceRow.reference, CaseRow.case_id)
                               .join(CaseRow, CaseRow.id == ImportedReferenceRow.case_pk)).all())
-    assert kept == {c.reference: c.case_id for c in first.imported}
+    assert kept == {**{c.reference: c.case_id for c in first.imported}, long: long_id}
     assert HistoryImport(service).run(EXAMPLES / "past-cases.csv").imported == ()

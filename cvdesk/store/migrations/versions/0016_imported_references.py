@@ -26,15 +26,23 @@ _MARK = "; reference "
 
 
 def upgrade() -> None:
+    conn = op.get_bind()
+    postgresql = conn.dialect.name == 'postgresql'
+    # A reference is a stranger's text of any length: UNIQUE on SQLite, a hash exclusion
+    # constraint on PostgreSQL (a B-tree key over about 2.7 kB fails), as 0007 does.
     table = op.create_table(
         'imported_references',
+        sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('reference', sa.Text(), nullable=False),
         sa.Column('case_pk', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['case_pk'], ['cases.id'], ),
-        sa.PrimaryKeyConstraint('reference'),
+        sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('case_pk'),
+        *(() if postgresql else (sa.UniqueConstraint('reference'),)),
     )
-    conn = op.get_bind()
+    if postgresql:
+        op.execute('ALTER TABLE imported_references ADD CONSTRAINT '
+                   'ex_imported_references_reference EXCLUDE USING hash (reference WITH =)')
     rows = conn.execute(sa.text(
         "SELECT case_pk, reason FROM events WHERE type = 'case.opened' AND actor = :actor "
         "ORDER BY case_pk"), {"actor": _ACTOR})
