@@ -39,12 +39,13 @@ class Scope:
 
 
 def parse_day(value: str | None, field: str) -> date | None:
-    """A day as people type it (YYYY-MM-DD), None for an empty value ("not limited")."""
+    """A day as people type it (YYYY-MM-DD, or another ISO 8601 form of a day such as
+    20260301), None for an empty value ("not limited")."""
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
-        day = date.fromisoformat(text) if len(text) == 10 else None
+        day: date | None = date.fromisoformat(text)
     except ValueError:
         day = None
     if day is None:

@@ -4,7 +4,8 @@ computation in cvdesk.metrics.timing needs, read in one session.
 The period chooses cases by the day they were opened (UTC), ``since`` and ``until``
 both included (cvdesk.services.metrics_period: the same period as skill's).  A vendor
 narrows it to cases where that vendor (by name or organization, any letter case) took
-part, and the per-vendor measures to that vendor's values.  Findings are those of the chosen cases.
+part, and the per-vendor measures to that vendor's values.  Findings are those of the
+chosen cases.
 """
 
 from __future__ import annotations

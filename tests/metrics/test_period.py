@@ -16,6 +16,7 @@ from cvdesk.services.metrics_period import Scope, parse_day, parse_scope, period
 
 def test_a_day_as_typed() -> None:
     assert parse_day(" 2025-03-01 ", "since") == date(2025, 3, 1)
+    assert parse_day("20250301", "since") == date(2025, 3, 1)  # ISO 8601's basic form
     assert parse_day("", "since") is None and parse_day(None, "until") is None
     assert parse_scope("2025-03-01", "", "  Acme ") == Scope(date(2025, 3, 1), None, "Acme")
     assert parse_scope(None, None, "  ") == Scope()
@@ -26,6 +27,8 @@ def test_a_day_as_typed() -> None:
     ("2026-13-01", "until", "is not a date"),
     ("2025-03-01T10:00", "since", "is a date and time; the period counts whole days"),
     ("2025-03-01 23:00-05:00", "until", "is a date and time"),
+    ("20250301T1200", "until", "is a date and time"),
+    ("2025-03", "since", "is not a date"),
     ("0999-01-01", "since", "outside the years"),
 ])
 def test_what_is_not_a_day_is_refused_naming_the_field(text: str, field: str,
