@@ -28,7 +28,7 @@ from cvdesk.store.tables import (
     UserRow,
     WebSessionRow,
 )
-from cvdesk.store.upsert import insert_or_ignore
+from cvdesk.store.upsert import insert_or_ignore, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,19 +291,24 @@ class AccountRepository:
 
     # ------------------------------------------------------------ sign-in failures
     def failures(self, key: str) -> tuple[int, datetime | None, datetime | None]:
-        row = self.session.get(SignInFailureRow, key)
-        return (row.failures, row.first_at, row.last_at) if row else (0, None, None)
+        """(failures, first, last) for ``key``, read as stored now (a plain query: the
+        counts change through ``add_failure``'s statement, not through mapped rows)."""
+        f = SignInFailureRow
+        row = self.session.execute(select(f.failures, f.first_at, f.last_at)
+                                   .where(f.key == key)).first()
+        return (row[0], row[1], row[2]) if row else (0, None, None)
 
     def add_failure(self, key: str, now: datetime, *, restart: bool) -> None:
-        row = self.session.get(SignInFailureRow, key, with_for_update=True)
-        if row is None:
-            self.session.add(SignInFailureRow(key=key, failures=1, first_at=now, last_at=now))
-        elif restart:
-            row.failures, row.first_at, row.last_at = 1, now, now
-        else:
-            row.failures += 1
-            row.last_at = now
-        self.session.flush()
+        """Count one more failure for ``key`` (from 1 again when ``restart``), in one
+        statement: two failures at once for a key seen for the first time (parallel
+        guesses from a new address) would otherwise both insert it on PostgreSQL, and
+        the second would fail on the key and go uncounted."""
+        table = SignInFailureRow.__table__
+        again = ({"failures": 1, "first_at": now, "last_at": now} if restart
+                 else {"failures": table.c.failures + 1, "last_at": now})
+        self.session.execute(
+            upsert(self.session, table).values(key=key, failures=1, first_at=now, last_at=now)
+            .on_conflict_do_update(index_elements=[table.c.key], set_=again))
 
     def clear_failures(self, key: str) -> None:
         self.session.execute(delete(SignInFailureRow).where(SignInFailureRow.key == key))

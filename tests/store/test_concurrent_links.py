@@ -1,10 +1,11 @@
-"""A user linked to a participant twice at the same moment (a second click on the same
-invitation, or an invitation and an admin's link): one link, and neither transaction
-fails, on both backends."""
+"""Rows two writers may add at the same moment, on both backends: a user linked to a
+participant twice (a second click on the same invitation), a sign-in failure counted
+twice for a new key.  Neither transaction fails, and nothing is lost."""
 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -54,3 +55,43 @@ def test_two_transactions_linking_one_member_make_one_link(service: CaseService)
     assert outcome == {"first": "ok", "second": "ok"}
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseMemberRow)) == 1
+
+
+def test_two_failed_sign_ins_at_once_for_a_new_key_count_two(service: CaseService) -> None:
+    """Parallel wrong passwords from an address never seen: the first failure's
+    transaction holds the new key, the second waits for it and then counts on."""
+    db = service.db
+    outcome: dict[str, object] = {}
+    counted, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with db.transaction() as s:
+            AccountRepository(s).add_failure("address:192.0.2.7", TEST_NOW, restart=True)
+            counted.set()
+            assert release.wait(30)
+        outcome["first"] = "ok"
+
+    def second() -> None:
+        try:
+            with db.transaction() as s:
+                AccountRepository(s).add_failure("address:192.0.2.7", TEST_NOW, restart=False)
+            outcome["second"] = "ok"
+        except Exception as exc:  # the test looks at what it was
+            outcome["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert counted.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    until_blocked(db)
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert outcome == {"first": "ok", "second": "ok"}
+    with db.transaction() as s:
+        repo = AccountRepository(s)
+        assert repo.failures("address:192.0.2.7") == (2, TEST_NOW, TEST_NOW)
+        later = TEST_NOW + timedelta(hours=2)
+        repo.add_failure("address:192.0.2.7", later, restart=True)
+        assert repo.failures("address:192.0.2.7") == (1, later, later)
