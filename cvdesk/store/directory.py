@@ -158,19 +158,26 @@ class DirectoryRepository:
         source, details and check time, except from a guess (fallback): a guess never
         replaces what the directory already knows."""
         row = self._contact(organization_id, kind, value)
-        created = row is None
         if row is None:
-            row = ContactRow(organization_id=organization_id, kind=kind.value, value=value,
-                             source=source.value, created_at=now or datetime.now(UTC))
-            self.session.add(row)
-        elif source is ContactSource.FALLBACK:
+            added = self.session.execute(
+                insert_or_ignore(self.session, ContactRow.__table__).values(
+                    organization_id=organization_id, kind=kind.value, value=value,
+                    source=source.value, details=details, verified_at=verified_at,
+                    created_at=now or datetime.now(UTC))
+                .returning(ContactRow.__table__.c.id)).first()
+            if added is not None:
+                return True
+            # Another transaction added it meanwhile: it is known now.
+            row = self._contact(organization_id, kind, value)
+            assert row is not None
+        if source is ContactSource.FALLBACK:
             return False
         row.source = source.value
         if details is not None:
             row.details = details
         if verified_at is not None:
             row.verified_at = verified_at
-        return created
+        return False
 
     def import_entries(self, entries: Sequence[DirectoryEntry], *, now: datetime,
                        progress: Callable[[int, int], None] | None = None) -> int:

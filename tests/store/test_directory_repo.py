@@ -148,3 +148,42 @@ def test_two_transactions_adding_one_new_organization_share_it(db: Database) -> 
     assert isinstance(results["first"], int) and results["second"] == results["first"]
     assert _organizations(db) == [("NewCo", "newco", "")]
     assert [c[2] for c in _contacts(db)] == ["psirt@newco.example", "sec@newco.example"]
+
+
+def test_two_transactions_adding_one_contact_keep_it_once(db: Database) -> None:
+    """Discovery and an import finding the same address at once: the first transaction
+    adds the contact and holds it; the second waits, finds it known (False) and gives
+    it its source and check time instead of failing on the key."""
+    with db.transaction() as s:
+        org = DirectoryRepository(s).upsert_organization("Acme", now=TEST_NOW)
+    results: dict[str, object] = {}
+    added, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with db.transaction() as s:
+            results["first"] = DirectoryRepository(s).add_contact(
+                org, ContactKind.EMAIL, "psirt@acme.example", ContactSource.MANUAL,
+                now=TEST_NOW)
+            added.set()
+            assert release.wait(30)
+
+    def second() -> None:
+        try:
+            with db.transaction() as s:
+                results["second"] = DirectoryRepository(s).add_contact(
+                    org, ContactKind.EMAIL, "psirt@acme.example", ContactSource.SECURITY_TXT,
+                    verified_at=TEST_NOW, now=TEST_NOW)
+        except Exception as exc:  # the test looks at what it was
+            results["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert added.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    until_blocked(db)
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert results == {"first": True, "second": False}
+    assert _contacts(db) == [(org, "email", "psirt@acme.example", "security.txt")]
