@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cvdesk.domain.errors import InvalidInput, NotFound
@@ -92,7 +93,11 @@ class CoordinatorRepository:
         row = CoordinatorRow(name=name.strip(), kind=kind, country=country, email=email,
                              url=url, notes=notes, created_at=now)
         self.session.add(row)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError:  # added at the same moment by someone else
+            raise InvalidInput("name", f"'{name}' is already in the directory") from None
         return _coordinator_view(row)
 
     def remove(self, name: str) -> None:

@@ -1,6 +1,7 @@
 """Rows two writers may add at the same moment, on both backends: a user linked to a
 participant twice (a second click on the same invitation), a sign-in failure counted
-twice for a new key.  Neither transaction fails, and nothing is lost."""
+twice for a new key: neither transaction fails, and nothing is lost.  A coordinator
+added twice: the second add is refused as a repeat is, not with a database error."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from cvdesk.domain.accounts import SiteRole
+from cvdesk.domain.errors import InvalidInput
 from cvdesk.intake import load_report_file
 from cvdesk.services import CaseService
 from cvdesk.store.accounts import AccountRepository
+from cvdesk.store.coordinators import CoordinatorRepository
+from cvdesk.store.db import Database
 from cvdesk.store.tables import CaseMemberRow
 from tests.conftest import TEST_NOW, until_blocked
 from tests.store.test_storage import EXAMPLE
@@ -95,3 +99,39 @@ def test_two_failed_sign_ins_at_once_for_a_new_key_count_two(service: CaseServic
         later = TEST_NOW + timedelta(hours=2)
         repo.add_failure("address:192.0.2.7", later, restart=True)
         assert repo.failures("address:192.0.2.7") == (1, later, later)
+
+
+def test_two_admins_adding_one_coordinator_get_one_and_a_refusal(db: Database) -> None:
+    """The second add of the same coordinator, made while the first is still being
+    written, is refused naming the field, as an add after it is."""
+    outcome: dict[str, object] = {}
+    added, release = threading.Event(), threading.Event()
+
+    def add(name: str) -> None:
+        with db.transaction() as s:
+            CoordinatorRepository(s).add("Example CERT", "national", country="NL",
+                                         email="", url="", notes="", now=TEST_NOW)
+            if name == "first":
+                added.set()
+                assert release.wait(30)
+
+    def run(name: str) -> None:
+        try:
+            add(name)
+            outcome[name] = "ok"
+        except Exception as exc:  # the test looks at what it was
+            outcome[name] = exc
+
+    a = threading.Thread(target=run, args=("first",))
+    a.start()
+    assert added.wait(30)
+    b = threading.Thread(target=run, args=("second",))
+    b.start()
+    until_blocked(db)
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert outcome["first"] == "ok"
+    refused = outcome["second"]
+    assert isinstance(refused, InvalidInput) and refused.field == "name", refused
+    assert "already in the directory" in str(refused)
