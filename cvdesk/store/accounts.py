@@ -4,6 +4,7 @@ secrets are looked up by their SHA-256 only."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -29,6 +30,19 @@ from cvdesk.store.tables import (
     WebSessionRow,
 )
 from cvdesk.store.upsert import insert_or_ignore, upsert
+
+#: The longest key the sign-in failure table holds (``SignInFailureRow.key``).
+FAILURE_KEY_MAX = 320
+
+
+def failure_key(key: str) -> str:
+    """``key`` as the failure table keeps it: itself when it fits, else its first 240
+    characters and a digest of the whole.  What is typed at sign-in may be longer than
+    any address (an account's address can have 318 characters, and "account:" comes
+    before it); a key that does not fit failed the write on PostgreSQL."""
+    if len(key) <= FAILURE_KEY_MAX:
+        return key
+    return f"{key[:240]}#sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +309,7 @@ class AccountRepository:
         counts change through ``add_failure``'s statement, not through mapped rows)."""
         f = SignInFailureRow
         row = self.session.execute(select(f.failures, f.first_at, f.last_at)
-                                   .where(f.key == key)).first()
+                                   .where(f.key == failure_key(key))).first()
         return (row[0], row[1], row[2]) if row else (0, None, None)
 
     def add_failure(self, key: str, now: datetime, *, restart: bool) -> None:
@@ -307,11 +321,13 @@ class AccountRepository:
         again = ({"failures": 1, "first_at": now, "last_at": now} if restart
                  else {"failures": table.c.failures + 1, "last_at": now})
         self.session.execute(
-            upsert(self.session, table).values(key=key, failures=1, first_at=now, last_at=now)
+            upsert(self.session, table).values(key=failure_key(key), failures=1, first_at=now,
+                                               last_at=now)
             .on_conflict_do_update(index_elements=[table.c.key], set_=again))
 
     def clear_failures(self, key: str) -> None:
-        self.session.execute(delete(SignInFailureRow).where(SignInFailureRow.key == key))
+        self.session.execute(delete(SignInFailureRow).where(
+            SignInFailureRow.key == failure_key(key)))
 
     # ------------------------------------------------------------ audit
     def audit(self, *, at: datetime, user_id: int | None, actor: str, action: str,

@@ -53,6 +53,33 @@ def test_repeated_failures_lock_the_account_for_a_while(accounts: AccountService
     assert accounts.sign_in("bo@example.org", PW).user.email == "bo@example.org"
 
 
+@pytest.mark.parametrize("login", [
+    "a" * 64 + "@" + "b" * 253,        # the longest address an account can have
+    "x" * 5000,                          # not an address at all
+    "y" * 400 + "@example.org",
+])
+def test_a_long_login_is_refused_and_counted_like_any_other(accounts: AccountService,
+                                                            login: str) -> None:
+    """A sign-in key longer than the failure table's key failed the write on PostgreSQL
+    (an error page instead of 'wrong e-mail or password'); it is now kept by digest,
+    so its failures count and lock it as any other's."""
+    for _ in range(5):
+        with pytest.raises(NotSignedIn, match="wrong e-mail or password"):
+            accounts.sign_in(login, "not the password", address="192.0.2.9")
+    with pytest.raises(TooManyAttempts):
+        accounts.sign_in(login, "not the password", address="192.0.2.9")
+
+
+def test_failure_keys_fit_and_stay_apart() -> None:
+    from cvdesk.store.accounts import FAILURE_KEY_MAX, failure_key
+
+    short = "account:" + "a" * (FAILURE_KEY_MAX - 8)
+    assert failure_key(short) == short
+    one, two = "account:" + "z" * 400, "account:" + "z" * 399 + "y"
+    assert len(failure_key(one)) <= FAILURE_KEY_MAX
+    assert failure_key(one) != failure_key(two) and failure_key(one) == failure_key(one)
+
+
 def test_passwords_are_hashed_and_weak_ones_refused(accounts: AccountService) -> None:
     with pytest.raises(WeakPassword, match="at least 12"):
         accounts.create_user("cy@example.org", "Cy", "short")
