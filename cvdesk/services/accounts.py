@@ -542,8 +542,14 @@ def _principal(user: UserRecord) -> Principal:
 def _check_zone(name: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    # The longest IANA names have about 30 characters; the column holds 64.  A longer
+    # name is refused before the zone database is asked: looking one up as a file
+    # failed with "File name too long" (an OSError, not a refusal).
     try:
+        if len(name) > 64:
+            raise ValueError(name)
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("time zone", f"{name!r} is not a time zone name "
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = name if len(name) <= 80 else name[:80] + "..."
+        raise InvalidInput("time zone", f"{shown!r} is not a time zone name "
                            "(e.g. Europe/Berlin)") from None

@@ -65,7 +65,7 @@ def local_day(text: str, zone: str, field: str) -> datetime | None:
 def _tz(zone: str) -> ZoneInfo:
     try:
         return ZoneInfo(zone)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):  # OSError: a name too long for a file
         return ZoneInfo("UTC")
 
 

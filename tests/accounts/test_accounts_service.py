@@ -152,3 +152,18 @@ def test_vendor_users_see_their_organizations_cases_only(accounts: AccountServic
     with pytest.raises(CaseHidden):
         accounts.access(linked, two)
     assert Role.VENDOR not in accounts.access(linked, one).roles
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe/" + "x" * 300, "z" * 5000])
+def test_user_create_refuses_what_is_not_a_zone_naming_the_field(cli, zone: str,  # type: ignore[no-untyped-def]
+                                                                  ) -> None:
+    """A name too long for a file of the zone database made the zone look-up fail with
+    "File name too long" (a crash, exit 1); it is refused like any other non-zone."""
+    cli.monkeypatch.setenv("CVDESK_NEW_PASSWORD", PW)
+    code, out, err = cli("user", "create", "tz@example.org", "--name", "T", "--time-zone",
+                         zone)
+    assert code == 2 and out == "", err
+    assert "time zone:" in err and "is not a time zone name" in err
+    code, out, _ = cli("user", "create", "tz@example.org", "--name", "T", "--time-zone",
+                       "Europe/Berlin")
+    assert code == 0 and "created member account tz@example.org" in out
