@@ -129,7 +129,8 @@ def read_history_file(path: Path, *, now: datetime) -> list[PastCase]:
     bad row.  ``now``: no event may be later (these are past cases)."""
     source = path.name
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # no more than the limit is read, whatever the size
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InvalidInput("file", f"{path}: {exc.strerror or exc}") from None
     if len(raw) > MAX_BYTES:

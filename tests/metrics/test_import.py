@@ -275,3 +275,24 @@ def test_the_migration_files_references_imported_before(service: CaseService) ->
                               .join(CaseRow, CaseRow.id == ImportedReferenceRow.case_pk)).all())
     assert kept == {**{c.reference: c.case_id for c in first.imported}, long: long_id}
     assert HistoryImport(service).run(EXAMPLES / "past-cases.csv").imported == ()
+
+
+def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    """A 4 GiB file (sparse: no disk is used) is refused by its size, having read no
+    more than the limit."""
+    import tracemalloc
+
+    from cvdesk.domain.errors import InvalidInput
+    from cvdesk.intake.history_file import MAX_BYTES, read_history_file
+
+    path = tmp_path / "past.csv"
+    with path.open("wb") as f:
+        f.truncate(4 * 2**30)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput, match="larger than 20 MB"):
+            read_history_file(path, now=NOW)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * MAX_BYTES
