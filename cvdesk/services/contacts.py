@@ -54,14 +54,28 @@ class Imported:
         return {"rows": self.rows, "added": self.added}
 
 
+#: The largest directory file read (about a quarter of a million contacts).
+MAX_DIRECTORY_BYTES = 50 * 2**20
+
+
 def read_directory_file(path: Path) -> list[dict[str, Any]]:
     """The rows of a .csv or .json directory file; the file's problems name the file."""
     field = "contacts file"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(field, f"{path}: {exc}") from None
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise InvalidInput(field, f"{path}: use a .csv or .json file")
+    try:
+        with path.open("rb") as handle:  # no more than the limit is read, whatever the size
+            raw = handle.read(MAX_DIRECTORY_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(field, f"{path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_DIRECTORY_BYTES:
+        raise InvalidInput(field, f"{path}: larger than "
+                           f"{MAX_DIRECTORY_BYTES // 2**20} MB; split it")
+    try:  # a spreadsheet's byte-order mark is not part of the first column's name
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(field, f"{path}: not UTF-8 text") from None
     if suffix == ".csv":
         return list(csv.DictReader(io.StringIO(text)))
     if suffix == ".json":
@@ -72,7 +86,7 @@ def read_directory_file(path: Path) -> list[dict[str, Any]]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InvalidInput(field, f"{path}: expected a JSON list of objects")
         return rows
-    raise InvalidInput(field, f"{path}: use a .csv or .json file")
+    raise AssertionError(suffix)  # the suffix was checked first
 
 
 @dataclass(frozen=True)
@@ -97,9 +111,9 @@ def normalize_host(value: str) -> str:
         if not text.isascii():  # an internationalized name: its A-label form
             text = text.encode("idna").decode("ascii")
     except UnicodeError:
-        raise InvalidInput("DOMAIN", f"'{value}' is not a domain name") from None
+        raise InvalidInput("domain", f"'{value}' is not a domain name") from None
     if not _HOST.match(text):
-        raise InvalidInput("DOMAIN", f"'{value}' is not a domain name")
+        raise InvalidInput("domain", f"'{value}' is not a domain name")
     return text
 
 

@@ -95,3 +95,25 @@ def test_import_file_reports_progress_and_names_the_file(svc: ContactService,
         with pytest.raises(InvalidInput) as err:
             svc.import_file(bad)
         assert err.value.field == "contacts file" and problem in err.value.problem
+
+
+def test_a_spreadsheets_csv_and_a_huge_file(svc: ContactService, tmp_path: Path) -> None:
+    """A CSV saved by a spreadsheet starts with a byte-order mark, which is not part of
+    the first column's name; a file over the limit is refused having read no more than
+    the limit (a sparse 4 GiB file here)."""
+    from cvdesk.services.contacts import MAX_DIRECTORY_BYTES
+
+    excel = tmp_path / "dir.csv"
+    excel.write_bytes("\ufefforganization,kind,value\r\nOrg A,email,sec@a.example\r\n"
+                      .encode("utf-8"))
+    assert svc.import_file(excel).added == 1
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as f:
+        f.truncate(4 * 2**30)
+    with pytest.raises(InvalidInput) as err:
+        svc.import_file(huge)
+    assert f"larger than {MAX_DIRECTORY_BYTES // 2**20} MB" in err.value.problem
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"\xff\xfe\x00o")
+    with pytest.raises(InvalidInput, match="not UTF-8 text"):
+        svc.import_file(binary)
