@@ -290,6 +290,43 @@ def until_blocked(db: Database) -> None:
     raise AssertionError("no transaction waited on a lock")
 
 
+def held_race(db: Database, first: Any, second: Any) -> tuple[object, object]:
+    """Two writers that meet: ``first(session)`` runs in a transaction that is held open
+    while ``second(session)`` runs in a transaction of its own in another thread; once
+    the second waits on a lock (``until_blocked``) the first commits.  Returns what each
+    returned, or the exception it raised."""
+    import threading
+
+    results: list[object] = [None, None]
+    done_first, release = threading.Event(), threading.Event()
+
+    def run(index: int, body: Any) -> None:
+        try:
+            with db.transaction() as session:
+                results[index] = body(session)
+                if index == 0:
+                    done_first.set()
+                    if not release.wait(30):
+                        raise AssertionError("never released")
+        except Exception as exc:  # the test looks at what it was
+            results[index] = exc
+        finally:
+            done_first.set()
+
+    a = threading.Thread(target=run, args=(0, first))
+    a.start()
+    assert done_first.wait(30)
+    b = threading.Thread(target=run, args=(1, second))
+    b.start()
+    try:
+        until_blocked(db)
+    finally:
+        release.set()
+        a.join(30)
+        b.join(30)
+    return results[0], results[1]
+
+
 @pytest.fixture
 def cli_runner(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                tmp_path: Path) -> Cli:

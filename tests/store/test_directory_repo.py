@@ -4,7 +4,6 @@ it, so "  ACME " and "acme" are one organization with each contact once."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from cvdesk.services.contacts import ContactService
 from cvdesk.store.db import Database
 from cvdesk.store.directory import DirectoryRepository, OrganizationFacts
 from cvdesk.store.tables import ContactRow, OrganizationRow, ParticipantRow
-from tests.conftest import TEST_NOW, until_blocked
+from tests.conftest import TEST_NOW, held_race
 
 
 def _organizations(db: Database) -> list[tuple[str, str, str]]:
@@ -117,35 +116,12 @@ def test_two_transactions_adding_one_new_organization_share_it(db: Database) -> 
     adds the organization and its contact and holds them; the second waits (on its key
     on PostgreSQL, the write lock on SQLite) and then takes the same organization, its
     own new contact added, instead of failing on the key."""
-    results: dict[str, object] = {}
-    added, release = threading.Event(), threading.Event()
-
-    def first() -> None:
-        with db.transaction() as s:
-            results["first"] = DirectoryRepository(s).upsert_organization(
-                "NewCo", emails=["psirt@newco.example"], now=TEST_NOW)
-            added.set()
-            assert release.wait(30)
-
-    def second() -> None:
-        try:
-            with db.transaction() as s:
-                results["second"] = DirectoryRepository(s).upsert_organization(
-                    " newco ", emails=["psirt@newco.example", "sec@newco.example"],
-                    now=TEST_NOW)
-        except Exception as exc:  # the test looks at what it was
-            results["second"] = exc
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert added.wait(30)
-    b = threading.Thread(target=second)
-    b.start()
-    until_blocked(db)
-    release.set()
-    a.join(30)
-    b.join(30)
-    assert isinstance(results["first"], int) and results["second"] == results["first"]
+    first, second = held_race(
+        db, lambda s: DirectoryRepository(s).upsert_organization(
+            "NewCo", emails=["psirt@newco.example"], now=TEST_NOW),
+        lambda s: DirectoryRepository(s).upsert_organization(
+            " newco ", emails=["psirt@newco.example", "sec@newco.example"], now=TEST_NOW))
+    assert isinstance(first, int) and second == first
     assert _organizations(db) == [("NewCo", "newco", "")]
     assert [c[2] for c in _contacts(db)] == ["psirt@newco.example", "sec@newco.example"]
 
@@ -156,34 +132,11 @@ def test_two_transactions_adding_one_contact_keep_it_once(db: Database) -> None:
     it its source and check time instead of failing on the key."""
     with db.transaction() as s:
         org = DirectoryRepository(s).upsert_organization("Acme", now=TEST_NOW)
-    results: dict[str, object] = {}
-    added, release = threading.Event(), threading.Event()
-
-    def first() -> None:
-        with db.transaction() as s:
-            results["first"] = DirectoryRepository(s).add_contact(
-                org, ContactKind.EMAIL, "psirt@acme.example", ContactSource.MANUAL,
-                now=TEST_NOW)
-            added.set()
-            assert release.wait(30)
-
-    def second() -> None:
-        try:
-            with db.transaction() as s:
-                results["second"] = DirectoryRepository(s).add_contact(
-                    org, ContactKind.EMAIL, "psirt@acme.example", ContactSource.SECURITY_TXT,
-                    verified_at=TEST_NOW, now=TEST_NOW)
-        except Exception as exc:  # the test looks at what it was
-            results["second"] = exc
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert added.wait(30)
-    b = threading.Thread(target=second)
-    b.start()
-    until_blocked(db)
-    release.set()
-    a.join(30)
-    b.join(30)
-    assert results == {"first": True, "second": False}
+    outcome = held_race(
+        db, lambda s: DirectoryRepository(s).add_contact(
+            org, ContactKind.EMAIL, "psirt@acme.example", ContactSource.MANUAL, now=TEST_NOW),
+        lambda s: DirectoryRepository(s).add_contact(
+            org, ContactKind.EMAIL, "psirt@acme.example", ContactSource.SECURITY_TXT,
+            verified_at=TEST_NOW, now=TEST_NOW))
+    assert outcome == (True, False)
     assert _contacts(db) == [(org, "email", "psirt@acme.example", "security.txt")]

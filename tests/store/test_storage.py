@@ -4,7 +4,6 @@ the log is append-only, migrations are idempotent, stale writes are refused."""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from cvdesk.store import migrate
 from cvdesk.store.cases import CaseRepository, ConcurrentUpdate, participant_values
 from cvdesk.store.db import Database
 from cvdesk.store.snapshot import case_from_rows
-from tests.conftest import until_blocked
+from tests.conftest import held_race
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "report.yaml"
 CET = timezone(timedelta(hours=1))
@@ -139,31 +138,8 @@ def test_two_transactions_starting_one_counter_get_one_number_each(db: Database)
     """The first case of a year, opened twice at the same moment: the first transaction
     starts the counter and holds it; the second waits for it (its row on PostgreSQL, the
     write lock on SQLite) and takes the next number instead of failing on the key."""
-    numbers: dict[str, object] = {}
-    started, release = threading.Event(), threading.Event()
-
-    def first() -> None:
-        with db.transaction() as s:
-            numbers["first"] = CaseRepository(s).next_number("case-1999")
-            started.set()
-            assert release.wait(30)
-
-    def second() -> None:
-        try:
-            with db.transaction() as s:
-                numbers["second"] = CaseRepository(s).next_number("case-1999")
-        except Exception as exc:
-            numbers["second"] = exc
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert started.wait(30)
-    b = threading.Thread(target=second)
-    b.start()
-    until_blocked(db)
-    release.set()
-    a.join(30)
-    b.join(30)
-    assert numbers == {"first": 1, "second": 2}
+    numbers = held_race(db, lambda s: CaseRepository(s).next_number("case-1999"),
+                        lambda s: CaseRepository(s).next_number("case-1999"))
+    assert numbers == (1, 2)
     with db.transaction() as s:
         assert CaseRepository(s).new_case_id(1999) == "CVD-1999-0003"
