@@ -249,7 +249,10 @@ class ContactService:
         """Write the export to ``path`` readable by its owner only (0600: the directory
         names people); the number of contacts written."""
         text, count = self.export_text(fmt)
-        write_private(path, text)
+        try:
+            write_private(path, text)
+        except OSError as exc:
+            raise InvalidInput("output file", f"{path}: {exc.strerror or exc}") from None
         return count
 
     def directory(self, organization: str | None = None) -> list[DirectoryEntry]:

@@ -86,12 +86,16 @@ class MetricsCharts:
         drawn = self.render(scope, formats)
         if out.exists() and not out.is_dir():
             raise InvalidInput("output directory", f"{out} exists and is not a directory")
-        out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, data in drawn.items():
-            path = out / name
-            path.write_bytes(data)
-            written.append(path)
+        path = out
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for name, data in drawn.items():
+                path = out / name
+                path.write_bytes(data)
+                written.append(path)
+        except OSError as exc:
+            raise InvalidInput("output directory", f"{path}: {exc.strerror or exc}") from None
         return written
 
     # ------------------------------------------------------------ the web desk

@@ -81,6 +81,23 @@ def test_handoff_package_and_export_are_private(desk, tmp_path: Path) -> None:  
         os.umask(old)
 
 
+def test_outputs_that_cannot_be_written_are_named_not_crashed_on(desk, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                 ) -> None:
+    """A directory that cannot be made or a file that cannot be written is refused
+    naming the output (exit 2), for every command that writes one."""
+    run, cid = desk
+    (tmp_path / "a-file").write_text("x")
+    missing = tmp_path / "no" / "such" / "dir"
+    for args in (["contact", "export", "--out", str(missing / "dir.json")],
+                 ["coordinator", "handoff", cid, "--to", "CERT/CC", "--out",
+                  str(missing / "h.json")],
+                 ["metrics", "plot", "--out", str(tmp_path / "a-file" / "charts")],
+                 ["advisory", "draft", cid, "--out", str(tmp_path / "a-file" / "x")]):
+        code, _, err = run(*args)
+        assert code == 2 and "Traceback" not in err, (args, err)
+        assert "output" in err and str(tmp_path) in err, (args, err)
+
+
 def _params(command: Any, path: str = "cvdesk") -> Iterator[tuple[str, Any]]:
     for param in command.params:
         yield path, param
