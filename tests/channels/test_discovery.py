@@ -134,9 +134,10 @@ def test_host_normalization() -> None:
     assert normalize_host("HTTPS://Example.ORG/path") == "example.org"
     assert normalize_host("bücher.example") == "xn--bcher-kva.example"
     assert normalize_host("localhost:8443") == "localhost:8443"
-    for bad in ("not a domain", "a..b", "-x.example", ""):
-        with pytest.raises(InvalidInput):
+    for bad in ("not a domain", "a..b", "-x.example", "", "bü\udcffcher.example"):
+        with pytest.raises(InvalidInput) as refused:
             normalize_host(bad)
+        assert refused.value.field == "domain"  # the domain's word, not a CLI metavar
 
 
 def test_discovery_fills_the_directory(site: Site, db: Database) -> None:
