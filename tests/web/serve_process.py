@@ -1,5 +1,6 @@
 """``cvdesk serve`` as a real process for the tests that need one (several workers,
-signals, the periodic sweep): a free port, the environment, the command."""
+signals, the periodic sweep, the browser): a free port, the environment, the command,
+and stopping it."""
 
 from __future__ import annotations
 
@@ -41,3 +42,13 @@ def start_serve(db_url: str, where: Path, port: int, **more: str
                                 stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
     return proc, out
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM, then SIGKILL when the process has not ended within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

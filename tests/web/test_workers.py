@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from cvdesk.cli.workers import listening_sockets
-from tests.web.serve_process import free_port, serve_command, serve_env, start_serve
+from tests.web.serve_process import free_port, serve_command, serve_env, start_serve, stop
 
 
 def _close(sockets: list[socket.socket]) -> None:
@@ -93,15 +93,6 @@ def _serve(db_url: str, tmp_path: Path, port: int) -> tuple[subprocess.Popen[byt
             time.sleep(0.2)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _connect_at_once(port: int, count: int) -> list[socket.socket]:
     """``count`` connections opened at once, as a proxy or a crowd of browsers does (on
     one shared listener the first worker to wake accepted every one waiting), each
@@ -150,7 +141,7 @@ def test_serve_spreads_kept_alive_connections_over_its_workers(
     finally:
         for conn in conns:
             conn.close()
-        _stop(proc)
+        stop(proc)
 
 
 @LINUX
@@ -183,7 +174,7 @@ def test_a_worker_added_or_removed_by_signal_brings_or_takes_its_socket(
     finally:
         for conn in conns:
             conn.close()
-        _stop(proc)
+        stop(proc)
 
 
 def test_serve_refuses_a_port_in_use(demo_db_url: str, tmp_path: Path) -> None:

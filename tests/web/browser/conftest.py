@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.web.serve_process import free_port, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -70,12 +71,6 @@ def server_errors(server: Server) -> list[str]:
             if re.search(r'" 5\d\d |^Traceback|^ERROR', line)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 LOGIN_LINE = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)\s+sees ")
 
 
@@ -102,7 +97,7 @@ def _wait(proc: subprocess.Popen[bytes], out: Path, base: str) -> dict[str, tupl
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     where = tmp_path_factory.mktemp("browser_server")
-    port = _free_port()
+    port = free_port()
     url = f"sqlite:///{where / 'desk.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CVDESK_")}
     env.update(COLUMNS="200", CVDESK_NO_PROGRESS="1", PYTHONUNBUFFERED="1",
@@ -121,12 +116,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         logins = _wait(proc, out, base)
         yield Server(base, url, logins, out)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=15)
 
 
 @pytest.fixture(scope="session")
