@@ -15,7 +15,6 @@ setting, named by its place in the file (``smtp.port: must be less than 65536``)
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import os
@@ -28,6 +27,7 @@ from typing import Any, get_type_hints
 from cvdesk.domain.errors import BadInput
 from cvdesk.domain.model import Role
 from cvdesk.domain.policy import Policy
+from cvdesk.domain.safetext import parse_json
 
 ENV_PREFIX = "CVDESK_"
 ENV_NESTING = "__"
@@ -241,7 +241,7 @@ def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[s
             continue
         if _is_table(_kind_at(keys)):
             try:
-                value = json.loads(value)
+                value = parse_json(value)
             except ValueError:
                 problems.append(f"{'.'.join(keys)}: {name} must be a JSON object, e.g. "
                                 f"'{{\"key\": 1}}' (or set {name}{ENV_NESTING}KEY)")

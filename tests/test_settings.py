@@ -185,6 +185,8 @@ def test_environment_problems_name_the_setting(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("CVDESK_SMTP__BOGUS")
     monkeypatch.setenv("CVDESK_SMTP", "port=26")
     assert "CVDESK_SMTP must be a JSON object" in _fails()
+    monkeypatch.setenv("CVDESK_SMTP", "[" * 50_000 + "]" * 50_000)  # not a RecursionError
+    assert "CVDESK_SMTP must be a JSON object" in _fails()
 
 
 def test_a_missing_or_unreadable_file(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from cvdesk.channels.fetch import FetchError, FetchPolicy, resolve
+from cvdesk.domain.safetext import parse_json
 
 #: what cvelib would otherwise write into the record as the tool that made it
 GENERATOR = {"engine": "cvdesk"}
@@ -87,6 +88,9 @@ def submit_cna(cve_id: str, container: dict[str, Any], *, api_url: str, org: str
     except ValueError as exc:  # an answer that is not JSON
         raise CveServicesError(f"CVE Services answered with something that is not JSON "
                                f"({exc})") from None
+    except RecursionError:  # cvelib reads the answer with requests' json()
+        raise CveServicesError("CVE Services answered with JSON nested too deeply to "
+                               "read") from None
     return Submitted(created, str(answer.get("message", "")) if isinstance(answer, dict)
                      else "", cna)
 
@@ -96,7 +100,7 @@ def _error_code(exc: OSError) -> tuple[int, str] | None:
     if response is None:
         return None
     try:
-        error = response.json().get("error", "")
+        error = parse_json(response.content).get("error", "")
     except (ValueError, AttributeError):
         error = ""
     return response.status_code, str(error)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from cvdesk.channels import securitytxt_check
 from cvdesk.channels.fetch import Deadline, FetchError, FetchPolicy, Response, fetch
+from cvdesk.domain.safetext import parse_json
 
 MAX_BYTES = 32 * 1024
 MAX_LINES = 1000
@@ -229,7 +230,6 @@ def _keys(content: bytes, policy: FetchPolicy, deadline: Deadline) -> list[str]:
 def provider_metadata(host: str, policy: FetchPolicy,
                       deadline: Deadline | None = None) -> dict[str, Any] | None:
     """The CSAF provider's publisher, from /.well-known/csaf/provider-metadata.json."""
-    import json
 
     if deadline is not None and deadline.expired:
         return None
@@ -241,7 +241,7 @@ def provider_metadata(host: str, policy: FetchPolicy,
     if response.status != 200:
         return None
     try:
-        data = json.loads(response.body)
+        data = parse_json(response.body)
         publisher = data["publisher"]
         return {"url": response.url, "name": str(publisher["name"]),
                 "namespace": str(publisher["namespace"]),

@@ -18,3 +18,41 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     # json escapes C0 itself; DEL, C1 and bidi can only occur inside strings, where a
     # \\u escape is the same character.
     return json.dumps(value, indent=indent, ensure_ascii=False).translate(_JSON)
+
+
+#: How deeply JSON from outside may nest (lists and objects): deeper than any document
+#: cvdesk reads (a CSAF provider's metadata, a contact's details, a file of past
+#: cases), and far below the interpreter's own limit, so that whatever is stored can
+#: also be written out again.
+MAX_JSON_DEPTH = 64
+
+
+def depth(tree: Any, limit: int | None = None) -> int:
+    """How deeply lists and mappings nest (0 for a scalar), without recursion; once past
+    ``limit``, the walk stops and says ``limit + 1``."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, level)
+            if limit is not None and deepest > limit:
+                return limit + 1
+            todo.extend((child, level + 1) for child in node)
+    return deepest
+
+
+def parse_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` for text from outside: any problem is a ``ValueError`` (as invalid
+    JSON is), a document nested deeper than ``max_depth`` too.  Python's decoder stops
+    at its recursion limit with a ``RecursionError``, which callers that expect only
+    ``ValueError`` would let through as a crash."""
+    try:
+        tree = json.loads(text)
+    except RecursionError:
+        tree = None
+    else:
+        if depth(tree, max_depth) <= max_depth:
+            return tree
+    raise ValueError(f"nested more than {max_depth} levels deep")

@@ -31,6 +31,8 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
+from cvdesk.domain.safetext import depth
+
 MAX_FORM_BYTES = 1024 * 1024
 MAX_DEPTH = 20  # the deepest real field, vulnerabilities[i].affected[j].versions[k].fixed, is 7
 
@@ -90,19 +92,6 @@ def to_text(raw: bytes) -> str:
 
 
 # ---------------------------------------------------------------- JSON
-def depth(tree: Any) -> int:
-    """How deeply lists and mappings nest (0 for a scalar), without recursion."""
-    deepest, todo = 0, [(tree, 1)]
-    while todo:
-        node, level = todo.pop()
-        if isinstance(node, dict):
-            node = list(node.values())
-        if isinstance(node, list):
-            deepest = max(deepest, level)
-            todo.extend((child, level + 1) for child in node)
-    return deepest
-
-
 _TOO_DEEP = object()
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -38,6 +37,7 @@ from typing import Any
 from cvdesk.domain.cs import CS_MACHINE, ORDER, CSEvent, CSState, forced_next
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import YEARS
+from cvdesk.domain.safetext import parse_json
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -163,7 +163,17 @@ Row = tuple[str, dict[str, Any]]  # (where, values by column)
 
 
 def _csv_rows(text: str, problems: _Problems) -> list[Row]:
-    reader = csv.reader(io.StringIO(text))
+    # strict: a quote left open, or text after a closing quote, is an error rather than
+    # a cell that runs on to the end of the file
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        return _csv_cells(reader, problems)
+    except csv.Error as exc:  # that, or a cell longer than csv's limit (128 KiB)
+        problems.add(f"row {reader.line_num}", "file", f"not readable as CSV ({exc})")
+        return []
+
+
+def _csv_cells(reader: Any, problems: _Problems) -> list[Row]:
     header = next(reader, None)
     if header is None:
         return []
@@ -192,7 +202,7 @@ def _csv_rows(text: str, problems: _Problems) -> list[Row]:
 
 def _json_rows(text: str, problems: _Problems) -> list[Row]:
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError as exc:
         problems.add("file", "JSON", f"not valid JSON ({exc})")
         return []

@@ -17,7 +17,7 @@ from cvdesk.channels.fetch import Deadline, FetchPolicy
 from cvdesk.channels.securitytxt import SecurityTxt, discover, provider_metadata, validate
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource, check_contact
-from cvdesk.domain.safetext import json_text
+from cvdesk.domain.safetext import json_text, parse_json
 from cvdesk.services.cases import utcnow
 from cvdesk.services.progress import Progress, quiet
 from cvdesk.settings import Settings
@@ -77,10 +77,17 @@ def read_directory_file(path: Path) -> list[dict[str, Any]]:
     except UnicodeDecodeError:
         raise InvalidInput(field, f"{path}: not UTF-8 text") from None
     if suffix == ".csv":
-        return list(csv.DictReader(io.StringIO(text)))
+        # strict: a quote left open, or text after a closing quote, is an error rather
+        # than a cell that runs on to the end of the file
+        reader = csv.DictReader(io.StringIO(text), strict=True)
+        try:
+            return list(reader)
+        except csv.Error as exc:  # that, or a cell longer than csv's limit (128 KiB)
+            raise InvalidInput(field, f"{path}: line {reader.reader.line_num}: not readable as "
+                               f"CSV ({exc})") from None
     if suffix == ".json":
         try:
-            rows = json.loads(text)
+            rows = parse_json(text)
         except ValueError as exc:
             raise InvalidInput(field, f"{path}: invalid JSON ({exc})") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -271,6 +278,9 @@ class ImportProblems(InvalidInput):
 
 def _import_row(row: dict[str, Any]) -> DirectoryEntry:
     known = {"organization", "kind", "value", "source", "verified_at", "details"}
+    if None in row:  # csv.DictReader keeps the cells past the header's last column there
+        raise InvalidInput("columns", f"{len(row[None])} more cell(s) than the header "
+                           "names; quote a cell that holds a comma")
     extra = set(row) - known
     if extra:
         raise InvalidInput(sorted(extra)[0], "unknown column")
@@ -300,9 +310,9 @@ def _import_row(row: dict[str, Any]) -> DirectoryEntry:
     details = row.get("details") or None
     if isinstance(details, str):
         try:
-            details = json.loads(details) if details.strip() else None
-        except ValueError:
-            raise InvalidInput("details", "not JSON") from None
+            details = parse_json(details) if details.strip() else None
+        except ValueError as exc:
+            raise InvalidInput("details", f"not JSON ({exc})") from None
     if details is not None and not isinstance(details, dict):
         raise InvalidInput("details", "must be a JSON object")
     return DirectoryEntry(org, kind, value, source, verified_at, details)

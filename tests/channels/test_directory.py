@@ -117,3 +117,63 @@ def test_a_spreadsheets_csv_and_a_huge_file(svc: ContactService, tmp_path: Path)
     binary.write_bytes(b"\xff\xfe\x00o")
     with pytest.raises(InvalidInput, match="not UTF-8 text"):
         svc.import_file(binary)
+
+
+def test_hostile_directory_files_are_named_problems(svc: ContactService, tmp_path: Path) -> None:
+    """A JSON file or a details cell nested deeper than anything a directory holds is
+    refused like bad JSON (Python's reader would stop with a RecursionError); a CSV row
+    with more cells than the header names says so, not 'None: unknown column'.
+    Nothing is imported."""
+    svc.add("Kept Inc", ContactKind.EMAIL, "psirt@kept.example")
+    before = [(e.organization, e.value) for e in svc.directory()]
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        svc.import_file(deep)
+    assert err.value.field == "contacts file"
+    assert "invalid JSON (nested more than 64 levels deep)" in err.value.problem
+    cell = tmp_path / "cell.csv"
+    cell.write_text('organization,kind,value,details\nAcme,email,sec@acme.example,"'
+                    + "[" * 5_000 + "]" * 5_000 + '"\n', encoding="utf-8")
+    with pytest.raises(ImportProblems) as problems:
+        svc.import_file(cell)
+    assert problems.value.problems == [
+        "row 1: details: not JSON (nested more than 64 levels deep)"]
+    extra = tmp_path / "extra.csv"
+    extra.write_text("organization,kind,value\nAcme, Inc,email,sec@acme.example\n",
+                     encoding="utf-8")
+    with pytest.raises(ImportProblems) as problems:
+        svc.import_file(extra)
+    assert problems.value.problems == [
+        "row 1: columns: 1 more cell(s) than the header names; quote a cell that holds "
+        "a comma"]
+    assert [(e.organization, e.value) for e in svc.directory()] == before
+
+
+def test_cli_refuses_a_deep_directory_file(db_url: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5_000 + "]" * 5_000, encoding="utf-8")
+    assert main(["--database-url", db_url, "contact", "import", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert "nested more than 64 levels deep" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("organization,kind,value\nAcme,email," + "a" * 200_000 + "@x.example\n",
+     "line 2: not readable as CSV (field larger than field limit (131072))"),
+    ('organization,kind,value\n"Acme,email,sec@acme.example\nOther,email,o@o.example\n',
+     "line 3: not readable as CSV (unexpected end of data)"),
+    ('organization,kind,value\n"Acme" Inc,email,sec@acme.example\n',
+     "line 2: not readable as CSV"),
+])
+def test_csv_that_cannot_be_read_names_the_line(svc: ContactService, tmp_path: Path,
+                                                text: str, says: str) -> None:
+    """A cell over csv's limit was a traceback; a quote left open swallowed the rest of
+    the file into one cell (and then blamed the 'kind' column)."""
+    path = tmp_path / "dir.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        svc.import_file(path)
+    assert err.value.field == "contacts file" and says in err.value.problem, err.value.problem
+    assert svc.directory() == []

@@ -170,6 +170,22 @@ def test_discovery_fills_the_directory(site: Site, db: Database) -> None:
     assert len(svc.directory("Vendor Inc")) == 5
 
 
+def test_a_hostile_provider_metadata_document_is_not_a_crash(site: Site, db: Database) -> None:
+    """A vendor's server answers provider-metadata.json with JSON nested thousands of
+    levels deep: Python's reader would stop with a RecursionError; discovery reads it as
+    what it is, not a CSAF provider-metadata document, and keeps the security.txt."""
+    site.text("/.well-known/security.txt", security_txt(site))
+    site.text("/.well-known/csaf/provider-metadata.json", "[" * 20_000 + "]" * 20_000,
+              content_type="application/json")
+    settings = load_settings(database_url=db.url, fetch={
+        "allow_loopback": True, "ca_bundle": str(site.ca_path)})
+    result = ContactService(db, settings).discover(site.host, organization="Vendor Inc")
+    assert result.csaf == {"url": f"https://{site.host}/.well-known/csaf/provider-metadata.json",
+                           "error": "not a CSAF provider-metadata document"}
+    assert ("email", "psirt@vendor.example") in [
+        (c.kind, c.value) for c in ContactService(db, settings).directory("Vendor Inc")]
+
+
 def test_cli_discover_and_check(site: Site, db_url: str, tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str],
                                 monkeypatch: pytest.MonkeyPatch) -> None:

@@ -296,3 +296,29 @@ def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None
     finally:
         tracemalloc.stop()
     assert peak < 2 * MAX_BYTES
+
+
+def test_a_deeply_nested_json_file_is_a_problem_not_a_crash(cli: Cli, tmp_path: Path) -> None:
+    """Python's JSON reader gives up at its recursion limit with a RecursionError; a file
+    of past cases nested that deep is refused like any other bad JSON."""
+    with pytest.raises(HistoryFileError, match="nested more than 64 levels deep"):
+        _parse("[" * 100_000 + "]" * 100_000, as_json=True)
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 5_000 + "]" * 5_000, encoding="utf-8")
+    before = cli.counts()
+    code, out, err = cli("metrics", "import", str(path))
+    assert code == 2, (out, err)
+    assert "nested more than 64 levels deep" in err and "Traceback" not in err
+    assert cli.counts() == before
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    (HEADER + "R," + "t" * 200_000 + ",A,2023-01-05,,,,,,,,,\n",
+     ("row 2", "file", "not readable as CSV (field larger than field limit (131072))")),
+    (HEADER + 'R,"T,A,2023-01-05,,,,,,,,,\nS,U,B,2023-01-05,,,,,,,,,\n',
+     ("row 3", "file", "not readable as CSV (unexpected end of data)")),
+])
+def test_csv_that_cannot_be_read_is_named(text: str, says: tuple[str, str, str]) -> None:
+    with pytest.raises(HistoryFileError) as caught:
+        _parse(text)
+    assert caught.value.problems == [says]

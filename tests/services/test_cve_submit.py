@@ -33,6 +33,7 @@ class FakeCveServices:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.published = False
         self.port = 0
+        self.raw: tuple[int, bytes] | None = None  # answer every call with this instead
 
     @property
     def url(self) -> str:
@@ -63,6 +64,14 @@ def cve_services(tmp_path: Path) -> Iterator[tuple[FakeCveServices, Path]]:
 
         def do_POST(self) -> None:
             body = self._take()
+            if fake.raw is not None:
+                status, data = fake.raw
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if fake.published:
                 self._answer(403, {"error": "CVE_RECORD_EXISTS", "message": "exists"})
                 return
@@ -152,6 +161,27 @@ def test_loopback_is_refused_unless_allowed_and_nothing_is_sent(
         pub.submit_cve(FREE, CVE)
     assert refused.value.field == "cve.api_url" and "127.0.0.1" in refused.value.problem
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_an_answer_nested_too_deeply_is_a_recorded_failure(
+        demo_service: CaseService, cve_services: tuple[FakeCveServices, Path],
+        status: int) -> None:
+    """CVE Services (or whatever answers at its address) sends JSON nested 50,000 levels
+    deep, as a success or as an error: Python's reader stops with a RecursionError,
+    which is reported like any other unreadable answer, and the failure is logged."""
+    fake, ca_path = cve_services
+    fake.raw = (status, b"[" * 50_000 + b"]" * 50_000)
+    pub = _pub(demo_service, fetch={"allow_loopback": True, "ca_bundle": str(ca_path)},
+               cve={"api_url": fake.url, "org": "o", "user": "u", "api_key": "k"})
+    _published_with_cve(pub)
+    with pytest.raises(InvalidInput) as refused:
+        pub.submit_cve(FREE, CVE)
+    assert refused.value.field == "cve.api_url"
+    assert ("nested too deeply" in refused.value.problem if status == 200
+            else "HTTP 403" in refused.value.problem), refused.value.problem
+    assert f"recorded on {FREE}" in refused.value.problem
+    assert [m for m, _, _, _ in fake.requests] == ["POST"]
 
 
 def test_a_case_not_yet_public_is_refused(
