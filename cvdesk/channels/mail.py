@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -246,12 +245,10 @@ def _compose(text: str, headers: dict[str, str], public_key: str,
 
 
 def _encrypt(inner: str, public_key: str) -> MIMEMultipart:
-    from pgpy_dtc import PGPKey, PGPMessage
+    """PGP/MIME (RFC 3156) around ``inner``; OpenPGPError when the key cannot be used."""
+    from cvdesk.channels.openpgp_keys import encrypt
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        key, _ = PGPKey.from_blob(public_key)
-        encrypted = key.encrypt(PGPMessage.new(inner))
+    encrypted = encrypt(public_key, inner)
     outer = MIMEMultipart("encrypted", protocol="application/pgp-encrypted")
     control = MIMEApplication("Version: 1\n", "pgp-encrypted", _encoder=_noop)
     payload = MIMEApplication(str(encrypted), "octet-stream", _encoder=_noop)

@@ -199,6 +199,7 @@ class ContactService:
         value = check_contact(kind, value)
         if not organization.strip():
             raise InvalidInput("organization", "must not be empty")
+        check_details(kind, details)
         now = self.clock()
         with self.db.transaction() as session:
             repo = DirectoryRepository(session)
@@ -315,7 +316,28 @@ def _import_row(row: dict[str, Any]) -> DirectoryEntry:
             raise InvalidInput("details", f"not JSON ({exc})") from None
     if details is not None and not isinstance(details, dict):
         raise InvalidInput("details", "must be a JSON object")
+    check_details(kind, details)
     return DirectoryEntry(org, kind, value, source, verified_at, details)
+
+
+def check_details(kind: ContactKind, details: dict[str, Any] | None) -> None:
+    """A `pgp-key` contact's armoured key (``details.armored``), which the desk encrypts
+    mail to the organization with, must be a public key that a message can be encrypted
+    to; it is kept as given.  Checked when it is filed, so that a notice to many vendors
+    is not stopped later by one damaged key."""
+    armored = (details or {}).get("armored")
+    if kind is not ContactKind.PGP_KEY or armored is None:
+        return
+    if not isinstance(armored, str):
+        raise InvalidInput("details.armored", "must be the armoured key as text")
+    from cvdesk.channels.openpgp import OpenPGPError
+    from cvdesk.channels.openpgp_keys import check_public_key
+
+    try:
+        check_public_key(armored)
+    except OpenPGPError as exc:
+        raise InvalidInput("details.armored", f"not a usable OpenPGP public key ({exc})"
+                           ) from None
 
 
 def fallbacks(host: str) -> list[dict[str, str]]:

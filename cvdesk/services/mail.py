@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from cvdesk.channels.mail import TEMPLATES, Composer, render
+from cvdesk.channels.openpgp import OpenPGPError
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Channel, Direction, Message, Role
@@ -115,8 +116,11 @@ class MailService:
                     continue
                 address, public_key = _address(p, directory.get(_org_key(p), []))
                 subject, body = render(template, {"name": p.name, **common, **(values or {})})
-                message_id, raw = composer.message(recipient=address, subject=subject,
-                                                   body=body, public_key=public_key)
+                try:
+                    message_id, raw = composer.message(recipient=address, subject=subject,
+                                                       body=body, public_key=public_key)
+                except OpenPGPError as exc:
+                    raise key_refused(p, exc) from None
                 case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL,
                                          subject, body, p.pid, case.tlp),
                                  actor=who)
@@ -156,6 +160,14 @@ def _address(p: ParticipantState, contacts: list[DirectoryEntry]) -> tuple[str, 
     key = next((c.details["armored"] for c in contacts
                 if c.kind == "pgp-key" and c.details and c.details.get("armored")), "")
     return address, key
+
+
+def key_refused(p: ParticipantState, exc: Exception) -> InvalidInput:
+    """The error for a recipient whose OpenPGP key on file cannot be used: nothing is
+    queued (sending in clear instead would ignore the key the vendor gave)."""
+    return InvalidInput("pgp-key", f"the OpenPGP key on file for {p.organization or p.name} "
+                        f"cannot be used ({exc}); correct or remove that contact in the "
+                        "directory (nothing was queued)")
 
 
 def _keys(case: Case, people: list[ParticipantState], template: str, key: str,

@@ -64,7 +64,9 @@ def _queue(session: Session, row: Any, case: Case,
     import hashlib
 
     from cvdesk.channels.mail import compose, render
+    from cvdesk.channels.openpgp import OpenPGPError
     from cvdesk.domain.model import Channel, Direction, Message
+    from cvdesk.services.mail import key_refused
     from cvdesk.store.outbox import PENDING, OutboxRepository
 
     planned = case.publication_date()
@@ -77,10 +79,13 @@ def _queue(session: Session, row: Any, case: Case,
     outbox: list[dict[str, Any]] = []
     for p, address, public_key in people:
         subject, body = render(template, {"name": p.name, **common, **values})
-        message_id, raw = compose(
-            sender=mail.sender, recipient=address, case_id=case.case_id, tlp=case.tlp.value,
-            subject=subject, body=body, at=at, domain=mail.domain, public_key=public_key,
-            attachments=attachments)
+        try:
+            message_id, raw = compose(
+                sender=mail.sender, recipient=address, case_id=case.case_id,
+                tlp=case.tlp.value, subject=subject, body=body, at=at, domain=mail.domain,
+                public_key=public_key, attachments=attachments)
+        except OpenPGPError as exc:
+            raise key_refused(p, exc) from None
         case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL, subject,
                                  body, p.pid, case.tlp), actor=who, evidence=evidence)
         outbox.append(dict(
