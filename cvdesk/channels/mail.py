@@ -69,14 +69,28 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 
+#: What a header line may not hold: line breaks (those ``str.splitlines`` knows too) and
+#: other control characters.
+_NOT_IN_HEADERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a header: each run of line breaks and control characters becomes
+    one space.  A case title comes from a stranger's report as it was written, and the
+    email package refuses a header with a line break in it (which would otherwise start
+    a header of the stranger's choosing, a Bcc for one)."""
+    return _NOT_IN_HEADERS.sub(" ", text)
+
+
 def render(template: str, values: dict[str, str]) -> tuple[str, str]:
+    """(subject, body) of ``template`` with ``values``; the subject on one line."""
     if template not in TEMPLATES:
         raise KeyError(template)
     subject, body = TEMPLATES[template]
     defaults = {"advisory": "", "embargo_end": "(no date agreed yet)", "days": "45",
                 "version": "", "until": "(no date set)", "attachment": ""}
     merged = {**defaults, **values}
-    return subject.format(**merged), body.format(**merged)
+    return one_line(subject.format(**merged)), body.format(**merged)
 
 
 def thread_id(case_id: str, domain: str) -> str:

@@ -90,3 +90,33 @@ def test_tricky_header_text_is_left_to_the_email_package() -> None:
         assert fast is None or fast == mail._compose(text, h, ""), title
     h = headers("cert@example.org", "psirt@v.example", "=?utf-8?q?x?=", datetime.now(UTC))
     assert mail._plain("hi\n", h) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80), st.sampled_from(sorted(mail.TEMPLATES)))
+def test_a_title_with_line_breaks_stays_in_the_subject(title: str, template: str) -> None:
+    """A case title is a stranger's text, stored as received: line breaks or control
+    characters in it made the email package refuse the Subject header (a traceback,
+    and no notice for the case); they become spaces, so no header of the stranger's
+    choosing can start."""
+    subject, body = render(template, {"name": "V", "desk": "CERT", "title": title})
+    assert len(subject.splitlines()) <= 1
+    _, raw = compose(sender="cert@example.org", recipient="psirt@v.example",
+                     case_id="CVD-2026-0001", tlp="AMBER", subject=subject, body=body,
+                     at=datetime(2026, 12, 1, tzinfo=UTC), domain="example.org")
+    head = raw.split("\n\n", 1)[0]  # continuation lines start with a space
+    assert [line.split(":")[0] for line in head.split("\n") if not line[:1].isspace()] == [
+        "Content-Type", "Content-Transfer-Encoding", "MIME-Version", "From", "To",
+        "Subject", "Date", "Message-ID", "References", "In-Reply-To", "X-CVD-Case",
+        "X-TLP"]
+
+
+def test_a_bcc_in_a_title_is_not_a_header() -> None:
+    subject, body = render("new-case", {"name": "V", "desk": "CERT",
+                                        "title": "Bug\r\nBcc: x@evil.example\u2028X: y"})
+    assert subject.endswith("Bug Bcc: x@evil.example X: y")
+    _, raw = compose(sender="cert@example.org", recipient="psirt@v.example",
+                     case_id="CVD-2026-0001", tlp="AMBER", subject=subject, body=body,
+                     at=datetime(2026, 12, 1, tzinfo=UTC), domain="example.org")
+    head = raw.split("\n\n", 1)[0]
+    assert "\nBcc:" not in head and "\nX: y" not in head
