@@ -11,7 +11,7 @@ import typer
 
 from cvdesk.cli.cases import show_scores, vuln_app
 from cvdesk.cli.context import app_context, parse_time
-from cvdesk.cli.output import emit_json, out
+from cvdesk.cli.output import emit_json, line, out
 from cvdesk.domain.advisory import Remediation
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import VersionRange
@@ -130,7 +130,7 @@ def vuln_update(
     if as_json:
         emit_json(view.to_json())
         return
-    out.print(f"{case_id.upper()} {view.key}: {view.title}")
+    out.print(f"{case_id.upper()} {view.key}: {line(view.title)}")
     show_scores(view.scores, view.references)
     _show_products(list(view.data.get("affected", ())))
 

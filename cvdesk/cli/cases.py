@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from cvdesk.cli.context import app_context, parse_time
-from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.cli.output import emit_json, fmt_time, line, out, table
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import Retrospective, Role, Vulnerability
 
@@ -97,7 +97,7 @@ def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
         emit_json(view.to_json())
         return
     tz = app_ctx.settings.display_timezone
-    out.print(f"[bold]{c.case_id}[/]  {escape(c.title)}", markup=True)
+    out.print(f"[bold]{c.case_id}[/]  {escape(line(c.title))}", markup=True)
     out.print(f"status {c.status}   TLP:{c.tlp}   opened {fmt_time(c.opened_at, tz)}")
     embargo = f"EM {c.em_state}"
     if c.embargo_end_text:
@@ -108,7 +108,7 @@ def case_show(ctx: typer.Context, case_id: str = typer.Argument(...),
     for r in view.reports:
         out.print(f"report {r.tracking_id} received {fmt_time(r.received_at, tz)}")
     for v in view.vulnerabilities:
-        out.print(f"vulnerability {v.key}: {v.title}")
+        out.print(f"vulnerability {v.key}: {line(v.title)}")
         show_scores(v.scores, v.references)
     statements_table(view.statements, tz)
     shown = view.participants[:60]

@@ -38,6 +38,13 @@ def neutralise(text: str, *, layout: bool = True) -> str:
     return text.translate(_LINE if layout else _VISIBLE)
 
 
+def line(text: str) -> str:
+    """A one-line field (a title, a name) for a line of its own: its newlines written as
+    ``\\x0a`` too, so that a title cannot print a line that looks like the desk's own
+    (a "status closed" under the heading)."""
+    return neutralise(text, layout=False)
+
+
 class SafeConsole(Console):
     """A console that neutralises every string it renders (markup is parsed after, so a
     styled line keeps its style)."""

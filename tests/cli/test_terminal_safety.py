@@ -160,3 +160,15 @@ def test_an_unexpected_error_shows_a_neutralised_traceback(monkeypatch: pytest.M
     err = capsys.readouterr().err
     assert exit_info.value.code == 1
     assert "RuntimeError: bug while showing " + SHOWN in err and not RAW.search(err)
+
+
+def test_a_title_cannot_print_a_line_of_its_own(db_url: str, cli: Cli) -> None:
+    """Newlines stay where text is laid out (a description), but a title printed as a
+    heading shows them as \\x0a: else a stranger's title could add a line that reads like
+    the desk's own, under the case's real status."""
+    service = CaseService(Database(db_url), load_settings(database_url=db_url))
+    cid = service.submit_report(Report("Bug\nstatus closed   TLP:CLEAR", "d",
+                                       ReporterInfo("R"))).case_id
+    shown = cli.ok("case", "show", cid).splitlines()
+    assert shown[0].endswith("Bug\\x0astatus closed   TLP:CLEAR")
+    assert not [x for x in shown if x.startswith("status closed")]
