@@ -239,6 +239,12 @@ def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[s
         keys = name[len(ENV_PREFIX):].lower().split(ENV_NESTING)
         if keys[0] not in top or not all(keys):
             continue
+        try:  # Python reads a byte that is not UTF-8 as a lone surrogate
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problems.append(f"{'.'.join(keys)}: {name} is not UTF-8 text (a byte of it "
+                            "could not be read)")
+            continue
         if _is_table(_kind_at(keys)):
             try:
                 value = parse_json(value)

@@ -187,6 +187,11 @@ def test_environment_problems_name_the_setting(monkeypatch: pytest.MonkeyPatch) 
     assert "CVDESK_SMTP must be a JSON object" in _fails()
     monkeypatch.setenv("CVDESK_SMTP", "[" * 50_000 + "]" * 50_000)  # not a RecursionError
     assert "CVDESK_SMTP must be a JSON object" in _fails()
+    monkeypatch.delenv("CVDESK_SMTP")
+    # a byte that is not UTF-8 (Python reads it as a lone surrogate): was a traceback later,
+    # where the value was stored
+    monkeypatch.setenv("CVDESK_ACTOR", "x\udcff")
+    assert "actor: CVDESK_ACTOR is not UTF-8 text" in _fails()
 
 
 def test_a_missing_or_unreadable_file(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ class QuickParam(RuntimeParam):
         return self._typer[0]
 
     def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        if self.annotation is str or self.annotation == list[str]:
+            check_text(value, param)
         quick = quick_value(self.annotation, self.parameter_info, value)
         if quick is not _TYPER:
             return quick
@@ -44,6 +46,23 @@ class QuickParam(RuntimeParam):
 
 
 _TYPER = object()
+
+#: A lone surrogate: what Python makes of a byte in the command line that is not UTF-8.
+_UNDECODED = re.compile("[\ud800-\udfff]")
+
+
+def check_text(value: Any, param: Any) -> None:
+    """Refuse a text value holding bytes that are not UTF-8 (a terminal in another
+    encoding, a pasted file name): no database can store them, and replacing them would
+    store something other than what was typed.  A path is not text here: its own
+    conversion keeps such bytes, as file names may hold them."""
+    from typer._click.exceptions import BadParameter
+
+    for text in (value,) if type(value) is str else value if isinstance(
+            value, list | tuple) else ():
+        if type(text) is str and not text.isascii() and _UNDECODED.search(text):
+            raise BadParameter("not UTF-8 text: a byte could not be read (check the "
+                               "terminal's encoding)", param=param)
 
 
 def quick_value(annotation: Any, info: Any, value: Any) -> Any:

@@ -75,3 +75,39 @@ def test_typer_conversion_is_built_only_when_needed() -> None:
     with pytest.raises(typer.BadParameter):
         quick._coerce_value("twelve", param=None, ctx=None)
     assert len(quick._typer) == 1
+
+
+# What Python makes of the bytes 0xff and 0xfe in a command line (surrogateescape).
+UNREAD = "V\udcff"
+
+
+@pytest.mark.parametrize("args", [
+    ("participant", "add", "CVD-2026-0001", "--name", UNREAD, "--role", "vendor"),
+    ("participant", "add", "CVD-2026-0001", "--name", "V", "--role", "vendor",
+     "--reason", "r\udcfe"),
+    ("contact", "add", "Org\udcfe", "--kind", "email", "--value", "a@b.example"),
+    ("case", "note", "CVD-2026-0001", "bad \udcff byte"),
+    ("--actor", "y\udcfe", "case", "note", "CVD-2026-0001", "hi"),
+])
+def test_text_that_is_not_utf8_is_refused_naming_the_option(demo_cli, args) -> None:  # type: ignore[no-untyped-def]
+    """A byte that is not UTF-8 in the command line (a terminal in another encoding) was
+    a UnicodeEncodeError traceback where the value was stored: no database stores it.
+    Now the option or argument is named and nothing is written."""
+    before = demo_cli.counts()
+    code, _, err = demo_cli(*args)
+    assert code == 2, err
+    assert "Invalid value for" in err and "not UTF-8 text" in err and "Traceback" not in err
+    assert demo_cli.counts() == before
+
+
+def test_a_path_may_hold_such_bytes(demo_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """File names are bytes on Linux: a path argument keeps them (its file is read)."""
+    import json
+    import os
+
+    name = os.fsdecode(bytes(tmp_path) + b"/r\xff.json")
+    with open(name, "w", encoding="utf-8") as f:
+        json.dump({"title": "Bug", "description": "d", "reporter": {"name": "R"}}, f)
+    code, out, err = demo_cli("report", "submit", name)
+    assert "CVD-" in out
+    assert code == 0, err
