@@ -30,7 +30,7 @@ from cvdesk.web import (
 from cvdesk.web.auth import Authenticator
 from cvdesk.web.lifespan import sweeping
 from cvdesk.web.render import STATIC, Renderer
-from cvdesk.web.security import BodyLimit, SecurityHeaders, csrf_failed
+from cvdesk.web.security import BodyLimit, FormText, SecurityHeaders, csrf_failed
 
 if TYPE_CHECKING:
     from cvdesk.app import Desk
@@ -69,7 +69,7 @@ def create_app(desk: Desk, *, sweep: bool = False) -> Any:
     protected = asgi_csrf(app, signing_secret=secret, always_protect=ALWAYS_PROTECT,
                           cookie_secure=web.https, cookie_samesite="Lax",
                           send_csrf_failed=csrf_failed)
-    outer = SecurityHeaders(BodyLimit(protected), https=web.https)
+    outer = SecurityHeaders(BodyLimit(FormText(protected)), https=web.https)
     outer.fastapi = app  # the routes, for tests that walk them (authorization matrix)
     outer.renderer = renderer  # its templates, compiled before serving (web/settle.py)
     return outer

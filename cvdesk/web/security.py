@@ -95,10 +95,60 @@ class BodyTooLarge(Exception):
     pass
 
 
+class FormText:
+    """Refuse (400) a form post (``application/x-www-form-urlencoded``) whose body is not
+    UTF-8 text, before the CSRF check reads it: that check decodes the body strictly and
+    would fail with a server error (500) on any stray byte.  Bytes written as ``%FF``
+    are text and pass; the form readers take them as U+FFFD.  The body was bounded by
+    ``BodyLimit`` outside this; it is read here once and handed on unchanged."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not _is_form(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message)
+            if not message.get("more_body", False):
+                break
+        try:
+            b"".join(m.get("body", b"") for m in chunks).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            await _refuse(send, 400, f"the form is not UTF-8 text (byte {exc.start})")
+            return
+        await self.app(scope, _replay(chunks, receive), send)
+
+
+def _is_form(scope: Any) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return value.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded"
+    return False
+
+
+def _replay(messages: list[Any], then: Any) -> Any:
+    """A ``receive`` that hands back ``messages``, then asks ``then``."""
+    pending = list(messages)
+
+    async def receive() -> Any:
+        if pending:
+            return pending.pop(0)
+        return await then()
+
+    return receive
+
+
 async def _refuse(send: Any, status: int, detail: str) -> None:
     import json
 
-    title = {413: "Content Too Large"}.get(status, "Error")
+    title = {400: "Bad Request", 413: "Content Too Large"}.get(status, "Error")
     body = json.dumps({"type": "about:blank", "title": title, "status": status,
                        "detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,

@@ -150,6 +150,26 @@ def test_oversized_bodies_are_refused_before_they_are_read(web: Web) -> None:
     assert r.headers["content-type"] == "application/problem+json"
 
 
+def test_a_form_that_is_not_utf8_is_a_400_not_a_server_error(web: Web) -> None:
+    """The CSRF check decodes a form body strictly: a stray byte (not %FF, a raw 0xff)
+    made every form post a 500.  It is refused as bad input; percent-escaped bytes are
+    text and pass; a good form still works after."""
+    c = web.fresh()
+    token = csrf_of(c.get("/login").text)
+    form = "application/x-www-form-urlencoded"
+    for path in ("/login", "/report", "/password/reset"):
+        r = c.post(path, content=b"csrftoken=" + token.encode() + b"&email=a\xff@b.example",
+                   headers={"content-type": form})
+        assert r.status_code == 400, (path, r.status_code)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"].startswith("the form is not UTF-8 text")
+    r = c.post("/login", content=("csrftoken=" + token + "&email=a%FF%40b.example&password=x"
+                                  ).encode(), headers={"content-type": form})
+    assert r.status_code in (200, 401, 422), r.status_code  # read: a wrong sign-in
+    assert "wrong e-mail or password" in r.text
+    web.login("coord@test.example", c)
+
+
 def test_no_third_party_assets(web: Web) -> None:
     assert web.fresh().get("/api/v1/docs").status_code == 404
     assert web.fresh().get("/api/v1/openapi.json").status_code == 200
