@@ -24,18 +24,14 @@ from rich.table import Table
 from rich.text import Text
 
 from cvdesk.domain.codec import to_jsonable
-from cvdesk.domain.safetext import BIDI, json_text
-
-_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
-_LAYOUT = {0x09, 0x0A}  # tab and newline are kept where they lay text out
-_VISIBLE = {c: f"\\x{c:02x}" for c in _CONTROLS} | {c: f"\\u{c:04x}" for c in BIDI}
-_LINE = {c: v for c, v in _VISIBLE.items() if c not in _LAYOUT}
+from cvdesk.domain.safetext import json_text, visible
 
 
 def neutralise(text: str, *, layout: bool = True) -> str:
     """``text`` with control characters (C0, DEL, C1) and bidi controls written as visible
-    escapes such as ``\\x1b`` and ``\\u202e``; newline and tab stay when ``layout``."""
-    return text.translate(_LINE if layout else _VISIBLE)
+    escapes such as ``\\x1b`` and ``\\u202e``; newline and tab stay when ``layout``
+    (domain/safetext.py ``visible``, which published advisories use too)."""
+    return visible(text, layout=layout)
 
 
 def line(text: str) -> str:

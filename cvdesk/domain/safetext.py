@@ -11,6 +11,21 @@ BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
 _JSON = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *BIDI)}
 
 
+_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+_LAYOUT = {0x09, 0x0A}  # tab and newline are kept where they lay text out
+_VISIBLE = {c: f"\\x{c:02x}" for c in _CONTROLS} | {c: f"\\u{c:04x}" for c in BIDI}
+_LINE = {c: v for c, v in _VISIBLE.items() if c not in _LAYOUT}
+
+
+def visible(text: str, *, layout: bool = True) -> str:
+    """``text`` with control characters (C0, DEL, C1) and bidi controls written as visible
+    escapes such as ``\\x1b`` and ``\\u202e``; newline and tab stay when ``layout``.  What
+    a terminal (cvdesk/cli/output.py) and a published advisory (cvdesk/publish/readable.py)
+    show of a stranger's text: an escape sequence cannot act, a bidi override cannot make
+    text read as something else."""
+    return text.translate(_LINE if layout else _VISIBLE)
+
+
 def json_text(value: Any, *, indent: int | None = 2) -> str:
     """JSON whose strings show control and bidi characters as ``\\u`` escapes: the same
     values for a program, nothing hidden from a person reading it.  Other non-ASCII text

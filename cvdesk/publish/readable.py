@@ -9,7 +9,11 @@ reader can tell "none" from "forgotten".
 Both renderings are written from one outline (``outline``), so they cannot disagree.
 Everything in it came from outside (reporters, vendors, coordinators typing), so the
 renderers escape every piece of text: in Markdown each character that could open markup
-is backslash-escaped, in HTML everything goes through ``html.escape``.  Links are made
+is backslash-escaped, in HTML everything goes through ``html.escape``.  Control and bidi
+characters are written as visible escapes first (``\\x1b``, ``\\u202e``: domain/safetext.py
+``visible``), as the command line shows them: in a published file an escape sequence
+could act on the terminal of whoever prints it, and a bidi override could make a
+product name or a statement read as something else.  Links are made
 only from http(s) URLs; anything else is shown as text.  The HTML page loads nothing from
 elsewhere and runs no script, and its content security policy says so.
 """
@@ -30,6 +34,7 @@ from cvdesk.domain.advisory import (
     VendorStatement,
 )
 from cvdesk.domain.model import AffectedProduct
+from cvdesk.domain.safetext import visible
 from cvdesk.publish.common import Rendered
 from cvdesk.publish.wire import is_url, utc_stamp
 
@@ -334,7 +339,7 @@ _MD_LINE_START = re.compile(r"^(?:[-+](?=\s|$)|[-=\s]+$|\d{1,9}(?=[.)](?:\s|$)))
 
 
 def _md_line(line: str) -> str:
-    line = "".join("\\" + c if c in _MD_ALWAYS else c for c in line)
+    line = "".join("\\" + c if c in _MD_ALWAYS else c for c in visible(line))
     match = _MD_LINE_START.match(line)
     if match is None:
         return line
@@ -417,7 +422,7 @@ _LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
 def _h(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(visible(text), quote=True)
 
 
 def _h_text(text: str) -> str:

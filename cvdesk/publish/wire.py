@@ -20,6 +20,7 @@ from jsonschema import ValidationError, validators
 from packageurl import PackageURL
 
 from cvdesk.domain.advisory import Advisory, AdvisoryVulnerability
+from cvdesk.domain.safetext import BIDI
 from cvdesk.publish.common import InvalidAdvisory
 
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -33,9 +34,11 @@ def utc_stamp(at: datetime) -> str:
 
 
 def is_url(text: str) -> bool:
-    """An absolute URL a reader can follow: a scheme, a host, no spaces or controls.
-    The schemas say "format: uri" but their validators do not check formats."""
-    if not text or any(c.isspace() or ord(c) < 32 or c in '<>"' for c in text):
+    """An absolute URL a reader can follow: a scheme, a host, no spaces, controls (C0, DEL,
+    C1) or bidi controls (which would show the address as another).  The schemas say
+    "format: uri" but their validators do not check formats."""
+    if not text or any(c.isspace() or ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in '<>"'
+                       or ord(c) in BIDI for c in text):
         return False
     try:
         parts = urlsplit(text)

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from cvdesk.domain.safetext import visible
 from cvdesk.publish.readable import ON_BEHALF, write_html, write_markdown
 from tests.publish.samples import MINIMAL, SAMPLE
 from tests.publish.strategies import advisories
@@ -163,6 +164,29 @@ def test_html_escapes_hostile_title_and_statement() -> None:
     assert "<img src=x onerror=alert(1)>" in text  # shown as text, not as an element
 
 
+CONTROLS = "Acme \x1b[2J\x1b]0;pwned\x07 \u202egnp.exe\u2066 \x85\x9b31m\x7f router"
+
+
+def test_control_and_bidi_characters_are_shown_not_acted_on() -> None:
+    """An escape sequence in a published Markdown file acts on the terminal of whoever
+    prints it, and a bidi override makes a name read as another: both are written as
+    visible escapes, as the command line shows them, in Markdown and in HTML; a URL
+    holding one is shown as text, not made a link."""
+    statements = tuple(dataclasses.replace(s, statement=CONTROLS) for s in SAMPLE.statements)
+    adv = dataclasses.replace(SAMPLE, title=CONTROLS, statements=statements,
+                              references=("https://vendor.example/\u202etxt.exe",))
+    shown = visible(CONTROLS)
+    assert "\\x1b[2J" in shown and "\\u202egnp.exe" in shown
+    for text in (write_markdown(adv).content.decode(), write_html(adv).content.decode()):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]",
+                             text)
+    heads = _md_headings(write_markdown(adv).content.decode())
+    assert heads[0] == ("h1", visible(_one_line(CONTROLS)))  # NEL is a line break there
+    page = write_html(adv).content.decode()
+    assert f"<h1>{html.escape(shown)}</h1>" in page
+    assert 'href="https://vendor.example/' not in page
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(advisories())
 def test_generated_advisories_never_inject_markup(adv) -> None:
@@ -174,7 +198,7 @@ def test_generated_advisories_never_inject_markup(adv) -> None:
     heads = _md_headings(text)
     assert [c for tag, c in heads if tag == "h2"] == SECTIONS
     assert sum(1 for tag, _ in heads if tag == "h1") == 1
-    assert heads[0] == ("h1", _one_line(adv.title))  # the title, shown as typed
+    assert heads[0] == ("h1", _one_line(visible(adv.title)))  # the title, shown as typed
     shown = "\n".join(_shown(t) for t in tokens if t.type == "inline")
     # A later statement for the same vendor, product and vulnerability replaces the
     # earlier one, so each latest statement's lines reach the reader as text.
