@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from cvdesk.domain.safetext import visible
 from cvdesk.domain.wording import state_words
 
 if TYPE_CHECKING:
@@ -65,6 +66,17 @@ def state_title(letters: str) -> str:
     return "; ".join(words for _, _, words in state_words(letters))
 
 
+def shown(value: Any) -> Any:
+    """What a page shows of a value: text with its control and bidi characters as visible
+    escapes (``\\u202e``), as the command line and the published advisories show them, so
+    that a stranger's name cannot read as another in the desk's own pages (autoescaping
+    stops markup, not a right-to-left override).  Newlines and tabs stay; HTML the desk
+    made itself (``Markup``) is left alone."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return visible(value)
+    return value
+
+
 class Renderer:
     def __init__(self, desk: Desk) -> None:
         from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -74,7 +86,7 @@ class Renderer:
         # off: no file check per page); a changed template needs a restart.
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True,
-                               lstrip_blocks=True, auto_reload=False)
+                               lstrip_blocks=True, auto_reload=False, finalize=shown)
         from cvdesk.web.forms import Forms
 
         self.env.globals.update(desk_name=desk.settings.desk.name, state_words=state_words,

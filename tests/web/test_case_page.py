@@ -211,3 +211,17 @@ def test_a_change_to_the_case_shows_at_once(web: Web) -> None:
     assert again["statement_status"] == {str(vendor): {"V1": "under_investigation"}}
     assert again["timeline"]["entries"] == first["timeline"]["entries"] + 2
     assert again["participants"]["total"] == first["participants"]["total"] + 1
+
+
+def test_control_and_bidi_characters_show_as_escapes(web: Web) -> None:
+    """Autoescaping stops markup, not a right-to-left override: a vendor named
+    "Acme\\u202egnp.exe" would read reversed.  Pages show such characters as the command
+    line does (\\u202e, \\x1b); newlines stay."""
+    cases = web.desk.cases()
+    cases.add_participant(CASE, "Acme\u202egnp.exe\x1b[2J", [Role.VENDOR],
+                          email="psirt@rtl.example")
+    cases.log_message(CASE, direction=Direction.INBOUND, channel=Channel.EMAIL,
+                      subject="Re: \u2066hidden\u2069 \x9b31m", body="line one\nline two")
+    page = web.login("coord@test.example").get(f"/cases/{CASE}").text
+    assert "Acme\\u202egnp.exe\\x1b[2J" in page and "Re: \\u2066hidden\\u2069 \\x9b31m" in page
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", page)
