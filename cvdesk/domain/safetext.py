@@ -23,6 +23,8 @@ def visible(text: str, *, layout: bool = True) -> str:
     a terminal (cvdesk/cli/output.py) and a published advisory (cvdesk/publish/readable.py)
     show of a stranger's text: an escape sequence cannot act, a bidi override cannot make
     text read as something else."""
+    if text.isascii() and text.isprintable():  # most text: nothing to change (80 ns, not 1 µs)
+        return text
     return text.translate(_LINE if layout else _VISIBLE)
 
 

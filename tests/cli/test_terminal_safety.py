@@ -14,6 +14,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cvdesk.cli.output import json_text, neutralise
 from cvdesk.domain.model import (
@@ -172,3 +174,12 @@ def test_a_title_cannot_print_a_line_of_its_own(db_url: str, cli: Cli) -> None:
     shown = cli.ok("case", "show", cid).splitlines()
     assert shown[0].endswith("Bug\\x0astatus closed   TLP:CLEAR")
     assert not [x for x in shown if x.startswith("status closed")]
+
+
+@given(st.text(), st.booleans())
+def test_the_quick_path_changes_nothing(text: str, layout: bool) -> None:
+    """``visible`` returns printable ASCII as it is without translating it."""
+    from cvdesk.domain.safetext import _LINE, _VISIBLE, visible
+
+    assert visible(text, layout=layout) == text.translate(_LINE if layout else _VISIBLE)
+    assert visible(text + "\n", layout=layout).endswith("\n" if layout else "\\x0a")
