@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cvdesk.domain.accounts import Principal, SiteRole, require_admin, require_write
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.services.accounts import Page, UserView
+from cvdesk.services.mail import check_outbox_status
 from cvdesk.services.views import _time
 from cvdesk.store.account_admin import AdminRepository
 from cvdesk.store.accounts import AccountRepository
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from cvdesk.services.invitations import InvitationService
 
 MAX_LIMIT = 200
-OUTBOX_STATES = ("pending", "sending", "committed", "sent", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +167,7 @@ class AdminService:
     def outbox(self, principal: Principal, *, status: str = "", offset: int = 0,
                limit: int = 50) -> Page:
         require_admin(principal, "outbox")
-        if status and status not in OUTBOX_STATES:
-            raise InvalidInput("status", f"'{status}' is not one of {', '.join(OUTBOX_STATES)}")
+        check_outbox_status(status)
         offset, limit = _bounds(offset, limit)
         with self.db.sessions() as session:
             rows, total = AdminRepository(session).outbox(status=status, offset=offset,

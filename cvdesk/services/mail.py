@@ -19,7 +19,7 @@ from cvdesk.services.collector import collector_paused
 from cvdesk.services.progress import Progress, quiet
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.directory import DirectoryEntry, DirectoryRepository, organization_key
-from cvdesk.store.outbox import PENDING, OutboxRepository
+from cvdesk.store.outbox import PENDING, STATES, OutboxRepository
 
 #: queue() reports progress every this many participants (a bar needs no more).
 PROGRESS_EVERY = 50
@@ -50,10 +50,17 @@ class OutboxEntry:
     sent_at: datetime | None
 
 
+def check_outbox_status(status: str | None) -> None:
+    """A delivery state asked for must be one (a typo would list nothing, silently)."""
+    if status and status not in STATES:
+        raise InvalidInput("status", f"'{status}' is not one of {', '.join(STATES)}")
+
+
 def outbox_entries(cases: CaseService, *, status: str | None = None,
                    case_id: str | None = None) -> list[OutboxEntry]:
     """The outbox in queue order, optionally of one delivery state or one case.  Needs no
     sender address, unlike queueing."""
+    check_outbox_status(status)
     with cases.db.sessions() as s:
         return [OutboxEntry(*r) for r in
                 OutboxRepository(s).entries(status=status, case_id=case_id)]

@@ -279,7 +279,8 @@ class FindingRepository:
         return [(f, c) for f, c in self.session.execute(stmt)]
 
     def get(self, finding_id: int) -> FindingRow:
-        row = self.session.get(FindingRow, finding_id)
+        # A number no database key can hold names no finding (rather than a driver error).
+        row = self.session.get(FindingRow, finding_id) if 0 < finding_id < 2**63 else None
         if row is None:
             raise NotFound(f"no finding #{finding_id}")
         return row

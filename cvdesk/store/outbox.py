@@ -23,6 +23,8 @@ from cvdesk.store.tables import CaseRow, OutboxRow
 from cvdesk.store.types import without_nul
 
 PENDING, SENDING, COMMITTED, SENT, FAILED = "pending", "sending", "committed", "sent", "failed"
+#: Every delivery state, in the order a message passes through them.
+STATES = (PENDING, SENDING, COMMITTED, SENT, FAILED)
 #: add()'s statements, by the columns given.
 _INSERTS: dict[tuple[str, ...], Many] = {}
 

@@ -160,6 +160,24 @@ def test_an_overflow_that_slips_through_is_bad_input_not_a_traceback(desk) -> No
     assert "Traceback" not in err
 
 
+def test_a_finding_number_no_key_can_hold_is_not_found(desk) -> None:  # type: ignore[no-untyped-def]
+    """Was the overflow safety net's generic 'a date or number is out of range'."""
+    run, _ = desk
+    for number in (str(10**22), str(2**63)):
+        code, _, err = run("finding", "snooze", number, "--days", "3", "--reason", "r")
+        assert code == 4 and f"no finding #{number}" in err, err
+
+
+def test_an_outbox_state_that_does_not_exist_is_refused(desk) -> None:  # type: ignore[no-untyped-def]
+    """A typo in --status listed nothing and exited 0, as if the outbox were empty."""
+    run, _ = desk
+    code, _, err = run("outbox", "list", "--status", "snet")
+    assert code == 2
+    assert "status: 'snet' is not one of pending, sending, committed, sent, failed" in err
+    code, _, err = run("outbox", "list", "--status", "sent")
+    assert code == 0, err
+
+
 def test_days_after_and_check_year() -> None:
     from datetime import UTC, datetime
 
