@@ -238,6 +238,8 @@ class DoctorService:
                 show_handled: bool = False) -> SweepResult:
         statuses = (OPEN, ACKNOWLEDGED, SNOOZED) if show_handled else (OPEN,)
         with self.db.sessions() as session:
+            if case_id:  # a case that does not exist is named, not shown as "no finding"
+                CaseRepository(session).case_row(case_id)
             repo = FindingRepository(session)
             rows = repo.listing(statuses=statuses, case_id=case_id)
             kinds = repo.kinds()

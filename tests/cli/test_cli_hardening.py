@@ -178,6 +178,15 @@ def test_an_outbox_state_that_does_not_exist_is_refused(desk) -> None:  # type: 
     assert code == 0, err
 
 
+def test_findings_of_a_case_that_does_not_exist_are_refused(desk) -> None:  # type: ignore[no-untyped-def]
+    """'0 finding(s)' for a mistyped case id read as if the case were fine."""
+    run, cid = desk
+    code, _, err = run("finding", "list", "--case", "CVD-2099-0001")
+    assert code == 4 and "no case 'CVD-2099-0001'" in err, err
+    code, _, err = run("finding", "list", "--case", cid.lower())
+    assert code == 0, err
+
+
 def test_days_after_and_check_year() -> None:
     from datetime import UTC, datetime
 
