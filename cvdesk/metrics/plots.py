@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from cvdesk.domain.safetext import visible
 from cvdesk.metrics.views import SkillReport, TimingReport
 
 if TYPE_CHECKING:
@@ -74,8 +75,16 @@ def desideratum_words(name: str) -> str:
 
 
 def _scope_words(scope: dict[str, str | None]) -> str:
-    parts = [f"{key} {value}" for key, value in scope.items() if value]
+    parts = [f"{key} {_drawn(value)}" for key, value in scope.items() if value]
     return ", ".join(parts) if parts else "all cases"
+
+
+def _drawn(text: str) -> str:
+    """Text from outside (a vendor's name) as matplotlib should draw it: as it is.  A pair
+    of dollar signs would make it TeX-like math (a name with '$\\frac{$' stopped the chart
+    with a parse error, '$\\alpha$' drew a Greek letter), and a control character would
+    make the SVG invalid XML: dollars are escaped, controls and bidi shown as escapes."""
+    return visible(text, layout=False).replace("$", r"\$")
 
 
 def _no_data(fig: Figure, title: str, why: str = "") -> Figure:

@@ -4,6 +4,7 @@ writes them (``cvdesk metrics plot``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -206,3 +207,17 @@ def test_matplotlib_is_loaded_only_to_draw() -> None:
     done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
                           text=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("vendor", ["$\\frac{$", "$x^$", "$\\alpha$", "ctl\x1b[2J\u202e", "a$b"])
+def test_a_vendors_name_is_drawn_as_it_is(vendor: str) -> None:
+    """Vendor names come from strangers' reports.  matplotlib read a pair of dollar signs
+    as math: '$\\frac{$' stopped the chart with a parse error (the web chart answered
+    500), '$\\alpha$' drew a Greek letter; a control character made the SVG invalid XML."""
+    from cvdesk.domain.safetext import visible
+
+    report = dataclasses.replace(skill_report(), scope={"since": None, "until": None,
+                                                        "vendor": vendor})
+    drawn = plots.charts(report, timing_report())
+    words = " ".join(texts(drawn["alpha.svg"]))  # parses: valid XML
+    assert f"vendor {visible(vendor, layout=False)}" in words

@@ -49,6 +49,13 @@ def test_the_scope_travels_to_the_charts(web: Web) -> None:
     assert "since 2020-01-01, vendor Acme Networks" in chart.text
 
 
+def test_a_vendor_written_like_math_draws_a_chart(web: Web) -> None:
+    """A vendor filter of '$\\frac{$' made matplotlib fail to parse math: a 500."""
+    chart = web.login(COORD).get("/metrics/charts/alpha.svg", params={"vendor": "$\\frac{$"})
+    assert chart.status_code == 200
+    assert "vendor $\\frac{$" in chart.text
+
+
 def test_a_bad_date_is_named(web: Web) -> None:
     client = web.login(COORD)
     page = client.get("/metrics", params={"since": "last year"})
