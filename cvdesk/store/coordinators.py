@@ -151,11 +151,11 @@ class RetrospectiveRepository:
                 .order_by(RetrospectiveRow.created_at.desc(), RetrospectiveRow.id.desc()))
         if case_id:
             stmt = stmt.where(CaseRow.id == CaseRepository(self.session).case_row(case_id).id)
-        for word in query.split():
-            like = f"%{word.lower()}%"
-            stmt = stmt.where(or_(*(func.lower(col).like(like) for col in (
-                RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
-                RetrospectiveRow.do_differently, CaseRow.title))))
+        for word in query.split():  # autoescape: a '%' or '_' typed is that character
+            stmt = stmt.where(or_(*(
+                func.lower(col).contains(word.lower(), autoescape=True) for col in (
+                    RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
+                    RetrospectiveRow.do_differently, CaseRow.title))))
         if problem is not None:
             stmt = stmt.where(CaseRow.id.in_(select(FindingRow.case_pk).where(
                 FindingRow.problem == problem)))

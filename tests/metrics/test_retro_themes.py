@@ -90,6 +90,9 @@ def test_search_by_words_and_problem(service: CaseService) -> None:
     assert [f.retrospective.case_id for f in svc.search_retrospectives(
         problem=NO_PROBLEM)] == [ids[2]]
     assert svc.search_retrospectives("bounced", problem="case-stalled") == []
+    # '%' and '_' typed are those characters, not LIKE's wildcards
+    assert svc.search_retrospectives("s_curity") == []
+    assert svc.search_retrospectives("web%form") == []
     assert [f.retrospective.case_id for f in svc.search_retrospectives(
         "web", case_id=ids[0].lower())] == [ids[0]]
     with pytest.raises(InvalidInput, match="problem: 'no-such' is not a troubleshooting"):
