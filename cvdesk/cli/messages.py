@@ -34,8 +34,11 @@ def message_log(
     if (body is None) == (body_file is None):
         raise InvalidInput("--body", "give exactly one of --body and --body-file")
     if body_file is not None:
-        try:
-            body = body_file.read_text(encoding="utf-8")
+        from cvdesk.services.cases import MAX_LOGGED_BODY
+
+        try:  # one character more than the limit, whatever the file's size (/dev/zero too)
+            with body_file.open(encoding="utf-8") as handle:
+                body = handle.read(MAX_LOGGED_BODY + 1)
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput("--body-file", f"{body_file}: {exc}") from None
     message = app_context(ctx).cases().log_message(

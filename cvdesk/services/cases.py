@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 
 #: What may happen to the case embargo as a whole (the per-participant triggers are consent).
 EMBARGO_ACTIONS = ("accept", "reject", "terminate")
+#: The longest message body logged by hand (``log_message``): a long e-mail pasted whole
+#: fits; every later read of the case carries it.
+MAX_LOGGED_BODY = 1_000_000
 
 
 def _repository(session: Session) -> CaseRepository:
@@ -356,6 +359,9 @@ class CaseService:
                     subject: str, body: str, participant: str | None = None,
                     tlp: TLP = TLP.AMBER, at: datetime | None = None,
                     actor: str | None = None) -> Message:
+        if len(body) > MAX_LOGGED_BODY:
+            raise InvalidInput("body", f"longer than {MAX_LOGGED_BODY:,} characters; keep "
+                               "long material (logs, dumps) apart and log a summary")
         at = self.when(at)
         with self.case(case_id) as case:
             pid = case.find_participant(participant).pid if participant is not None else None

@@ -187,6 +187,25 @@ def test_findings_of_a_case_that_does_not_exist_are_refused(desk) -> None:  # ty
     assert code == 0, err
 
 
+def test_a_logged_message_body_is_bounded(desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--body-file read the whole file: /dev/zero never ended, and a 30 MB file went into
+    the case log (carried by every later read of the case)."""
+    from cvdesk.services.cases import MAX_LOGGED_BODY
+
+    run, cid = desk
+    big = tmp_path / "big.txt"
+    big.write_text("a" * (MAX_LOGGED_BODY + 1), encoding="utf-8")
+    for source in (str(big), "/dev/zero"):
+        code, _, err = run("message", "log", cid, "--participant", "p3", "--subject", "s",
+                           "--body-file", source)
+        assert code == 2 and "body: longer than 1,000,000 characters" in err, err
+    fits = tmp_path / "fits.txt"
+    fits.write_text("a" * MAX_LOGGED_BODY, encoding="utf-8")
+    code, _, err = run("message", "log", cid, "--participant", "p3", "--subject", "s",
+                       "--body-file", str(fits))
+    assert code == 0, err
+
+
 def test_days_after_and_check_year() -> None:
     from datetime import UTC, datetime
 
