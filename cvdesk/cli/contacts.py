@@ -48,16 +48,12 @@ def check_securitytxt_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Validate a local security.txt (RFC 9116). Exits 1 when it is not valid."""
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        raise InvalidInput("FILE", f"{file}: {exc.strerror or exc}") from None
-    keys = []
-    for path in key:
-        try:
-            keys.append(path.read_text(encoding="ascii"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput("--key", f"{path}: {exc}") from None
+    from cvdesk.cli.files import read_at_most, read_text
+    from cvdesk.services.contacts import KEY_MAX_CHARS, SECURITY_TXT_MAX_BYTES
+
+    # One byte over the checker's limit is enough for it to say the file is too large.
+    content = read_at_most(file, SECURITY_TXT_MAX_BYTES, "FILE")
+    keys = [read_text(path, KEY_MAX_CHARS, "--key") for path in key]
     found = check_securitytxt(content, urls=url or None, keys=keys)
     if as_json:
         emit_json(found.to_json())

@@ -17,6 +17,9 @@ from cvdesk.services.inbound import InboundService, Outcome
 
 outbox_app = typer.Typer(help="The outbox of messages to send.", no_args_is_help=True)
 
+#: The largest --vendors file: a participant number or name a line, for many thousands.
+VENDORS_FILE_BYTES = 10 * 2**20
+
 
 def notify(
     ctx: typer.Context,
@@ -36,11 +39,11 @@ def notify(
         raise InvalidInput("--vendors", "give --vendors FILE or --all")
     people = None
     if vendors is not None:
-        try:
-            people = [line.strip() for line in vendors.read_text(encoding="utf-8").splitlines()
-                      if line.strip() and not line.startswith("#")]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput("--vendors", f"{vendors}: {exc}") from None
+        from cvdesk.cli.files import read_text
+
+        people = [line.strip() for line in read_text(vendors, VENDORS_FILE_BYTES,
+                                                     "--vendors").splitlines()
+                  if line.strip() and not line.startswith("#")]
     app_ctx = app_context(ctx)
     mail = app_ctx.desk.mail()
     with progress_bar("queueing") as progress:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cvdesk.channels.fetch import Deadline, FetchPolicy
+from cvdesk.channels.openpgp_keys import MAX_KEY_CHARS as KEY_MAX_CHARS
+from cvdesk.channels.securitytxt import MAX_BYTES as SECURITY_TXT_MAX_BYTES
 from cvdesk.channels.securitytxt import SecurityTxt, discover, provider_metadata, validate
 from cvdesk.domain.errors import InvalidInput
 from cvdesk.domain.model import ContactKind, ContactSource, check_contact
@@ -26,6 +28,8 @@ from cvdesk.store.directory import DirectoryEntry, DirectoryRepository
 from cvdesk.store.files import write_private
 
 __all__ = [
+    "KEY_MAX_CHARS",
+    "SECURITY_TXT_MAX_BYTES",
     "ContactService",
     "DirectoryEntry",
     "Discovery",

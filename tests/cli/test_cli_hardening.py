@@ -206,6 +206,26 @@ def test_a_logged_message_body_is_bounded(desk, tmp_path: Path) -> None:  # type
     assert code == 0, err
 
 
+def test_files_named_on_the_command_line_are_read_with_a_limit(desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """check-securitytxt, its --key and notify --vendors read whole files: /dev/zero never
+    ended.  Now each reads at most its limit (the checker still says 'too_large')."""
+    run, cid = desk
+    code, out, err = run("contact", "check-securitytxt", "/dev/zero", "--json")
+    assert code == 1, err
+    assert [p["code"] for p in json.loads(out)["problems"]] == ["too_large"]
+    good = tmp_path / "security.txt"
+    good.write_text("Contact: mailto:psirt@example.org\nExpires: 2030-01-01T00:00:00Z\n",
+                    encoding="utf-8")
+    code, _, err = run("contact", "check-securitytxt", str(good), "--key", "/dev/zero")
+    assert code == 2 and "--key: /dev/zero: larger than 512 KiB" in err, err
+    code, _, err = run("notify", cid, "--vendors", "/dev/zero")
+    assert code == 2 and "--vendors: /dev/zero: larger than 10 MiB" in err, err
+    latin = tmp_path / "vendors.txt"
+    latin.write_bytes(b"Soci\xe9t\xe9\n")
+    code, _, err = run("notify", cid, "--vendors", str(latin))
+    assert code == 2 and "not UTF-8 text (byte 4)" in err, err
+
+
 def test_days_after_and_check_year() -> None:
     from datetime import UTC, datetime
 
