@@ -15,12 +15,27 @@ import typer
 from cvdesk.cli.context import app_context
 from cvdesk.cli.invite import invite
 from cvdesk.cli.output import emit_json, fmt_time, out, table
+from cvdesk.domain.errors import InvalidInput
 
 user_app = typer.Typer(help="Accounts of the web desk.", no_args_is_help=True)
 
 WEB_APP = "cvdesk.web.main:app"
 #: uvicorn's h11 protocol with TCP_NODELAY on every connection (cvdesk/web/server.py).
 WEB_HTTP = "cvdesk.web.server:NoDelayH11Protocol"
+
+
+def check_host(host: str, field: str) -> None:
+    """Refuse, before anything starts, an address this machine cannot listen on (a name
+    that does not resolve, a typo): uvicorn would only say "Name or service not known"
+    after the desk had started."""
+    import socket
+
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a host name"
+        raise InvalidInput(field, f"'{host}' is not an address to listen on ({reason})"
+                           ) from None
 
 
 def serve(ctx: typer.Context,
@@ -38,6 +53,7 @@ def serve(ctx: typer.Context,
     from cvdesk.cli.workers import run_workers
 
     app_ctx = app_context(ctx)
+    check_host(host or app_ctx.settings.web.host, "--host" if host else "web.host")
     if demo and not (app_ctx.settings.desk.email or app_ctx.settings.smtp.sender):
         # The demo's mail (invitations, password resets) needs a sender; it is queued in
         # the outbox and goes nowhere until a worker runs with an SMTP server.

@@ -226,6 +226,18 @@ def test_files_named_on_the_command_line_are_read_with_a_limit(desk, tmp_path: P
     assert code == 2 and "not UTF-8 text (byte 4)" in err, err
 
 
+def test_serve_refuses_a_host_it_cannot_listen_on(run, db_url: str,  # type: ignore[no-untyped-def]
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn said "Name or service not known" only after the desk had started.  The
+    names here fail before any look-up (no traffic leaves the machine)."""
+    monkeypatch.setenv("CVDESK_DATABASE_URL", db_url)
+    code, _, err = run("serve", "--host", "bad..host")
+    assert code == 2 and "--host: 'bad..host' is not an address to listen on" in err, err
+    monkeypatch.setenv("CVDESK_WEB__HOST", "-" * 70)
+    code, _, err = run("serve")
+    assert code == 2 and "web.host: '" in err and "not a host name" in err, err
+
+
 def test_days_after_and_check_year() -> None:
     from datetime import UTC, datetime
 
