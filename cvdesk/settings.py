@@ -221,9 +221,29 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     _merge(data, _from_environment(os.environ, problems))
     _merge(data, overrides)
     settings = _build(Settings, data, "", problems)
+    if not problems:
+        zone = _zone_problem(settings.display_timezone)
+        if zone:
+            problems.append(zone)
     if problems:
         raise SettingsError(f"{where}: {'; '.join(problems)}")
     return settings
+
+
+def _zone_problem(name: str) -> str | None:
+    """Why ``display_timezone`` names no time zone (a traceback later, where a time was
+    first shown), or None."""
+    if name == "UTC":  # the default: nothing to look up
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):  # a path, a name too long, no such zone
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        return (f"display_timezone: '{shown}' is not an IANA time zone "
+                "(e.g. Europe/Amsterdam)")
+    return None
 
 
 # ------------------------------------------------------------------ reading the sources

@@ -216,3 +216,18 @@ def test_reading_settings_loads_no_pydantic() -> None:
                           check=True, env={k: v for k, v in os.environ.items()
                                            if not k.startswith("CVDESK_")})
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("zone", ["../../etc/passwd", "/etc/localtime", "Europe/Nowhere",
+                                  "", "A" * 5000])
+def test_a_display_time_zone_that_is_none_is_named(zone: str) -> None:
+    """Was a traceback (ValueError, OSError, ZoneInfoNotFoundError) where a time was first
+    shown."""
+    message = _fails(display_timezone=zone)
+    assert "display_timezone: '" in message and "is not an IANA time zone" in message
+    assert len(message) < 300
+
+
+def test_a_real_display_time_zone_is_taken() -> None:
+    assert load_settings(display_timezone="Europe/Amsterdam").display_timezone == \
+        "Europe/Amsterdam"
