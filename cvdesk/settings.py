@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import operator
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
@@ -222,12 +223,33 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     _merge(data, overrides)
     settings = _build(Settings, data, "", problems)
     if not problems:
-        zone = _zone_problem(settings.display_timezone)
-        if zone:
-            problems.append(zone)
+        problems += _text_problems(settings)
     if problems:
         raise SettingsError(f"{where}: {'; '.join(problems)}")
     return settings
+
+
+#: A host name as a Message-ID's right-hand side needs it: letters, digits, dots, hyphens.
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+def _text_problems(settings: Settings) -> list[str]:
+    """Text settings that must name something: the addresses mail goes out from (a line
+    break in one made every notice a traceback), the mail domain, the time zone."""
+    from cvdesk.domain.model import EMAIL_RE
+
+    problems = []
+    for name, value in (("desk.email", settings.desk.email),
+                        ("smtp.sender", settings.smtp.sender)):
+        if value and not EMAIL_RE.fullmatch(value):
+            problems.append(f"{name}: {value!r} is not an e-mail address")
+    domain = settings.smtp.domain
+    if domain and not _HOST_NAME.fullmatch(domain):
+        problems.append(f"smtp.domain: {domain!r} is not a host name (e.g. desk.example.org)")
+    zone = _zone_problem(settings.display_timezone)
+    if zone:
+        problems.append(zone)
+    return problems
 
 
 def _zone_problem(name: str) -> str | None:

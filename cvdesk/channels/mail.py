@@ -74,6 +74,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 _NOT_IN_HEADERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
+class BadAddress(ValueError):
+    """An address that cannot go into a header as it is (see ``Composer.message``)."""
+
+
 def one_line(text: str) -> str:
     """``text`` fit for a header: each run of line breaks and control characters becomes
     one space.  A case title comes from a stranger's report as it was written, and the
@@ -137,7 +141,14 @@ class Composer:
 
     def message(self, *, recipient: str, subject: str, body: str, public_key: str = "",
                 attachments: Sequence[Attachment] = ()) -> tuple[str, str]:
-        """(Message-ID, the whole message as text), as ``compose`` writes it."""
+        """(Message-ID, the whole message as text), as ``compose`` writes it.  An address
+        holding a line break or a control character raises ``BadAddress``: the email
+        package writes a final newline as it is, which ended the headers early (the
+        subject and the rest fell into the body)."""
+        for what, address in (("recipient", recipient), ("sender", self.sender)):
+            if _NOT_IN_HEADERS.search(address):
+                raise BadAddress(f"the {what}'s address {address!r} holds a line break or "
+                                 "a control character")
         message_id = f"<{uuid.uuid4().hex}{self.id_tail}"
         text = f"{self.top}{body}{self.bottom}"
         headers = {

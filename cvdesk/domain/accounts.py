@@ -65,7 +65,7 @@ def account_email(raw: str) -> str:
     """An account's e-mail address, the login name: trimmed and lower-cased so that one
     person cannot get two accounts by changing case."""
     value = raw.strip()
-    if not _EMAIL.match(value) or ".." in value.split("@", 1)[1]:
+    if not _EMAIL.fullmatch(value) or ".." in value.split("@", 1)[1]:
         raise InvalidInput("e-mail", f"{value!r} is not an e-mail address")
     return value.lower()
 

@@ -82,7 +82,7 @@ def check_contact(kind: ContactKind, value: str, field_name: str = "value") -> s
     if kind is ContactKind.EMAIL:
         return check_email(value, field_name)
     if kind is ContactKind.PHONE:
-        if not _PHONE_RE.match(value):
+        if not _PHONE_RE.fullmatch(value):
             raise InvalidInput(field_name, f"'{value}' is not a phone number")
         return value
     if not re.match(r"^https?://[^\s/]+", value):
@@ -166,19 +166,19 @@ CPE23_RE = re.compile(r"^cpe:2\.3:[aho\*\-](:(((\?*|\*?)([a-zA-Z0-9\-\._]|(\\[\\
 
 
 def check_cve(value: str, field_name: str = "cve") -> str:
-    if not CVE_RE.match(value):
+    if not CVE_RE.fullmatch(value):
         raise InvalidInput(field_name, f"'{value}' is not a CVE id (CVE-YYYY-NNNN)")
     return value
 
 
 def check_cwe(value: str, field_name: str = "cwe") -> str:
-    if not CWE_RE.match(value):
+    if not CWE_RE.fullmatch(value):
         raise InvalidInput(field_name, f"'{value}' is not a CWE id (CWE-NNN)")
     return value
 
 
 def check_email(value: str, field_name: str = "email") -> str:
-    if not EMAIL_RE.match(value):
+    if not EMAIL_RE.fullmatch(value):  # fullmatch: "$" would let a final newline through
         raise InvalidInput(field_name, f"'{value}' is not an e-mail address")
     return value
 
@@ -239,7 +239,7 @@ class AffectedProduct:
     def __post_init__(self) -> None:
         if not self.product.strip():
             raise InvalidInput("product", "must not be empty")
-        if self.cpe and not CPE23_RE.match(self.cpe):
+        if self.cpe and not CPE23_RE.fullmatch(self.cpe):
             raise InvalidInput("cpe", f"'{self.cpe}' is not a CPE 2.3 formatted string")
 
 

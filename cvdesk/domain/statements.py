@@ -67,7 +67,7 @@ def check_url(value: str, field: str) -> str:
     if len(url) > MAX_URL:
         raise InvalidInput(field, f"{len(url)} characters is too long for a URL "
                            f"(at most {MAX_URL})")
-    if not _URL_RE.match(url):
+    if not _URL_RE.fullmatch(url):
         raise InvalidInput(field, f"'{url[:80]}' is not an http or https URL")
     return url
 

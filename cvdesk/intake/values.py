@@ -64,21 +64,21 @@ def cpe(value: str) -> str:
     if value.lower().startswith("cpe:/"):
         raise Bad(f"{show(value)} is a CPE 2.2 name; write the CPE 2.3 form, "
                   "cpe:2.3:part:vendor:product:version:...")
-    if not CPE23_RE.match(value):
+    if not CPE23_RE.fullmatch(value):
         raise Bad(f"{show(value)} is not a CPE 2.3 name (cpe:2.3:part:vendor:product:...)")
     return value
 
 
 def email(value: str) -> str:
     value = re.sub(r"^mailto:", "", value, flags=re.IGNORECASE)
-    if not EMAIL_RE.match(value):
+    if not EMAIL_RE.fullmatch(value):  # fullmatch: "$" would let a final newline through
         raise Bad(f"not an e-mail address ({show(value)})")
     return value
 
 
 def cve(value: str) -> str:
     value = value.upper()
-    if not CVE_RE.match(value):
+    if not CVE_RE.fullmatch(value):
         raise Bad(f"{show(value)} is not a CVE id (CVE-YYYY-NNNN)")
     return value
 
@@ -92,7 +92,7 @@ def cwe(value: str) -> str:
 
 
 def url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+\S*$", value, re.IGNORECASE):
+    if not re.fullmatch(r"^https?://[^\s/?#]+\S*$", value, re.IGNORECASE):
         hint = "; add https://" if re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", value, re.I) else ""
         raise Bad(f"{show(value)} is not a web address (http:// or https://){hint}")
     return value
@@ -109,7 +109,7 @@ def when(problems: Problems, value: Any, path: Path) -> datetime | None:
         raw = text(problems, value, path, 64)
         if not raw:
             return None
-        if _DATE_ONLY.match(raw):
+        if _DATE_ONLY.fullmatch(raw):
             problems.add(path, f"{show(raw)} has no time or time zone; write e.g. "
                          f"{raw}T09:00+01:00 (Z for UTC)")
             return None

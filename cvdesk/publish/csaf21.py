@@ -103,7 +103,7 @@ class Writer21(_Writer):
         details = publisher.pop("contact_details", "")
         if details:
             contact = {"details": details}
-            if _EMAIL.match(details.strip()):
+            if _EMAIL.fullmatch(details.strip()):
                 contact["email"] = details.strip()
             publisher["contact"] = contact
         return meta

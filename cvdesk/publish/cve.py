@@ -97,7 +97,7 @@ def _precheck(adv: Advisory, vuln: AdvisoryVulnerability, org_id: str,
     if not vuln.cve:
         problems.append(f"vulnerability {vuln.key} ({vuln.title}) has no CVE id: a CVE "
                         "record is written per CVE, so assign one first")
-    if not _UUID4.match(org_id):
+    if not _UUID4.fullmatch(org_id):
         problems.append(f"assigner organisation id '{org_id}' is not the UUID CVE "
                         "Services gave the organisation")
     if short_name and not 2 <= len(short_name) <= 32:

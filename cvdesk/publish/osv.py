@@ -94,7 +94,7 @@ def _precheck(adv: Advisory, vuln: AdvisoryVulnerability, id_prefix: str,
               record_id: str) -> list[str]:
     problems = []
     prefix = re.compile(load_schema(SCHEMA)["$defs"]["prefix"]["pattern"])
-    if not _ID_CHARS.match(record_id) or not prefix.match(record_id):
+    if not _ID_CHARS.fullmatch(record_id) or not prefix.match(record_id):
         problems.append(f"the OSV id prefix '{id_prefix}' (id '{record_id}') is not one "
                         "registered with OSV; an unregistered database uses a prefix "
                         "starting with 'x_', and ids use letters, digits and . _ : + -")
@@ -213,13 +213,13 @@ def _range(r: VersionRange, pkg: Package) -> dict:
     elif r.last_affected:
         events.append(("last_affected", r.last_affected))
     values = [v for _, v in events]
-    if pkg.repo and all(_COMMIT.match(v) for v in values):
+    if pkg.repo and all(_COMMIT.fullmatch(v) for v in values):
         return {"type": "GIT", "repo": pkg.repo,
                 "events": [{k: v} for k, v in events]}
     if pkg.version_type == "semver":
-        stripped = [(k, v[1:] if v[:1] == "v" and _SEMVER.match(v[1:]) else v)
+        stripped = [(k, v[1:] if v[:1] == "v" and _SEMVER.fullmatch(v[1:]) else v)
                     for k, v in events]
-        if all(v == "0" or _SEMVER.match(v) for _, v in stripped):
+        if all(v == "0" or _SEMVER.fullmatch(v) for _, v in stripped):
             return {"type": "SEMVER", "events": [{k: v} for k, v in stripped]}
     return {"type": "ECOSYSTEM", "events": [{k: v} for k, v in events]}
 

@@ -465,7 +465,7 @@ def _h_block(block: Block) -> str:
 
 def to_html(adv: Advisory) -> str:
     header, sections = outline(adv)
-    lang = adv.language if _LANG.match(adv.language) else "en"
+    lang = adv.language if _LANG.fullmatch(adv.language) else "en"
     body = [f"<h1>{_h(adv.title)}</h1>"]
     body += [f'<p class="meta">{_h_run(r)}</p>' for r in header]
     for section in sections:

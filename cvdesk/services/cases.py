@@ -36,6 +36,7 @@ from cvdesk.domain.model import (
     VersionRange,
     Vulnerability,
     check_aware,
+    check_email,
 )
 from cvdesk.domain.rm import RMTrigger
 from cvdesk.services.collector import collector_paused
@@ -279,6 +280,8 @@ class CaseService:
                         organization: str = "", email: str = "", phone: str = "",
                         at: datetime | None = None, actor: str | None = None,
                         reason: str = "") -> int:
+        if email:  # every face: mail goes to it, in a header
+            check_email(email)
         at = self.when(at)
         with self.case(case_id) as case:
             return case.add_participant(name, roles, at=at, actor=self.actor(actor),

@@ -123,7 +123,7 @@ def normalize_host(value: str) -> str:
             text = text.encode("idna").decode("ascii")
     except UnicodeError:
         raise InvalidInput("domain", f"'{value}' is not a domain name") from None
-    if not _HOST.match(text):
+    if not _HOST.fullmatch(text):
         raise InvalidInput("domain", f"'{value}' is not a domain name")
     return text
 

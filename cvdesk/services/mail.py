@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cvdesk.channels.mail import TEMPLATES, Composer, render
+from cvdesk.channels.mail import TEMPLATES, BadAddress, Composer, render
 from cvdesk.channels.openpgp import OpenPGPError
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.errors import InvalidInput
@@ -128,6 +128,8 @@ class MailService:
                                                        body=body, public_key=public_key)
                 except OpenPGPError as exc:
                     raise key_refused(p, exc) from None
+                except BadAddress as exc:
+                    raise address_refused(p, exc) from None
                 case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL,
                                          subject, body, p.pid, case.tlp),
                                  actor=who)
@@ -167,6 +169,13 @@ def _address(p: ParticipantState, contacts: list[DirectoryEntry]) -> tuple[str, 
     key = next((c.details["armored"] for c in contacts
                 if c.kind == "pgp-key" and c.details and c.details.get("armored")), "")
     return address, key
+
+
+def address_refused(p: ParticipantState, exc: Exception) -> InvalidInput:
+    """The error for a recipient whose address on file cannot go into a header (stored
+    before addresses were checked whole): nothing is queued."""
+    return InvalidInput("email", f"{exc}: correct the address of {p.name} (participant "
+                        "or directory contact); nothing was queued")
 
 
 def key_refused(p: ParticipantState, exc: Exception) -> InvalidInput:

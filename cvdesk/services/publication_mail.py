@@ -63,10 +63,10 @@ def _queue(session: Session, row: Any, case: Case,
     Returns the recipients' addresses."""
     import hashlib
 
-    from cvdesk.channels.mail import compose, render
+    from cvdesk.channels.mail import BadAddress, compose, render
     from cvdesk.channels.openpgp import OpenPGPError
     from cvdesk.domain.model import Channel, Direction, Message
-    from cvdesk.services.mail import key_refused
+    from cvdesk.services.mail import address_refused, key_refused
     from cvdesk.store.outbox import PENDING, OutboxRepository
 
     planned = case.publication_date()
@@ -86,6 +86,8 @@ def _queue(session: Session, row: Any, case: Case,
                 public_key=public_key, attachments=attachments)
         except OpenPGPError as exc:
             raise key_refused(p, exc) from None
+        except BadAddress as exc:
+            raise address_refused(p, exc) from None
         case.log_message(Message(message_id, Direction.OUTBOUND, at, Channel.EMAIL, subject,
                                  body, p.pid, case.tlp), actor=who, evidence=evidence)
         outbox.append(dict(
