@@ -231,3 +231,19 @@ def test_a_display_time_zone_that_is_none_is_named(zone: str) -> None:
 def test_a_real_display_time_zone_is_taken() -> None:
     assert load_settings(display_timezone="Europe/Amsterdam").display_timezone == \
         "Europe/Amsterdam"
+
+
+@pytest.mark.parametrize(("setting", "value", "says"), [
+    ("desk", {"email": "cert@desk.example\r\nBcc: x@y.example"}, "desk.email: "),
+    ("smtp", {"sender": "not an address"}, "smtp.sender: 'not an address' is not an e-mail"),
+    ("smtp", {"sender": "cert@desk.example\n"}, "smtp.sender: "),
+    ("smtp", {"domain": "x\r\ny"}, "smtp.domain: 'x\\r\\ny' is not a host name"),
+])
+def test_the_addresses_mail_goes_out_from_are_checked(setting: str, value: dict[str, str],
+                                                      says: str) -> None:
+    """A line break in the sender made every notice a traceback ('Header values may not
+    contain linefeed'); 'not an address' was queued and refused by the mail server
+    later.  (These checks came with commit 961d83c; this test with the next one.)"""
+    message = _fails(**{setting: value})
+    assert says in message, message
+    assert load_settings(smtp={"sender": "cert@desk.example", "domain": "desk.example"})
