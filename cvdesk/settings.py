@@ -255,17 +255,27 @@ def _text_problems(settings: Settings) -> list[str]:
 def _zone_problem(name: str) -> str | None:
     """Why ``display_timezone`` names no time zone (a traceback later, where a time was
     first shown), or None."""
-    if name == "UTC":  # the default: nothing to look up
+    if name == "UTC" or is_time_zone(name):  # UTC, the default: nothing to look up
         return None
+    shown = name if len(name) <= 64 else name[:64] + "..."
+    return f"display_timezone: '{shown}' is not an IANA time zone (e.g. Europe/Amsterdam)"
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is a time zone the zone database knows: for the desk's display
+    zone here and for each account's zone (services/accounts.py).  The longest IANA names
+    have about 30 characters and the account column holds 64; a longer name is refused
+    before the database is asked (looked up as a file it failed with "File name too
+    long"), as are paths and unknown names."""
+    if len(name) > 64:
+        return False
     from zoneinfo import ZoneInfo
 
     try:
         ZoneInfo(name)
-    except (ValueError, OSError, KeyError):  # a path, a name too long, no such zone
-        shown = name if len(name) <= 64 else name[:64] + "..."
-        return (f"display_timezone: '{shown}' is not an IANA time zone "
-                "(e.g. Europe/Amsterdam)")
-    return None
+    except (ValueError, OSError, KeyError):  # a path, no such zone (KeyError's subclass)
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ reading the sources
