@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from cvdesk.channels.fetch import Deadline, FetchPolicy
+from cvdesk.channels.openpgp import OpenPGPError
 from cvdesk.channels.openpgp_keys import MAX_KEY_CHARS as KEY_MAX_CHARS
+from cvdesk.channels.openpgp_keys import check_public_key
 from cvdesk.channels.securitytxt import MAX_BYTES as SECURITY_TXT_MAX_BYTES
 from cvdesk.channels.securitytxt import SecurityTxt, discover, provider_metadata, validate
 from cvdesk.domain.errors import InvalidInput
@@ -355,9 +357,6 @@ def check_details(kind: ContactKind, details: dict[str, Any] | None) -> None:
         return
     if not isinstance(armored, str):
         raise InvalidInput("details.armored", "must be the armoured key as text")
-    from cvdesk.channels.openpgp import OpenPGPError
-    from cvdesk.channels.openpgp_keys import check_public_key
-
     try:
         check_public_key(armored)
     except OpenPGPError as exc:
