@@ -40,7 +40,7 @@ from cvdesk.store.findings import (
     read_rule_checks,
     rule_checks_text,
 )
-from cvdesk.store.snapshot import DUE_COLUMNS, cases_of, participants_by_case
+from cvdesk.store.snapshot import DUE_COLUMNS, swept_cases
 from cvdesk.troubleshoot import RULES, Diagnosis, Finding, diagnose
 from cvdesk.troubleshoot.engine import rules_fingerprint
 from cvdesk.troubleshoot.rules import CASE_RULES, PARTICIPANT_RULES
@@ -194,12 +194,14 @@ class DoctorService:
             del plans[pk]
         if woke:
             existing.update(repo.unresolved_of(woke))
-        people = participants_by_case(repo.session, pks, {
+        # Each case is made with its participants as the loop reaches it, and freed after
+        # its judgement (snapshot.swept_cases).
+        cases = swept_cases(repo.session, due, {
             pk: plan.pids for pk, plan in plans.items() if plan.pids is not None})
         policy = self.settings.policy
         verdicts = []
         kinds: dict[str, str] = {}
-        for case, pk in zip(cases_of(due, people), pks, strict=True):
+        for case, pk in zip(cases, pks, strict=True):
             plan = plans.get(pk)
             rows: dict[str, Stored] = existing[pk]
             others: list[Stored] = []

@@ -316,15 +316,20 @@ def swept_participants(rows: Iterable[tuple[Any, ...]],
                        into: dict[int, list[ParticipantState]]) -> None:
     """Each row of ``PARTICIPANT_COLUMNS`` read untyped, as a ``SweptParticipant`` appended
     to the list of its case in ``into``."""
+    for pk, people in swept_by_case(rows).items():
+        into[pk].extend(people)
+
+
+def swept_by_case(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[ParticipantState]]:
+    """Rows of ``PARTICIPANT_COLUMNS`` read untyped, as ``SweptParticipant``s by case key,
+    the cases and their participants in the rows' order."""
     if len(_INSTANTS) > 100_000:
         _INSTANTS.clear()
     rows = rows if isinstance(rows, list) else list(rows)
     try:
-        made = _from_text(rows)
+        return _from_text(rows)
     except (TypeError, ValueError):  # not SQLite's naive UTC text: each value converted
-        made = _from_any(rows)
-    for pk, people in made.items():
-        into[pk].extend(people)
+        return _from_any(rows)
 
 
 def _from_text(rows: list[tuple[Any, ...]]) -> dict[int, list[ParticipantState]]:

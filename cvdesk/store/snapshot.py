@@ -3,13 +3,14 @@
 The mapping between rows and domain state is cvdesk.store.mapping's.  What this module
 adds is the reading: a sweep reads tens of participants per case and hundreds of
 thousands per sweep, so the rows are fetched through the driver's own cursor as plain
-tuples (no column types, no result rows) and built as ``mapping.SweptParticipant``.
+tuples (no column types, no result rows), a few dozen at a time, and built as
+``mapping.SweptParticipant``; ``swept_cases`` hands a sweep one case at a time.
 Tests check, for the demo and for generated cases, that the result agrees with a replay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,13 +23,13 @@ from cvdesk.store.mapping import (
     case_from_raw,
     case_from_rows,
     participant_from_row,
-    swept_participants,
+    swept_by_case,
 )
 from cvdesk.store.tables import CaseRow
 
 __all__ = ["DUE_COLUMNS", "SweptCase", "case_from_raw", "case_from_rows", "cases_of", "cursor",
            "driver_instant", "due_cases", "marker", "participant_from_row",
-           "participants_by_case"]
+           "participants_by_case", "swept_cases"]
 
 
 class SweptCase(Case):
@@ -108,12 +109,19 @@ def due_count(session: Session, now: datetime) -> int:
         cur.close()
 
 
-def participants_by_case(session: Session, case_pks: Sequence[int],
-                         only: Mapping[int, Collection[int]] | None = None,
-                         ) -> dict[int, list[ParticipantState]]:
-    """The participants of many cases, in one query, ordered by number; of a case in
-    ``only``, the participants numbered there (none when the list is empty)."""
-    result: dict[int, list[ParticipantState]] = {pk: [] for pk in case_pks}
+#: Participant rows made into participants at a time.  A cold sweep reads a few hundred
+#: thousand; made a few dozen at a time, while the rows just fetched are still in the
+#: processor's cache, they cost the sweep about 8% less than a whole batch's rows fetched
+#: into one list first (docs/benchmarks.md, "A fifth look").
+FETCH = 64
+
+
+def _participant_groups(session: Session, case_pks: Sequence[int],
+                        only: Mapping[int, Collection[int]] | None = None,
+                        ) -> Iterator[tuple[int, list[ParticipantState]]]:
+    """(case key, its participants) for each of the cases that has participants to read
+    (of a case in ``only``, those numbered there; none when the list is empty), by case
+    key, each case's participants by number.  The rows are read ``FETCH`` at a time."""
     only = only or {}
     # The keys are the sweep's own integers, written into the statement.
     where = [f"(case_pk = {int(pk)} AND pid IN ({', '.join(str(int(n)) for n in pids)}))"
@@ -122,16 +130,54 @@ def participants_by_case(session: Session, case_pks: Sequence[int],
     if whole:
         where.append(f"case_pk IN ({', '.join(whole)})")
     if not where:
-        return result
+        return
     cur = cursor(session)
     try:
         cur.execute(f"SELECT {', '.join(PARTICIPANT_COLUMNS)} FROM participants "
                     f"WHERE {' OR '.join(where)} ORDER BY case_pk, pid")
-        rows = cur.fetchall()
+        current: int | None = None
+        group: list[ParticipantState] = []
+        while rows := cur.fetchmany(FETCH):
+            for pk, people in swept_by_case(rows).items():
+                if pk == current:  # a case whose rows began in the chunk before
+                    group.extend(people)
+                    continue
+                if current is not None:
+                    yield current, group
+                current, group = pk, people
+        if current is not None:
+            yield current, group
     finally:
         cur.close()
-    swept_participants(rows, result)
+
+
+def participants_by_case(session: Session, case_pks: Sequence[int],
+                         only: Mapping[int, Collection[int]] | None = None,
+                         ) -> dict[int, list[ParticipantState]]:
+    """The participants of many cases, in one query, ordered by number; of a case in
+    ``only``, the participants numbered there (none when the list is empty)."""
+    result: dict[int, list[ParticipantState]] = {pk: [] for pk in case_pks}
+    for pk, people in _participant_groups(session, case_pks, only):
+        result[pk] = people
     return result
+
+
+def swept_cases(session: Session, rows: Sequence[tuple[Any, ...]],
+                only: Mapping[int, Collection[int]] | None = None) -> Iterator[Case]:
+    """The cases of rows read by ``due_cases`` (in its order, by case key), each with its
+    participants as ``participants_by_case`` reads them, made one case at a time as the
+    caller asks for the next: a sweep judges each case, and frees its participants,
+    before the next one's are made."""
+    groups = _participant_groups(session, [row[0] for row in rows], only)
+    pk, people = next(groups, (None, []))
+    for row in rows:
+        if row[0] != pk:
+            if pk is not None and pk < row[0]:  # would drop that case's participants
+                raise RuntimeError("case rows are not in order of their keys")
+            yield case_from_raw(row, [], SweptCase)
+            continue
+        yield case_from_raw(row, people, SweptCase)
+        pk, people = next(groups, (None, []))
 
 
 def cases_of(rows: Iterable[tuple[Any, ...]], people: dict[int, list[ParticipantState]],

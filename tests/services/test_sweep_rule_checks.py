@@ -62,9 +62,9 @@ def state(service: CaseService, pairs: list[tuple[str, str]]) -> tuple[Any, Any]
 def test_asking_only_the_rules_due_stores_what_asking_every_rule_stores(
         service: CaseService, clock: Clock, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     read: list[Any] = []
-    real = doctor_module.participants_by_case
-    monkeypatch.setattr(doctor_module, "participants_by_case",
-                        lambda s, pks, only=None: read.append(only) or real(s, pks, only))
+    real = doctor_module.swept_cases
+    monkeypatch.setattr(doctor_module, "swept_cases",
+                        lambda s, rows, only=None: read.append(only) or real(s, rows, only))
     doctor = DoctorService(service.db, service.settings, clock=clock)
     pairs = twins(service)
     forced = [b for _, b in pairs]

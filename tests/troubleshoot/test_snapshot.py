@@ -8,13 +8,18 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+from sqlalchemy import update
+
 from cvdesk.domain.case import Case, ParticipantState
 from cvdesk.domain.cs import CSEvent
 from cvdesk.domain.model import AttemptOutcome, Channel, Report, ReporterInfo, Role, SignalKind
 from cvdesk.services import CaseService
 from cvdesk.services.doctor import finding_data
+from cvdesk.store import snapshot
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.snapshot import case_from_rows, participants_by_case
+from cvdesk.store.snapshot import case_from_rows, due_cases, participants_by_case, swept_cases
+from cvdesk.store.tables import CaseRow
 from cvdesk.troubleshoot import diagnose
 from tests.conftest import Clock
 
@@ -135,3 +140,40 @@ def test_rows_and_log_agree_on_times_given_in_other_zones(service: CaseService,
         evidence = judged(snap, service, clock.now)[0]
         exploited = next(f for f in evidence if f["problem"] == "active-exploitation")
         assert exploited["evidence"][0] == f"A (attacks observed) recorded {day_utc}"
+
+
+def test_sweep_reads_cases_one_at_a_time_as_the_batch_read_gives_them(
+        demo_service: CaseService, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``swept_cases`` makes each case as the sweep reaches it, from participant rows read
+    ``FETCH`` at a time: whatever the chunk size (a case's rows split over chunks, chunks
+    holding several cases), and with some cases read in part or without participants,
+    each case gets exactly the participants ``participants_by_case`` reads for it."""
+    with demo_service.db.transaction() as session:
+        session.execute(update(CaseRow).where(CaseRow.status == "open")
+                        .values(needs_sweep=True))
+    with demo_service.db.sessions() as session:
+        rows = due_cases(session, clock.now)
+        pks = [row[0] for row in rows]
+        assert len(rows) >= 10
+        people = participants_by_case(session, pks)
+        assert max(len(p) for p in people.values()) >= 3
+        # Some cases read in part (the first and the last participant), one with none.
+        only = {pk: [people[pk][0].pid, people[pk][-1].pid] for pk in pks[1::3]}
+        only[pks[2]] = []
+        parts = participants_by_case(session, pks, only)
+        assert parts[pks[2]] == [] and len(parts[pks[1]]) <= 2
+        for fetch in (1, 2, 3, 7, 64, 10_000):
+            monkeypatch.setattr(snapshot, "FETCH", fetch)
+            for asked, expected in ((None, people), (only, parts)):
+                made = list(swept_cases(session, rows, asked))
+                assert [c.case_id for c in made] == [row[1] for row in rows]
+                for case, pk in zip(made, pks, strict=True):
+                    want = {p.pid: p for p in expected[pk]}
+                    assert sorted(case.participants) == sorted(want), (fetch, case.case_id)
+                    for pid, p in want.items():
+                        for name in PARTICIPANT_FIELDS:
+                            assert strict(getattr(case.participants[pid], name)) == strict(
+                                getattr(p, name)), (fetch, case.case_id, pid, name)
+        # Rows out of the order of their keys would lose participants: refused.
+        with pytest.raises(RuntimeError, match="order"):
+            list(swept_cases(session, [rows[1], rows[0]]))
