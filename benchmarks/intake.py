@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from benchmarks import interpreter
 from cvdesk.domain.case import Case
 from cvdesk.domain.codec import report_from_dict
 from cvdesk.domain.events import EventType
@@ -221,6 +222,7 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=30)
     parser.add_argument("--data", type=Path, default=Path(__file__).with_name(".data"))
     args = parser.parse_args()
+    print(interpreter(), flush=True)
     args.data.mkdir(parents=True, exist_ok=True)
     reports = submits(args.submits)
     counts = (args.small, args.large)

@@ -38,6 +38,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from benchmarks import interpreter
 from cvdesk.domain.model import Report, ReporterInfo, Role
 from cvdesk.services import CaseService, init_database
 from cvdesk.services.mail import MailService
@@ -193,6 +194,7 @@ def main() -> None:
     parser.add_argument("--bounce", type=int, default=0,
                         help="refuse every Nth recipient (550)")
     args = parser.parse_args()
+    print(interpreter(), flush=True)
     # A first round warms what any long-running worker has warm (SQLAlchemy's statement
     # caches, the allocator, the page cache): it is run and not counted.
     one_round(args.vendors, args.batch, args.bounce, floor_first=True)

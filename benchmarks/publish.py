@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks import interpreter
 from cvdesk.domain.advisory import ProductStatus, Remediation, RemediationKind
 from cvdesk.domain.model import (
     TLP,
@@ -196,6 +197,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="run it all N times")
     parser.add_argument("--csaf-version", choices=["2.0", "2.1"], default=None)
     args = parser.parse_args()
+    print(interpreter(), flush=True)
     growths = []
     for _ in range(args.repeat):
         growths.append(measure(args.sizes, args.per_format, args.csaf_version))

@@ -30,6 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks import interpreter
+
 DATA = Path(__file__).with_name(".data")
 BIN = Path(sys.executable).parent
 CVDESK = str(BIN / "cvdesk")
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="pairs of runs per comparison")
     args = parser.parse_args(argv)
+    print(interpreter(), flush=True)
     env = demo_env()
     # Run from the data directory, so that no cvdesk.toml of the caller is read.
     os.chdir(DATA)

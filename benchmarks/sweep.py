@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import OperationalError
 
+from benchmarks import interpreter
 from benchmarks.generate import synthetic_cases
 from cvdesk.services import init_database
 from cvdesk.services.doctor import DoctorService
@@ -86,6 +87,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--fresh", action="store_true", help="rebuild the database")
     args = parser.parse_args()
+    print(interpreter(), flush=True)
     path = args.db or Path(__file__).with_name(".data") / f"sweep-{args.cases}.db"
     if args.fresh:
         for suffix in ("", "-wal", "-shm"):

@@ -52,6 +52,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from benchmarks import interpreter
 from benchmarks.generate import ACTOR, synthetic_cases
 from cvdesk.app import Desk
 from cvdesk.domain.accounts import SiteRole
@@ -446,6 +447,7 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every rate step")
     args = parser.parse_args()
+    print(interpreter(), flush=True)
     pg = args.pg_url
     _quiet_env()
     if not args.no_sqlite:
