@@ -116,25 +116,39 @@ def due_count(session: Session, now: datetime) -> int:
 FETCH = 64
 
 
+#: Cases read by one statement.  A case asked in part adds a term to an OR chain, which
+#: SQLite parses as deep as it is long and refuses past 1,000 ("Expression tree is too
+#: large"): a sweep a day later at 100,000 cases asks some thousands of cases in part.
+CASES_PER_QUERY = 500
+
+
 def _participant_groups(session: Session, case_pks: Sequence[int],
                         only: Mapping[int, Collection[int]] | None = None,
                         ) -> Iterator[tuple[int, list[ParticipantState]]]:
     """(case key, its participants) for each of the cases that has participants to read
-    (of a case in ``only``, those numbered there; none when the list is empty), by case
-    key, each case's participants by number.  The rows are read ``FETCH`` at a time."""
+    (of a case in ``only``, those numbered there; none when the list is empty), in the
+    order of ``case_pks`` (the keys in order: a statement's rows come by key), each
+    case's participants by number.  The rows are read ``FETCH`` at a time, by one
+    statement per ``CASES_PER_QUERY`` cases."""
     only = only or {}
-    # The keys are the sweep's own integers, written into the statement.
-    where = [f"(case_pk = {int(pk)} AND pid IN ({', '.join(str(int(n)) for n in pids)}))"
-             for pk, pids in only.items() if pids]
-    whole = [str(int(pk)) for pk in case_pks if pk not in only]
-    if whole:
-        where.append(f"case_pk IN ({', '.join(whole)})")
-    if not where:
-        return
+    for start in range(0, len(case_pks), CASES_PER_QUERY):
+        part = case_pks[start:start + CASES_PER_QUERY]
+        # The keys are the sweep's own integers, written into the statement.
+        where = [f"(case_pk = {int(pk)} AND pid IN ({', '.join(str(int(n)) for n in pids)}))"
+                 for pk in part if (pids := only.get(pk))]
+        whole = [str(int(pk)) for pk in part if pk not in only]
+        if whole:
+            where.append(f"case_pk IN ({', '.join(whole)})")
+        if where:
+            yield from _groups(session, f"SELECT {', '.join(PARTICIPANT_COLUMNS)} FROM "
+                                        f"participants WHERE {' OR '.join(where)} "
+                                        "ORDER BY case_pk, pid")
+
+
+def _groups(session: Session, sql: str) -> Iterator[tuple[int, list[ParticipantState]]]:
     cur = cursor(session)
     try:
-        cur.execute(f"SELECT {', '.join(PARTICIPANT_COLUMNS)} FROM participants "
-                    f"WHERE {' OR '.join(where)} ORDER BY case_pk, pid")
+        cur.execute(sql)
         current: int | None = None
         group: list[ParticipantState] = []
         while rows := cur.fetchmany(FETCH):
