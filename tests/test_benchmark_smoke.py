@@ -4,10 +4,13 @@ the unresponsive vendors that the hand-written SQL finds."""
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from benchmarks import interpreter
 from benchmarks.generate import synthetic_cases
 from benchmarks.sweep import NOW, UNRESPONSIVE_SQL
 from cvdesk.domain.case import Case
@@ -44,3 +47,16 @@ def test_sweep_agrees_with_hand_written_sql(db: Database) -> None:
             snap = case_from_rows(row, repo.participants(row.id))
             assert diagnose(snap, policy, NOW) == diagnose(replayed, policy, NOW)
         assert s.scalar(select(func.count()).select_from(CaseRow)) == 120
+
+
+def test_benchmarks_name_the_interpreter_they_run_on() -> None:
+    """Every benchmark prints this line first: the interpreter's build changes the figures
+    by about a tenth (docs/benchmarks.md, "Which Python")."""
+    line = interpreter()
+    assert line.startswith(f"python {sys.version.split()[0]} (")
+    assert getattr(sys, "_base_executable", sys.executable) in line
+    maps = Path("/proc/self/maps")
+    if maps.exists():  # Linux: how the interpreter is linked is known, and said
+        shared = "libpython" in maps.read_text(errors="replace")
+        assert line.endswith("through a shared libpython)" if shared
+                             else "the interpreter in the executable)")
