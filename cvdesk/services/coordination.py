@@ -195,6 +195,7 @@ class CoordinationService:
                        ) -> list[RetrospectiveView]:
         """Retrospectives, newest first, optionally of one case or with every word of
         ``query`` in an answer or the case title: what past cases taught (6.9)."""
+        query = _query(query)
         with self.db.sessions() as session:
             return RetrospectiveRepository(session).search(case_id=case_id, query=query)
 
@@ -202,7 +203,7 @@ class CoordinationService:
                               case_id: str | None = None) -> list[RetrospectiveFound]:
         """Like ``retrospectives``, narrowed to cases whose findings raised ``problem``
         (a troubleshooting problem id), each with the problems its case raised."""
-        problem = _problem(problem)
+        problem, query = _problem(problem), _query(query)
         none = problem == NO_PROBLEM
         with self.db.sessions() as session:
             found = RetrospectiveRepository(session).search_with_problems(
@@ -223,6 +224,22 @@ class CoordinationService:
     def closed_without_retrospective(self) -> list[CaseToReview]:
         with self.db.sessions() as session:
             return RetrospectiveRepository(session).closed_cases_without()
+
+
+#: Different words a retrospective search may name.  Each is one more condition of the
+#: statement, which SQLite refuses past 1,000 levels ("Expression tree is too large");
+#: a search is a few words.
+MAX_QUERY_WORDS = 32
+
+
+def _query(query: str) -> str:
+    """A search's words, checked: at most ``MAX_QUERY_WORDS`` different ones (a word
+    repeated, in any case, counts once)."""
+    words = {word.lower() for word in query.split()}
+    if len(words) > MAX_QUERY_WORDS:
+        raise InvalidInput("query", f"at most {MAX_QUERY_WORDS} different words "
+                           f"(this search has {len(words)})")
+    return query
 
 
 def _problem(problem: str | None) -> str | None:

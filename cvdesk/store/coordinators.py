@@ -151,9 +151,11 @@ class RetrospectiveRepository:
                 .order_by(RetrospectiveRow.created_at.desc(), RetrospectiveRow.id.desc()))
         if case_id:
             stmt = stmt.where(CaseRow.id == CaseRepository(self.session).case_row(case_id).id)
-        for word in query.split():  # autoescape: a '%' or '_' typed is that character
+        # Each different word once (in any case); autoescape: a '%' or '_' typed is that
+        # character.
+        for word in dict.fromkeys(word.lower() for word in query.split()):
             stmt = stmt.where(or_(*(
-                func.lower(col).contains(word.lower(), autoescape=True) for col in (
+                func.lower(col).contains(word, autoescape=True) for col in (
                     RetrospectiveRow.went_well, RetrospectiveRow.went_wrong,
                     RetrospectiveRow.do_differently, CaseRow.title))))
         if problem is not None:

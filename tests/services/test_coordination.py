@@ -121,3 +121,13 @@ def test_credits_and_retrospectives(service: CaseService) -> None:
     assert retro.case_id == cid and retro.do_differently == "phone first"
     assert coord.retrospectives(query="nothing-like-this") == []
     assert len(coord.retrospectives(case_id=cid)) == 1
+    # Words are conditions of one statement: a word repeated counts once, and more than
+    # MAX_QUERY_WORDS different ones are refused, naming the field (before, 1,200 words
+    # stopped SQLite: "Expression tree is too large").
+    assert len(coord.retrospectives(query=" ".join(["Vendor", "vendor"] * 1_000))) == 1
+    many = " ".join(f"w{i}" for i in range(1_200))
+    for search in (coord.retrospectives, coord.search_retrospectives):
+        with pytest.raises(InvalidInput, match="at most 32 different words") as refused:
+            search(query=many)
+        assert refused.value.field == "query"
+    assert len(coord.retrospectives(query=" ".join(f"w{i}" for i in range(32)))) == 0
