@@ -86,8 +86,11 @@ class Dashboard:
     def _findings(self, principal: Principal, *, offset: int, limit: int,
                   ) -> tuple[Page, list[str]]:
         """(the page, the embargoed cases among its findings, in order of appearance)."""
+        from sqlalchemy import Select
+
         from cvdesk.store.dashboard import (
             linked_participant,
+            member_cases,
             member_participants,
             open_findings,
         )
@@ -110,12 +113,17 @@ class Dashboard:
                     if c.em_state in EMBARGOED:
                         embargoed[c.case_id] = None
                 return Page(tuple(items), total, offset, limit), list(embargoed)
+            cases: list[int] | Select[tuple[int]]
             if principal.link_case is not None and principal.link_pid is not None:
                 mine = linked_participant(session, principal.link_case, principal.link_pid)
+                cases = list(mine)
             else:
                 mine = member_participants(session, principal.user_id,
                                            principal.organization_id)
-            rows, _ = open_findings(session, now=now, case_pks=list(mine)) if mine else ((), 0)
+                # As a select, not the list of keys: a vendor may take part in more cases
+                # than one statement takes parameters.
+                cases = member_cases(principal.user_id, principal.organization_id)
+            rows, _ = open_findings(session, now=now, case_pks=cases) if mine else ((), 0)
             shown = []
             under_embargo: set[str] = set()
             for f, c in rows:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from cvdesk.store.findings import OPEN, SNOOZED
@@ -24,14 +25,18 @@ def _showing(now: datetime):  # type: ignore[no-untyped-def]
                and_(FindingRow.status == SNOOZED, FindingRow.snoozed_until <= now))
 
 
-def open_findings(session: Session, *, now: datetime, case_pks: Collection[int] | None,
+def open_findings(session: Session, *, now: datetime,
+                  case_pks: Collection[int] | Select[tuple[int]] | None,
                   offset: int = 0, limit: int | None = None,
                   ) -> tuple[Sequence[tuple[FindingRow, CaseRow]], int]:
-    """One page of the due findings of open cases (``case_pks`` None: every case) and
-    how many there are in all."""
+    """One page of the due findings of open cases (``case_pks`` None: every case; a
+    list, or a select of case keys such as ``member_cases``) and how many there are in
+    all."""
     stmt = (select(FindingRow, CaseRow).join(CaseRow, CaseRow.id == FindingRow.case_pk)
             .where(_showing(now), CaseRow.status == "open"))
-    if case_pks is not None:
+    if isinstance(case_pks, Select):
+        stmt = stmt.where(CaseRow.id.in_(case_pks))
+    elif case_pks is not None:
         stmt = stmt.where(CaseRow.id.in_(list(case_pks)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     stmt = stmt.order_by(*URGENCY).offset(offset)
@@ -40,11 +45,9 @@ def open_findings(session: Session, *, now: datetime, case_pks: Collection[int] 
     return [(f, c) for f, c in session.execute(stmt)], total
 
 
-def member_participants(session: Session, user_id: int | None,
-                        organization_id: int | None,
-                        ) -> dict[int, list[tuple[int, str]]]:
-    """case key -> [(participant number, roles text)] of the participants a member acts
-    as: through its organization or a direct link (``case_members``)."""
+def _acts_as(user_id: int | None, organization_id: int | None) -> list[Any]:
+    """The conditions on ``participants`` of the participants a member acts as: through
+    its organization or a direct link (``case_members``)."""
     conds = []
     p = ParticipantRow
     if organization_id is not None:
@@ -52,13 +55,31 @@ def member_participants(session: Session, user_id: int | None,
     if user_id is not None:
         conds.append(p.pid.in_(select(CaseMemberRow.pid).where(
             CaseMemberRow.user_id == user_id, CaseMemberRow.case_pk == p.case_pk)))
+    return conds
+
+
+def member_participants(session: Session, user_id: int | None,
+                        organization_id: int | None,
+                        ) -> dict[int, list[tuple[int, str]]]:
+    """case key -> [(participant number, roles text)] of the participants a member acts
+    as: through its organization or a direct link (``case_members``)."""
+    conds = _acts_as(user_id, organization_id)
     if not conds:
         return {}
+    p = ParticipantRow
     found: dict[int, list[tuple[int, str]]] = {}
     for case_pk, pid, roles in session.execute(
             select(p.case_pk, p.pid, p.roles).where(or_(*conds))):
         found.setdefault(case_pk, []).append((pid, roles))
     return found
+
+
+def member_cases(user_id: int | None, organization_id: int | None) -> Select[tuple[int]]:
+    """A select of the keys of the cases ``member_participants`` finds, for use inside
+    another statement: a vendor may take part in more cases than one statement takes
+    parameters (SQLite: 32,766), so the keys are not passed as a list."""
+    conds = _acts_as(user_id, organization_id)
+    return select(ParticipantRow.case_pk).where(or_(*conds) if conds else false())
 
 
 def linked_participant(session: Session, case_id: str, pid: int,

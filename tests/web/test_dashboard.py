@@ -4,10 +4,19 @@ with a reason, and a handled finding leaves the dashboard."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import event, select, update
+
 from cvdesk.domain.accounts import TokenScope
-from tests.web.conftest import OTHER, PASSWORD, Web, csrf_of
+from cvdesk.domain.case import Case
+from cvdesk.domain.model import TLP, Role
+from cvdesk.store.bulk import insert_cases
+from cvdesk.store.tables import CaseRow, ParticipantRow, UserRow
+from tests.web.conftest import CASE, OTHER, PASSWORD, Web, csrf_of
 
 COORD, VENDOR = "coord@test.example", "vendor@test.example"
 OTHER_REPORTER = "other-reporter@test.example"
@@ -123,3 +132,45 @@ def test_only_staff_handle_findings_or_sweep(web: Web) -> None:
     r = coord.post("/findings/sweep", data={"csrftoken": csrf_of(coord.get("/").text)},
                    follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/?done=sweep"
+
+
+def test_a_vendor_in_more_cases_than_a_statement_takes_parameters_sees_its_findings(
+        web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The member dashboard named each of the vendor's cases as a parameter of one
+    statement: a vendor in more cases than SQLite takes parameters (32,766) got a 500.
+    Here SQLite is held to 100 parameters and the vendor takes part in 150 more cases."""
+    if not web.desk.db.url.startswith("sqlite"):
+        pytest.skip("the limit on parameters is SQLite's")
+    db = web.desk.db
+    with db.transaction() as session:
+        org = session.scalars(select(ParticipantRow.organization_id)
+                              .join(CaseRow, CaseRow.id == ParticipantRow.case_pk)
+                              .join(UserRow, UserRow.organization_id
+                                    == ParticipantRow.organization_id)
+                              .where(CaseRow.case_id == CASE, UserRow.email == VENDOR)).first()
+        assert org is not None
+        at = web.clock.now - timedelta(days=40)  # stalled: a finding the vendor sees
+        cases = []
+        for n in range(150):
+            case = Case.open(f"CVD-2025-{n:04d}", f"Old case {n}", TLP.AMBER, at=at, actor="t")
+            case.add_participant("Rita", [Role.FINDER, Role.REPORTER], at=at, actor="t")
+            case.add_participant("The vendor", [Role.VENDOR], at=at, actor="t")
+            cases.append(case)
+        insert_cases(session, cases)
+        session.execute(update(ParticipantRow).where(
+            ParticipantRow.name == "The vendor").values(organization_id=org))
+    swept(web)
+    db.engine.dispose()
+
+    @event.listens_for(db.engine, "connect")
+    def few_parameters(conn: Any, _record: Any) -> None:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
+
+    try:
+        page = findings(web, bearer(web, VENDOR))
+    finally:
+        event.remove(db.engine, "connect", few_parameters)
+        db.engine.dispose()
+    shown = {f["case_id"] for f in page["items"]}
+    assert len({c for c in shown if c.startswith("CVD-2025-")}) == 150
+    assert all("vendor" in f["concerns"] for f in page["items"])
