@@ -10,7 +10,7 @@ Tests check, for the demo and for generated cases, that the result agrees with a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from cvdesk.store.mapping import (
 )
 from cvdesk.store.tables import CaseRow
 
-__all__ = ["DUE_COLUMNS", "SweptCase", "case_from_raw", "case_from_rows", "cases_of", "cursor",
+__all__ = ["DUE_COLUMNS", "SweptCase", "case_from_raw", "case_from_rows", "cursor",
            "driver_instant", "due_cases", "marker", "participant_from_row",
            "participants_by_case", "swept_cases"]
 
@@ -192,10 +192,3 @@ def swept_cases(session: Session, rows: Sequence[tuple[Any, ...]],
             continue
         yield case_from_raw(row, people, SweptCase)
         pk, people = next(groups, (None, []))
-
-
-def cases_of(rows: Iterable[tuple[Any, ...]], people: dict[int, list[ParticipantState]],
-             ) -> list[Case]:
-    """The cases of rows read by ``due_cases``, with their participants (as read: some
-    of them, or none, when the sweep asks only rules that need no more)."""
-    return [case_from_raw(row, people[row[0]], SweptCase) for row in rows]

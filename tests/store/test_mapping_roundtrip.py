@@ -32,7 +32,7 @@ from cvdesk.store.bulk import insert_cases
 from cvdesk.store.cases import CaseRepository
 from cvdesk.store.db import Database
 from cvdesk.store.mapping import case_from_rows
-from cvdesk.store.snapshot import cases_of, due_cases, participants_by_case
+from cvdesk.store.snapshot import due_cases, swept_cases
 from cvdesk.troubleshoot import diagnose
 from cvdesk.troubleshoot.stored import words
 
@@ -154,7 +154,7 @@ def read_back(db: Database, case_id: str) -> None:
         assert_same(case_from_rows(row, repo.participants(row.id)), log, "mapped rows")
         raw = [r for r in due_cases(session, T0, case_id) if r[1] == case_id]
         assert len(raw) == 1  # a new case is due (needs_sweep)
-        [swept] = cases_of(raw, participants_by_case(session, [row.id]))
+        [swept] = swept_cases(session, raw)
         assert_same(swept, log, "sweep tuples")
 
 

@@ -14,7 +14,7 @@ from cvdesk.services.doctor import DoctorService
 from cvdesk.services.publication import PublicationService
 from cvdesk.settings import load_settings
 from cvdesk.store.cases import CaseRepository
-from cvdesk.store.snapshot import case_from_rows, cases_of, due_cases, participants_by_case
+from cvdesk.store.snapshot import case_from_rows, due_cases, swept_cases
 from cvdesk.troubleshoot import Severity
 from cvdesk.troubleshoot.rules import RULES, draft_not_shared
 from tests.conftest import Clock
@@ -79,8 +79,7 @@ def test_a_preview_silences_the_rule_in_the_sweep_too(svc: CaseService, clock: C
         row = repo.case_row(case_id)
         log = svc.replay(case_id)
         rows = case_from_rows(row, repo.participants(row.id))
-        [swept] = cases_of(due_cases(session, clock(), case_id),
-                           participants_by_case(session, [row.id]))
+        [swept] = swept_cases(session, due_cases(session, clock(), case_id))
     assert log.previewed_at is not None
     assert rows.previewed_at == swept.previewed_at == log.previewed_at
     for case in (log, rows, swept):
